@@ -1,0 +1,309 @@
+//! Availability snapshots and deltas: what a browser may see.
+//!
+//! A [`Snapshot`] is every pool's counters and every offer's draws at one seq.
+//! A [`Delta`] is one event with everything private removed (no customer,
+//! request, reservation or waiting-entry ids). Applying the deltas after a
+//! snapshot's seq, in order, gives exactly the snapshot at any later seq;
+//! a gap or a replayed delta is refused.
+
+use crate::event::{Event, EventKind, PoolAmount, PoolAmounts, Standing};
+use crate::id::{OfferId, PoolId};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// One pool's counters in a snapshot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolLevel {
+    pub name: String,
+    pub capacity: u64,
+    pub held: u64,
+    pub confirmed: u64,
+}
+
+impl PoolLevel {
+    pub fn available(&self) -> u64 {
+        self.capacity
+            .saturating_sub(self.held.saturating_add(self.confirmed))
+    }
+}
+
+/// One offer's draws in a snapshot; its availability follows from the pools.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferLevel {
+    pub name: String,
+    pub draws: Vec<PoolAmount>,
+}
+
+/// Availability of every pool and offer at `seq`. Pools and offers are indexed by id.
+///
+/// ```
+/// use kontingent::{Action, Command, Draw, Ledger, Request, Snapshot, Delta};
+/// let mut ledger = Ledger::new();
+/// ledger.apply(Command::new(0, Action::DefinePool { pool: "zur-post".into(), capacity: 3 })).unwrap();
+/// let mut preview: Snapshot = ledger.snapshot();
+/// let applied = ledger.apply(Command::new(1, Action::SetCapacity { pool: "zur-post".into(), capacity: 5 })).unwrap();
+/// for event in &applied.events {
+///     preview.apply(&Delta::from_event(event)).unwrap();
+/// }
+/// assert_eq!(preview, ledger.snapshot());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub seq: u64,
+    pub paused: bool,
+    pub pools: Vec<PoolLevel>,
+    pub offers: Vec<OfferLevel>,
+}
+
+/// What one event changed, stripped of every private id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delta {
+    pub seq: u64,
+    pub change: Change,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Change {
+    /// Nothing a browser sees (e.g. a waiting-list entry).
+    None,
+    PoolDefined {
+        pool: PoolId,
+        name: String,
+        capacity: u64,
+    },
+    OfferDefined {
+        offer: OfferId,
+        name: String,
+        draws: Vec<PoolAmount>,
+    },
+    Capacity {
+        pool: PoolId,
+        capacity: u64,
+    },
+    /// Counters moved: `held` and `confirmed` change by the signed amounts.
+    Levels { changes: Vec<LevelChange> },
+    Paused,
+    Resumed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LevelChange {
+    pub pool: PoolId,
+    pub held: i64,
+    pub confirmed: i64,
+}
+
+/// Why a delta could not be applied. The snapshot is unchanged.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum DeltaError {
+    #[error("delta {got} does not follow snapshot seq {at}: a gap")]
+    Gap { at: u64, got: u64 },
+    #[error("delta {got} was already applied (snapshot is at seq {at})")]
+    Replayed { at: u64, got: u64 },
+    #[error("delta {seq} names unknown pool {pool}")]
+    UnknownPool { seq: u64, pool: PoolId },
+    #[error("delta {seq} defines {what} {id} out of order")]
+    OutOfOrder {
+        seq: u64,
+        what: &'static str,
+        id: u32,
+    },
+    #[error("delta {seq} moves a counter of pool {pool} out of range")]
+    OutOfRange { seq: u64, pool: PoolId },
+}
+
+impl DeltaError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            DeltaError::Gap { .. } => "delta_gap",
+            DeltaError::Replayed { .. } => "delta_replayed",
+            DeltaError::UnknownPool { .. } => "delta_unknown_pool",
+            DeltaError::OutOfOrder { .. } => "delta_out_of_order",
+            DeltaError::OutOfRange { .. } => "delta_out_of_range",
+        }
+    }
+}
+
+fn levels(pools: &PoolAmounts, held_sign: i64, confirmed_sign: i64) -> Change {
+    // Amounts are bounded by pool capacities (<= 2^53), so they fit in i64.
+    let changes = pools
+        .iter()
+        .map(|p| LevelChange {
+            pool: p.pool,
+            held: held_sign * p.amount as i64,
+            confirmed: confirmed_sign * p.amount as i64,
+        })
+        .collect();
+    Change::Levels { changes }
+}
+
+impl Delta {
+    /// The public part of one event.
+    pub fn from_event(event: &Event) -> Delta {
+        let change = match &event.kind {
+            EventKind::PoolDefined {
+                pool,
+                name,
+                capacity,
+            } => Change::PoolDefined {
+                pool: *pool,
+                name: name.clone(),
+                capacity: *capacity,
+            },
+            EventKind::OfferDefined {
+                offer, name, draws, ..
+            } => Change::OfferDefined {
+                offer: *offer,
+                name: name.clone(),
+                draws: draws.clone(),
+            },
+            EventKind::CapacityChanged { pool, capacity } => Change::Capacity {
+                pool: *pool,
+                capacity: *capacity,
+            },
+            EventKind::Held { pools, .. } | EventKind::Promoted { pools, .. } => {
+                levels(pools, 1, 0)
+            }
+            EventKind::Confirmed { pools, from, .. } => match from {
+                Standing::Held => levels(pools, -1, 1),
+                _ => levels(pools, 0, 1),
+            },
+            EventKind::Released { pools, from, .. } => match from {
+                Standing::Confirmed => levels(pools, 0, -1),
+                _ => levels(pools, -1, 0),
+            },
+            EventKind::Expired { pools, .. } => levels(pools, -1, 0),
+            EventKind::Paused => Change::Paused,
+            EventKind::Resumed => Change::Resumed,
+            EventKind::DefaultHoldChanged { .. }
+            | EventKind::WaitlistJoined { .. }
+            | EventKind::WaitlistLeft { .. } => Change::None,
+        };
+        Delta {
+            seq: event.seq,
+            change,
+        }
+    }
+}
+
+impl Snapshot {
+    pub fn pool_available(&self, pool: PoolId) -> Option<u64> {
+        self.pools.get(pool.index()).map(PoolLevel::available)
+    }
+
+    /// `min over draws of floor(pool available / amount)`.
+    pub fn offer_available(&self, offer: OfferId) -> Option<u64> {
+        let o = self.offers.get(offer.index())?;
+        o.draws
+            .iter()
+            .map(|d| {
+                let avail = self.pool_available(d.pool)?;
+                avail.checked_div(d.amount)
+            })
+            .try_fold(u64::MAX, |m, a| a.map(|a| m.min(a)))
+            .map(|m| if o.draws.is_empty() { 0 } else { m })
+    }
+
+    pub fn pool_by_name(&self, name: &str) -> Option<PoolId> {
+        self.pools
+            .iter()
+            .position(|p| p.name == name)
+            .map(|i| PoolId(i as u32))
+    }
+
+    pub fn offer_by_name(&self, name: &str) -> Option<OfferId> {
+        self.offers
+            .iter()
+            .position(|o| o.name == name)
+            .map(|i| OfferId(i as u32))
+    }
+
+    /// Apply the next delta. Checks everything first, so an error changes nothing.
+    pub fn apply(&mut self, delta: &Delta) -> Result<(), DeltaError> {
+        let at = self.seq;
+        if delta.seq <= at {
+            return Err(DeltaError::Replayed { at, got: delta.seq });
+        }
+        if delta.seq != at + 1 {
+            return Err(DeltaError::Gap { at, got: delta.seq });
+        }
+        let seq = delta.seq;
+        match &delta.change {
+            Change::None => {}
+            Change::PoolDefined {
+                pool,
+                name,
+                capacity,
+            } => {
+                if pool.index() != self.pools.len() {
+                    return Err(DeltaError::OutOfOrder {
+                        seq,
+                        what: "pool",
+                        id: pool.0,
+                    });
+                }
+                self.pools.push(PoolLevel {
+                    name: name.clone(),
+                    capacity: *capacity,
+                    held: 0,
+                    confirmed: 0,
+                });
+            }
+            Change::OfferDefined { offer, name, draws } => {
+                if offer.index() != self.offers.len() {
+                    return Err(DeltaError::OutOfOrder {
+                        seq,
+                        what: "offer",
+                        id: offer.0,
+                    });
+                }
+                if let Some(d) = draws.iter().find(|d| d.pool.index() >= self.pools.len()) {
+                    return Err(DeltaError::UnknownPool { seq, pool: d.pool });
+                }
+                self.offers.push(OfferLevel {
+                    name: name.clone(),
+                    draws: draws.clone(),
+                });
+            }
+            Change::Capacity { pool, capacity } => {
+                let p = self
+                    .pools
+                    .get_mut(pool.index())
+                    .ok_or(DeltaError::UnknownPool { seq, pool: *pool })?;
+                p.capacity = *capacity;
+            }
+            Change::Levels { changes } => {
+                // Validate all, then write all.
+                let mut next = Vec::with_capacity(changes.len());
+                if changes.windows(2).any(|w| w[0].pool >= w[1].pool) {
+                    return Err(DeltaError::OutOfOrder {
+                        seq,
+                        what: "level change",
+                        id: changes[0].pool.0,
+                    });
+                }
+                for c in changes {
+                    let p = self
+                        .pools
+                        .get(c.pool.index())
+                        .ok_or(DeltaError::UnknownPool { seq, pool: c.pool })?;
+                    let held = p.held.checked_add_signed(c.held);
+                    let confirmed = p.confirmed.checked_add_signed(c.confirmed);
+                    match (held, confirmed) {
+                        (Some(h), Some(k)) => next.push((c.pool.index(), h, k)),
+                        _ => return Err(DeltaError::OutOfRange { seq, pool: c.pool }),
+                    }
+                }
+                for (i, h, k) in next {
+                    self.pools[i].held = h;
+                    self.pools[i].confirmed = k;
+                }
+            }
+            Change::Paused => self.paused = true,
+            Change::Resumed => self.paused = false,
+        }
+        self.seq = seq;
+        Ok(())
+    }
+}

@@ -1,0 +1,1358 @@
+//! The ledger: a deterministic state machine over pools, offers, reservations
+//! and waiting lists.
+//!
+//! Every command goes through three phases:
+//! 1. **validate** (`&self`): resolve names, check bounds and sums, look up the
+//!    request id. Any `Err` is returned here, before anything changes.
+//! 2. **advance** time to the command's `at`: expire due holds in
+//!    `(expires_at, id)` order, serving the waiting lists after each.
+//! 3. **execute** the validated plan. This phase cannot fail.
+//!
+//! See `docs/SEMANTICS.md` for the contract and `ARCHITECTURE.md` for the invariants.
+
+use crate::availability::{OfferLevel, PoolLevel, Snapshot};
+use crate::command::{Action, Command, Millis, Request, WaitlistPolicy};
+use crate::customer::Customers;
+use crate::digest::{Digest, Sink};
+use crate::error::Error;
+use crate::event::{Event, EventKind, PoolAmount, PoolAmounts, Standing};
+use crate::id::{OfferId, PoolId, ReservationId, WaitEntryId};
+use crate::idempotency::{Entry, Recorded, Requests};
+use crate::limits::*;
+use crate::offer::Offer;
+use crate::outcome::{Outcome, Refusal};
+use crate::pool::Pool;
+use crate::reservation::{Line, Reservation};
+use crate::view::{
+    OfferView, PoolView, ReservationState, ReservationView, WaitEntryView, WaitState,
+};
+use crate::waitlist::{EntryState, WaitEntry};
+use smallvec::SmallVec;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use xxhash_rust::xxh3::{xxh3_128, Xxh3};
+
+/// What one valid command did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Applied {
+    pub outcome: Outcome,
+    /// The events it emitted, numbered consecutively.
+    pub events: Vec<Event>,
+}
+
+/// The quota ledger. Pure: no clock, no I/O, no randomness, no hash-order iteration.
+///
+/// ```
+/// use kontingent::{Action, Command, Draw, Ledger, Outcome, Refusal, Request};
+/// let mut ledger = Ledger::new();
+/// ledger.apply(Command::new(0, Action::DefinePool { pool: "zur-post".into(), capacity: 1 })).unwrap();
+/// ledger.apply(Command::new(0, Action::DefinePool { pool: "budget".into(), capacity: 100 })).unwrap();
+/// ledger.apply(Command::new(0, Action::DefineOffer {
+///     offer: "voucher-20".into(),
+///     draws: vec![Draw::new("zur-post", 1), Draw::new("budget", 20)],
+///     waitlist: Default::default(),
+/// })).unwrap();
+///
+/// let first = ledger.apply(Command::new(1_000, Action::Reserve(
+///     Request::new("r1", "alice").line("voucher-20", 1)))).unwrap();
+/// assert!(matches!(first.outcome, Outcome::Held { .. }));
+///
+/// let second = ledger.apply(Command::new(2_000, Action::Reserve(
+///     Request::new("r2", "bob").line("voucher-20", 1)))).unwrap();
+/// assert!(matches!(second.outcome, Outcome::Refused(Refusal::SoldOut { left: 0, .. })));
+/// ```
+#[derive(Clone)]
+pub struct Ledger {
+    now: Millis,
+    seq: u64,
+    paused: bool,
+    default_hold_ms: u64,
+    pools: Vec<Pool>,
+    pool_names: BTreeMap<String, PoolId>,
+    offers: Vec<Offer>,
+    offer_names: BTreeMap<String, OfferId>,
+    /// Reservation `id` lives at index `id - 1`.
+    reservations: Vec<Reservation>,
+    /// Holds by `(expires_at, id)`. Entries of holds that were confirmed or
+    /// released stay until due and are skipped then (lazy deletion).
+    expiries: BinaryHeap<Reverse<(Millis, u64)>>,
+    customers: Customers,
+    channels: Vec<String>,
+    requests: Requests,
+    /// Waiting entry `id` lives at index `id - 1`.
+    entries: Vec<WaitEntry>,
+    /// Offers whose waiting list is not empty.
+    waiting_offers: BTreeSet<OfferId>,
+}
+
+impl Default for Ledger {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A validated command, ready to execute.
+enum Plan {
+    DefinePool {
+        name: String,
+        capacity: u64,
+    },
+    DefineOffer {
+        name: String,
+        draws: PoolAmounts,
+        policy: WaitlistPolicy,
+    },
+    SetCapacity {
+        pool: PoolId,
+        capacity: u64,
+    },
+    SetDefaultHold(u64),
+    Reserve(Box<ReservePlan>),
+    Repeat(Outcome),
+    Confirm(ReservationId),
+    Release(ReservationId),
+    Leave(WaitEntryId),
+    Pause,
+    Resume,
+    Tick,
+}
+
+struct ReservePlan {
+    request_id: String,
+    customer: String,
+    channel: String,
+    lines: SmallVec<[(OfferId, u64); 1]>,
+    /// Aggregated per pool, in pool-id order.
+    demand: PoolAmounts,
+    hold_ms: u64,
+    confirm: bool,
+    up_to: bool,
+    waitlist: bool,
+    fingerprint: [u64; 2],
+}
+
+fn check_len(field: &str, s: &str, max: usize) -> Result<(), Error> {
+    if s.is_empty() {
+        return Err(Error::Empty {
+            field: field.to_owned(),
+        });
+    }
+    if s.len() > max {
+        return Err(Error::TooLong {
+            field: field.to_owned(),
+            len: s.len(),
+            max,
+        });
+    }
+    Ok(())
+}
+
+fn check_range(field: &str, value: u64, min: u64, max: u64) -> Result<(), Error> {
+    if value < min {
+        return Err(Error::Zero {
+            field: field.to_owned(),
+        });
+    }
+    if value > max {
+        return Err(Error::OutOfRange {
+            field: field.to_owned(),
+            value,
+            max,
+        });
+    }
+    Ok(())
+}
+
+/// Adds `amounts` into `into`, keeping it sorted by pool and aggregated.
+fn add_demand(into: &mut PoolAmounts, amounts: impl Iterator<Item = PoolAmount>) -> Option<()> {
+    for a in amounts {
+        match into.binary_search_by_key(&a.pool, |d| d.pool) {
+            Ok(i) => into[i].amount = into[i].amount.checked_add(a.amount)?,
+            Err(i) => into.insert(i, a),
+        }
+    }
+    Some(())
+}
+
+/// Everything of a request but its id, hashed: "same content" for idempotency.
+fn fingerprint(r: &Request) -> [u64; 2] {
+    let mut buf: SmallVec<[u8; 256]> = SmallVec::new();
+    buf.str(&r.customer);
+    buf.str(&r.channel);
+    buf.u32(r.attributes.len() as u32);
+    for (k, v) in &r.attributes {
+        buf.str(k);
+        buf.str(v);
+    }
+    buf.u32(r.lines.len() as u32);
+    for l in &r.lines {
+        buf.str(&l.offer);
+        buf.u64(l.quantity);
+    }
+    match r.hold_ms {
+        Some(h) => {
+            buf.u8(1);
+            buf.u64(h);
+        }
+        None => buf.u8(0),
+    }
+    buf.bool(r.confirm);
+    buf.bool(r.up_to);
+    buf.bool(r.waitlist);
+    let h = xxh3_128(&buf);
+    [h as u64, (h >> 64) as u64]
+}
+
+impl Ledger {
+    /// An empty ledger at time 0, seq 0.
+    pub fn new() -> Self {
+        Ledger {
+            now: 0,
+            seq: 0,
+            paused: false,
+            default_hold_ms: HOLD_MS_DEFAULT,
+            pools: Vec::new(),
+            pool_names: BTreeMap::new(),
+            offers: Vec::new(),
+            offer_names: BTreeMap::new(),
+            reservations: Vec::new(),
+            expiries: BinaryHeap::new(),
+            customers: Customers::default(),
+            channels: Vec::new(),
+            requests: Requests::default(),
+            entries: Vec::new(),
+            waiting_offers: BTreeSet::new(),
+        }
+    }
+
+    /// Apply one command: its outcome and the events it emitted.
+    /// On `Err` the ledger is unchanged.
+    pub fn apply(&mut self, cmd: Command) -> Result<Applied, Error> {
+        let mut events = Vec::new();
+        let outcome = self.apply_into(cmd, &mut events)?;
+        Ok(Applied { outcome, events })
+    }
+
+    /// Like [`Ledger::apply`], appending the events to a caller's buffer
+    /// (reused across calls on hot paths). On `Err` nothing is appended.
+    pub fn apply_into(&mut self, cmd: Command, events: &mut Vec<Event>) -> Result<Outcome, Error> {
+        if cmd.at > TIMESTAMP_MAX {
+            return Err(Error::OutOfRange {
+                field: "at".into(),
+                value: cmd.at,
+                max: TIMESTAMP_MAX,
+            });
+        }
+        if cmd.at < self.now {
+            return Err(Error::TimeWentBackwards {
+                at: cmd.at,
+                last: self.now,
+            });
+        }
+        let plan = self.validate(cmd.action)?;
+        self.advance(cmd.at, events);
+        Ok(self.execute(plan, events))
+    }
+
+    // ---------------------------------------------------------------- validate
+
+    fn validate(&self, action: Action) -> Result<Plan, Error> {
+        Ok(match action {
+            Action::DefinePool { pool, capacity } => {
+                check_len("pool", &pool, NAME_LEN_MAX)?;
+                check_range("capacity", capacity, 0, CAPACITY_MAX)?;
+                if self.pool_names.contains_key(&pool) {
+                    return Err(Error::Duplicate {
+                        field: "pool".into(),
+                        name: pool,
+                    });
+                }
+                if self.pools.len() >= POOLS_MAX {
+                    return Err(Error::TooMany {
+                        field: "pools".into(),
+                        count: self.pools.len() + 1,
+                        max: POOLS_MAX,
+                    });
+                }
+                Plan::DefinePool {
+                    name: pool,
+                    capacity,
+                }
+            }
+            Action::DefineOffer {
+                offer,
+                draws,
+                waitlist,
+            } => {
+                check_len("offer", &offer, NAME_LEN_MAX)?;
+                if self.offer_names.contains_key(&offer) {
+                    return Err(Error::Duplicate {
+                        field: "offer".into(),
+                        name: offer,
+                    });
+                }
+                if self.offers.len() >= OFFERS_MAX {
+                    return Err(Error::TooMany {
+                        field: "offers".into(),
+                        count: self.offers.len() + 1,
+                        max: OFFERS_MAX,
+                    });
+                }
+                if draws.is_empty() {
+                    return Err(Error::Empty {
+                        field: "draws".into(),
+                    });
+                }
+                if draws.len() > DRAWS_MAX {
+                    return Err(Error::TooMany {
+                        field: "draws".into(),
+                        count: draws.len(),
+                        max: DRAWS_MAX,
+                    });
+                }
+                let mut resolved = PoolAmounts::new();
+                for (i, d) in draws.iter().enumerate() {
+                    let pool = self.pool_id(&d.pool).ok_or_else(|| Error::UnknownPool {
+                        field: format!("draws[{i}].pool"),
+                        name: d.pool.clone(),
+                    })?;
+                    check_range(&format!("draws[{i}].amount"), d.amount, 1, DRAW_AMOUNT_MAX)?;
+                    if resolved.iter().any(|r| r.pool == pool) {
+                        return Err(Error::Duplicate {
+                            field: format!("draws[{i}].pool"),
+                            name: d.pool.clone(),
+                        });
+                    }
+                    resolved.push(PoolAmount {
+                        pool,
+                        amount: d.amount,
+                    });
+                }
+                Plan::DefineOffer {
+                    name: offer,
+                    draws: resolved,
+                    policy: waitlist,
+                }
+            }
+            Action::SetCapacity { pool, capacity } => {
+                let id = self.pool_id(&pool).ok_or_else(|| Error::UnknownPool {
+                    field: "pool".into(),
+                    name: pool.clone(),
+                })?;
+                check_range("capacity", capacity, 0, CAPACITY_MAX)?;
+                Plan::SetCapacity { pool: id, capacity }
+            }
+            Action::SetDefaultHold { hold_ms } => {
+                check_range("hold_ms", hold_ms, 1, HOLD_MS_MAX)?;
+                Plan::SetDefaultHold(hold_ms)
+            }
+            Action::Reserve(request) => self.validate_reserve(request)?,
+            Action::Confirm { reservation } => {
+                match self.reservation_ref(reservation)?.state {
+                    ReservationState::Released => {
+                        return Err(Error::ReservationState {
+                            reservation,
+                            state: "released",
+                            action: "confirmed",
+                        })
+                    }
+                    _ => Plan::Confirm(reservation),
+                }
+            }
+            Action::Release { reservation } => {
+                self.reservation_ref(reservation)?;
+                Plan::Release(reservation)
+            }
+            Action::LeaveWaitlist { entry } => {
+                let e = entry
+                    .0
+                    .checked_sub(1)
+                    .and_then(|i| self.entries.get(i as usize))
+                    .ok_or(Error::UnknownWaitEntry(entry))?;
+                if let EntryState::Promoted(reservation) = e.state {
+                    return Err(Error::AlreadyPromoted { entry, reservation });
+                }
+                Plan::Leave(entry)
+            }
+            Action::Pause => Plan::Pause,
+            Action::Resume => Plan::Resume,
+            Action::Tick => Plan::Tick,
+        })
+    }
+
+    fn validate_reserve(&self, r: Request) -> Result<Plan, Error> {
+        check_len("request_id", &r.request_id, REQUEST_ID_LEN_MAX)?;
+        check_len("customer", &r.customer, CUSTOMER_ID_LEN_MAX)?;
+        check_len("channel", &r.channel, CHANNEL_LEN_MAX)?;
+        if r.attributes.len() > ATTRIBUTES_MAX {
+            return Err(Error::TooMany {
+                field: "attributes".into(),
+                count: r.attributes.len(),
+                max: ATTRIBUTES_MAX,
+            });
+        }
+        for (k, v) in &r.attributes {
+            check_len("attributes", k, ATTRIBUTE_KEY_LEN_MAX)?;
+            if v.len() > ATTRIBUTE_VALUE_LEN_MAX {
+                return Err(Error::TooLong {
+                    field: format!("attributes.{k}"),
+                    len: v.len(),
+                    max: ATTRIBUTE_VALUE_LEN_MAX,
+                });
+            }
+        }
+        if r.lines.is_empty() {
+            return Err(Error::Empty {
+                field: "lines".into(),
+            });
+        }
+        if r.lines.len() > LINES_MAX {
+            return Err(Error::TooMany {
+                field: "lines".into(),
+                count: r.lines.len(),
+                max: LINES_MAX,
+            });
+        }
+        if (r.up_to || r.waitlist) && r.lines.len() != 1 {
+            return Err(Error::Misuse {
+                field: if r.up_to { "up_to" } else { "waitlist" }.into(),
+                reason: "needs exactly one line",
+            });
+        }
+        let hold_ms = match r.hold_ms {
+            Some(h) => {
+                check_range("hold_ms", h, 1, HOLD_MS_MAX)?;
+                h
+            }
+            None => self.default_hold_ms,
+        };
+        let mut lines = SmallVec::new();
+        let mut demand = PoolAmounts::new();
+        for (i, l) in r.lines.iter().enumerate() {
+            let offer = self.offer_id(&l.offer).ok_or_else(|| Error::UnknownOffer {
+                field: format!("lines[{i}].offer"),
+                name: l.offer.clone(),
+            })?;
+            check_range(
+                &format!("lines[{i}].quantity"),
+                l.quantity,
+                1,
+                LINE_QUANTITY_MAX,
+            )?;
+            add_demand(&mut demand, self.offers[offer.index()].demand(l.quantity)).ok_or_else(
+                || Error::Overflow {
+                    field: format!("lines[{i}]"),
+                },
+            )?;
+            lines.push((offer, l.quantity));
+        }
+        let fingerprint = fingerprint(&r);
+        if let Some(entry) = self.requests.get(&r.request_id) {
+            if entry.fingerprint != fingerprint {
+                return Err(Error::RequestIdReused {
+                    request_id: r.request_id,
+                });
+            }
+            return Ok(Plan::Repeat(self.recorded_outcome(entry)));
+        }
+        let new_customer = self.customers.find(&r.customer).is_none();
+        if new_customer && self.customers.len() >= CUSTOMERS_MAX {
+            return Err(Error::TooMany {
+                field: "customers".into(),
+                count: self.customers.len() + 1,
+                max: CUSTOMERS_MAX,
+            });
+        }
+        if self.channel_id(&r.channel).is_none() && self.channels.len() >= CHANNELS_MAX {
+            return Err(Error::TooMany {
+                field: "channels".into(),
+                count: self.channels.len() + 1,
+                max: CHANNELS_MAX,
+            });
+        }
+        Ok(Plan::Reserve(Box::new(ReservePlan {
+            request_id: r.request_id,
+            customer: r.customer,
+            channel: r.channel,
+            lines,
+            demand,
+            hold_ms,
+            confirm: r.confirm,
+            up_to: r.up_to,
+            waitlist: r.waitlist,
+            fingerprint,
+        })))
+    }
+
+    fn recorded_outcome(&self, entry: &Entry) -> Outcome {
+        match &entry.recorded {
+            Recorded::Held(id) => {
+                let r = &self.reservations[(id.0 - 1) as usize];
+                Outcome::Held {
+                    reservation: *id,
+                    expires_at: r.expires_at,
+                    units: r.units(),
+                }
+            }
+            Recorded::Confirmed(id) => Outcome::Confirmed {
+                reservation: *id,
+                units: self.reservations[(id.0 - 1) as usize].units(),
+            },
+            Recorded::Waiting(entry, position) => Outcome::Waiting {
+                entry: *entry,
+                position: *position,
+            },
+            Recorded::Refused(refusal) => Outcome::Refused((**refusal).clone()),
+        }
+    }
+
+    // ----------------------------------------------------------------- advance
+
+    /// Move time to `at`, expiring every hold due by then, in `(expires_at, id)` order.
+    fn advance(&mut self, at: Millis, events: &mut Vec<Event>) {
+        self.now = at;
+        while let Some(&Reverse((expires_at, id))) = self.expiries.peek() {
+            if expires_at > at {
+                break;
+            }
+            self.expiries.pop();
+            let r = &self.reservations[(id - 1) as usize];
+            if r.state != ReservationState::Held || r.expires_at != expires_at {
+                continue; // confirmed or released since: a stale entry
+            }
+            let rid = ReservationId(id);
+            let pools = self.unpromise(rid, ReservationState::Expired);
+            self.emit(
+                events,
+                expires_at,
+                EventKind::Expired {
+                    reservation: rid,
+                    pools,
+                },
+            );
+            self.serve(expires_at, events);
+        }
+    }
+
+    // ----------------------------------------------------------------- execute
+
+    fn execute(&mut self, plan: Plan, events: &mut Vec<Event>) -> Outcome {
+        let at = self.now;
+        match plan {
+            Plan::DefinePool { name, capacity } => {
+                let pool = PoolId(self.pools.len() as u32);
+                self.pool_names.insert(name.clone(), pool);
+                self.pools.push(Pool::new(name.clone(), capacity));
+                self.emit(
+                    events,
+                    at,
+                    EventKind::PoolDefined {
+                        pool,
+                        name,
+                        capacity,
+                    },
+                );
+                Outcome::Done
+            }
+            Plan::DefineOffer {
+                name,
+                draws,
+                policy,
+            } => {
+                let offer = OfferId(self.offers.len() as u32);
+                self.offer_names.insert(name.clone(), offer);
+                self.offers.push(Offer {
+                    name: name.clone(),
+                    draws: draws.clone(),
+                    policy,
+                    waiting: Default::default(),
+                });
+                self.emit(
+                    events,
+                    at,
+                    EventKind::OfferDefined {
+                        offer,
+                        name,
+                        draws: draws.to_vec(),
+                        waitlist: policy,
+                    },
+                );
+                Outcome::Done
+            }
+            Plan::SetCapacity { pool, capacity } => {
+                let old = self.pools[pool.index()].capacity;
+                if old != capacity {
+                    self.pools[pool.index()].capacity = capacity;
+                    self.emit(events, at, EventKind::CapacityChanged { pool, capacity });
+                    if capacity > old {
+                        self.serve(at, events);
+                    }
+                }
+                Outcome::Done
+            }
+            Plan::SetDefaultHold(hold_ms) => {
+                if self.default_hold_ms != hold_ms {
+                    self.default_hold_ms = hold_ms;
+                    self.emit(events, at, EventKind::DefaultHoldChanged { hold_ms });
+                }
+                Outcome::Done
+            }
+            Plan::Reserve(plan) => self.reserve(*plan, events),
+            Plan::Repeat(outcome) => outcome,
+            Plan::Confirm(id) => self.confirm(id, events),
+            Plan::Release(id) => self.release(id, events),
+            Plan::Leave(entry) => self.leave(entry, events),
+            Plan::Pause => {
+                if !self.paused {
+                    self.paused = true;
+                    self.emit(events, at, EventKind::Paused);
+                }
+                Outcome::Done
+            }
+            Plan::Resume => {
+                if self.paused {
+                    self.paused = false;
+                    self.emit(events, at, EventKind::Resumed);
+                    self.serve(at, events);
+                }
+                Outcome::Done
+            }
+            Plan::Tick => Outcome::Done,
+        }
+    }
+
+    fn reserve(&mut self, mut p: ReservePlan, events: &mut Vec<Event>) -> Outcome {
+        let request_id = std::mem::take(&mut p.request_id);
+        let fingerprint = p.fingerprint;
+        let (outcome, recorded) = self.decide(p, events);
+        self.requests.record(request_id, fingerprint, recorded);
+        outcome
+    }
+
+    /// The capacity decision (and, later, the order-intake rules), in the order of
+    /// `docs/SEMANTICS.md`.
+    fn decide(&mut self, mut p: ReservePlan, events: &mut Vec<Event>) -> (Outcome, Recorded) {
+        let at = self.now;
+        if self.paused {
+            return refused(Refusal::Paused);
+        }
+        if p.up_to {
+            let (offer, quantity) = p.lines[0];
+            let grant = quantity.min(self.offers[offer.index()].available(&self.pools));
+            if grant > 0 && grant < quantity {
+                p.lines[0].1 = grant;
+                p.demand = self.offers[offer.index()].demand(grant).collect();
+                p.demand.sort_unstable_by_key(|d| d.pool);
+            }
+        }
+        if let Some(short) = p
+            .demand
+            .iter()
+            .find(|d| d.amount > self.pools[d.pool.index()].available())
+        {
+            if p.waitlist {
+                let (offer, quantity) = p.lines[0];
+                return self.join_waitlist(at, offer, quantity, &p, events);
+            }
+            let pool = &self.pools[short.pool.index()];
+            return refused(Refusal::SoldOut {
+                pool: pool.name.clone(),
+                requested: short.amount,
+                left: pool.available(),
+            });
+        }
+        let customer = self.customers.intern(&p.customer);
+        let channel = self.intern_channel(&p.channel);
+        let state = if p.confirm {
+            ReservationState::Confirmed
+        } else {
+            ReservationState::Held
+        };
+        let expires_at = if p.confirm { at } else { at + p.hold_ms };
+        let lines = p
+            .lines
+            .iter()
+            .map(|&(offer, quantity)| Line {
+                offer,
+                quantity: quantity as u32,
+            })
+            .collect();
+        let id = self.promise(customer, channel, lines, state, expires_at, &p.demand);
+        let units = p.lines.iter().map(|l| l.1).sum();
+        if p.confirm {
+            self.emit(
+                events,
+                at,
+                EventKind::Confirmed {
+                    reservation: id,
+                    from: Standing::New,
+                    pools: p.demand,
+                },
+            );
+            (
+                Outcome::Confirmed {
+                    reservation: id,
+                    units,
+                },
+                Recorded::Confirmed(id),
+            )
+        } else {
+            self.emit(
+                events,
+                at,
+                EventKind::Held {
+                    reservation: id,
+                    expires_at,
+                    pools: p.demand,
+                },
+            );
+            (
+                Outcome::Held {
+                    reservation: id,
+                    expires_at,
+                    units,
+                },
+                Recorded::Held(id),
+            )
+        }
+    }
+
+    fn join_waitlist(
+        &mut self,
+        at: Millis,
+        offer: OfferId,
+        quantity: u64,
+        p: &ReservePlan,
+        events: &mut Vec<Event>,
+    ) -> (Outcome, Recorded) {
+        let customer = self.customers.intern(&p.customer);
+        let channel = self.intern_channel(&p.channel);
+        let entry = WaitEntryId(self.entries.len() as u64 + 1);
+        self.entries.push(WaitEntry {
+            offer,
+            quantity,
+            customer,
+            channel,
+            hold_ms: p.hold_ms,
+            state: EntryState::Waiting,
+        });
+        let list = &mut self.offers[offer.index()].waiting;
+        list.push_back(entry);
+        let position = u32::try_from(list.len()).unwrap_or(u32::MAX);
+        self.waiting_offers.insert(offer);
+        self.emit(
+            events,
+            at,
+            EventKind::WaitlistJoined {
+                entry,
+                offer,
+                quantity,
+                position,
+            },
+        );
+        (
+            Outcome::Waiting { entry, position },
+            Recorded::Waiting(entry, position),
+        )
+    }
+
+    /// Record a new reservation and count its demand. The caller checked that it fits.
+    fn promise(
+        &mut self,
+        customer: u32,
+        channel: u16,
+        lines: SmallVec<[Line; 1]>,
+        state: ReservationState,
+        expires_at: Millis,
+        demand: &PoolAmounts,
+    ) -> ReservationId {
+        for d in demand {
+            let pool = &mut self.pools[d.pool.index()];
+            debug_assert!(d.amount <= pool.available(), "promise beyond capacity");
+            match state {
+                ReservationState::Confirmed => pool.confirmed += d.amount,
+                _ => pool.held += d.amount,
+            }
+        }
+        for l in &lines {
+            self.customers
+                .add_usage(customer, l.offer, u64::from(l.quantity));
+        }
+        let id = self.reservations.len() as u64 + 1;
+        if state == ReservationState::Held {
+            self.expiries.push(Reverse((expires_at, id)));
+        }
+        self.reservations.push(Reservation {
+            expires_at,
+            lines,
+            customer,
+            channel,
+            state,
+        });
+        ReservationId(id)
+    }
+
+    /// What reservation `id` draws, per pool, in pool-id order.
+    fn demand_of(&self, id: ReservationId) -> PoolAmounts {
+        let r = &self.reservations[(id.0 - 1) as usize];
+        let mut demand = PoolAmounts::new();
+        for l in &r.lines {
+            // Validated when the reservation was made; it cannot overflow now.
+            let _ = add_demand(
+                &mut demand,
+                self.offers[l.offer.index()].demand(u64::from(l.quantity)),
+            );
+        }
+        demand
+    }
+
+    /// Give a live reservation's units back and move it to `to`.
+    fn unpromise(&mut self, id: ReservationId, to: ReservationState) -> PoolAmounts {
+        let demand = self.demand_of(id);
+        let r = &mut self.reservations[(id.0 - 1) as usize];
+        let from = r.state;
+        r.state = to;
+        for d in &demand {
+            let pool = &mut self.pools[d.pool.index()];
+            match from {
+                ReservationState::Confirmed => pool.confirmed -= d.amount,
+                _ => pool.held -= d.amount,
+            }
+        }
+        let (customer, lines) = (r.customer, r.lines.clone());
+        for l in &lines {
+            self.customers
+                .remove_usage(customer, l.offer, u64::from(l.quantity));
+        }
+        demand
+    }
+
+    fn confirm(&mut self, id: ReservationId, events: &mut Vec<Event>) -> Outcome {
+        let r = &self.reservations[(id.0 - 1) as usize];
+        match r.state {
+            ReservationState::Held => {
+                let units = r.units();
+                let demand = self.demand_of(id);
+                for d in &demand {
+                    let pool = &mut self.pools[d.pool.index()];
+                    pool.held -= d.amount;
+                    pool.confirmed += d.amount;
+                }
+                self.reservations[(id.0 - 1) as usize].state = ReservationState::Confirmed;
+                self.emit(
+                    events,
+                    self.now,
+                    EventKind::Confirmed {
+                        reservation: id,
+                        from: Standing::Held,
+                        pools: demand,
+                    },
+                );
+                Outcome::Confirmed {
+                    reservation: id,
+                    units,
+                }
+            }
+            ReservationState::Confirmed => Outcome::Confirmed {
+                reservation: id,
+                units: r.units(),
+            },
+            ReservationState::Expired => Outcome::Refused(Refusal::HoldExpired {
+                expired_at: r.expires_at,
+            }),
+            // Rejected in validation; time cannot release a reservation.
+            ReservationState::Released => Outcome::Released { reservation: id },
+        }
+    }
+
+    fn release(&mut self, id: ReservationId, events: &mut Vec<Event>) -> Outcome {
+        let r = &self.reservations[(id.0 - 1) as usize];
+        let from = match r.state {
+            ReservationState::Held => Standing::Held,
+            ReservationState::Confirmed => Standing::Confirmed,
+            ReservationState::Released => return Outcome::Released { reservation: id },
+            ReservationState::Expired => {
+                return Outcome::Refused(Refusal::HoldExpired {
+                    expired_at: r.expires_at,
+                })
+            }
+        };
+        let pools = self.unpromise(id, ReservationState::Released);
+        self.emit(
+            events,
+            self.now,
+            EventKind::Released {
+                reservation: id,
+                from,
+                pools,
+            },
+        );
+        self.serve(self.now, events);
+        Outcome::Released { reservation: id }
+    }
+
+    fn leave(&mut self, entry: WaitEntryId, events: &mut Vec<Event>) -> Outcome {
+        let e = &mut self.entries[(entry.0 - 1) as usize];
+        if e.state != EntryState::Waiting {
+            return Outcome::Left { entry };
+        }
+        e.state = EntryState::Left;
+        let offer = e.offer;
+        let list = &mut self.offers[offer.index()].waiting;
+        list.retain(|&x| x != entry);
+        if list.is_empty() {
+            self.waiting_offers.remove(&offer);
+        }
+        self.emit(events, self.now, EventKind::WaitlistLeft { entry, offer });
+        self.serve(self.now, events);
+        Outcome::Left { entry }
+    }
+
+    /// Hand available units to the waiting lists: repeatedly promote, among every
+    /// list's candidate, the one that joined first. Only available units are
+    /// given, so a list never receives more than is free.
+    fn serve(&mut self, at: Millis, events: &mut Vec<Event>) {
+        if self.paused {
+            return;
+        }
+        loop {
+            let mut best: Option<(WaitEntryId, OfferId, usize)> = None;
+            for &offer in &self.waiting_offers {
+                let o = &self.offers[offer.index()];
+                let fits = |id: &WaitEntryId| {
+                    let e = &self.entries[(id.0 - 1) as usize];
+                    o.fits(&self.pools, e.quantity)
+                };
+                let candidate = match o.policy {
+                    WaitlistPolicy::Strict => o.waiting.front().filter(|id| fits(id)).map(|_| 0),
+                    WaitlistPolicy::Skip => o.waiting.iter().position(fits),
+                };
+                if let Some(pos) = candidate {
+                    let id = o.waiting[pos];
+                    if best.is_none_or(|(b, _, _)| id < b) {
+                        best = Some((id, offer, pos));
+                    }
+                }
+            }
+            let Some((entry, offer, pos)) = best else {
+                return;
+            };
+            self.promote(at, entry, offer, pos, events);
+        }
+    }
+
+    fn promote(
+        &mut self,
+        at: Millis,
+        entry: WaitEntryId,
+        offer: OfferId,
+        pos: usize,
+        events: &mut Vec<Event>,
+    ) {
+        let list = &mut self.offers[offer.index()].waiting;
+        list.remove(pos);
+        if list.is_empty() {
+            self.waiting_offers.remove(&offer);
+        }
+        let e = &self.entries[(entry.0 - 1) as usize];
+        let (quantity, customer, channel) = (e.quantity, e.customer, e.channel);
+        let expires_at = at + e.hold_ms;
+        let mut demand: PoolAmounts = self.offers[offer.index()].demand(quantity).collect();
+        demand.sort_unstable_by_key(|d| d.pool);
+        let lines = smallvec::smallvec![Line {
+            offer,
+            quantity: quantity as u32,
+        }];
+        let reservation = self.promise(
+            customer,
+            channel,
+            lines,
+            ReservationState::Held,
+            expires_at,
+            &demand,
+        );
+        self.entries[(entry.0 - 1) as usize].state = EntryState::Promoted(reservation);
+        self.emit(
+            events,
+            at,
+            EventKind::Promoted {
+                entry,
+                reservation,
+                expires_at,
+                pools: demand,
+            },
+        );
+    }
+
+    fn emit(&mut self, events: &mut Vec<Event>, at: Millis, kind: EventKind) {
+        self.seq += 1;
+        events.push(Event {
+            seq: self.seq,
+            at,
+            kind,
+        });
+    }
+
+    fn intern_channel(&mut self, channel: &str) -> u16 {
+        if let Some(i) = self.channel_id(channel) {
+            return i;
+        }
+        // Validation refuses a new channel beyond CHANNELS_MAX (256), so this fits u16.
+        self.channels.push(channel.to_owned());
+        (self.channels.len() - 1) as u16
+    }
+
+    fn channel_id(&self, channel: &str) -> Option<u16> {
+        self.channels
+            .iter()
+            .position(|c| c == channel)
+            .map(|i| i as u16)
+    }
+
+    fn pool_id(&self, name: &str) -> Option<PoolId> {
+        self.pool_names.get(name).copied()
+    }
+
+    fn offer_id(&self, name: &str) -> Option<OfferId> {
+        self.offer_names.get(name).copied()
+    }
+
+    fn reservation_ref(&self, id: ReservationId) -> Result<&Reservation, Error> {
+        id.0.checked_sub(1)
+            .and_then(|i| self.reservations.get(i as usize))
+            .ok_or(Error::UnknownReservation(id))
+    }
+
+    // ----------------------------------------------------------------- queries
+
+    /// Time of the last valid command.
+    pub fn now(&self) -> Millis {
+        self.now
+    }
+
+    /// Seq of the last event (0 before any).
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
+
+    pub fn default_hold_ms(&self) -> u64 {
+        self.default_hold_ms
+    }
+
+    fn pool_view(&self, id: PoolId) -> PoolView {
+        let p = &self.pools[id.index()];
+        PoolView {
+            id,
+            name: p.name.clone(),
+            capacity: p.capacity,
+            held: p.held,
+            confirmed: p.confirmed,
+            available: p.available(),
+        }
+    }
+
+    pub fn pool(&self, name: &str) -> Option<PoolView> {
+        self.pool_id(name).map(|id| self.pool_view(id))
+    }
+
+    /// Every pool, in id order.
+    pub fn pools(&self) -> Vec<PoolView> {
+        (0..self.pools.len())
+            .map(|i| self.pool_view(PoolId(i as u32)))
+            .collect()
+    }
+
+    fn offer_view(&self, id: OfferId) -> OfferView {
+        let o = &self.offers[id.index()];
+        OfferView {
+            id,
+            name: o.name.clone(),
+            draws: o
+                .draws
+                .iter()
+                .map(|d| (self.pools[d.pool.index()].name.clone(), d.amount))
+                .collect(),
+            waitlist: o.policy,
+            available: o.available(&self.pools),
+            waiting: u32::try_from(o.waiting.len()).unwrap_or(u32::MAX),
+        }
+    }
+
+    pub fn offer(&self, name: &str) -> Option<OfferView> {
+        self.offer_id(name).map(|id| self.offer_view(id))
+    }
+
+    /// Every offer, in id order.
+    pub fn offers(&self) -> Vec<OfferView> {
+        (0..self.offers.len())
+            .map(|i| self.offer_view(OfferId(i as u32)))
+            .collect()
+    }
+
+    /// Units of an offer that can be promised now.
+    pub fn offer_available(&self, name: &str) -> Option<u64> {
+        self.offer_id(name)
+            .map(|id| self.offers[id.index()].available(&self.pools))
+    }
+
+    pub fn reservation(&self, id: ReservationId) -> Option<ReservationView> {
+        let r = self.reservation_ref(id).ok()?;
+        Some(ReservationView {
+            id,
+            customer: self.customers.name(r.customer).to_owned(),
+            channel: self.channels[r.channel as usize].clone(),
+            lines: r
+                .lines
+                .iter()
+                .map(|l| {
+                    (
+                        self.offers[l.offer.index()].name.clone(),
+                        u64::from(l.quantity),
+                    )
+                })
+                .collect(),
+            state: r.state,
+            expires_at: r.expires_at,
+        })
+    }
+
+    /// Number of reservations ever made (ids run from 1 to this).
+    pub fn reservation_count(&self) -> u64 {
+        self.reservations.len() as u64
+    }
+
+    /// `(offer name, units held + confirmed)` for one customer, in offer order.
+    pub fn customer_usage(&self, customer: &str) -> Vec<(String, u64)> {
+        let Some(c) = self.customers.find(customer) else {
+            return Vec::new();
+        };
+        self.customers
+            .usage_of(c)
+            .map(|(o, u)| (self.offers[o.index()].name.clone(), u))
+            .collect()
+    }
+
+    fn entry_view(&self, entry: WaitEntryId) -> Option<WaitEntryView> {
+        let e = self.entries.get(entry.0.checked_sub(1)? as usize)?;
+        let state = match e.state {
+            EntryState::Waiting => {
+                let pos = self.offers[e.offer.index()]
+                    .waiting
+                    .iter()
+                    .position(|&x| x == entry)
+                    .unwrap_or(0);
+                WaitState::Waiting {
+                    position: u32::try_from(pos + 1).unwrap_or(u32::MAX),
+                }
+            }
+            EntryState::Promoted(reservation) => WaitState::Promoted { reservation },
+            EntryState::Left => WaitState::Left,
+        };
+        Some(WaitEntryView {
+            entry,
+            offer: self.offers[e.offer.index()].name.clone(),
+            customer: self.customers.name(e.customer).to_owned(),
+            quantity: e.quantity,
+            state,
+        })
+    }
+
+    pub fn wait_entry(&self, entry: WaitEntryId) -> Option<WaitEntryView> {
+        self.entry_view(entry)
+    }
+
+    /// The entries waiting on an offer's list, head first.
+    pub fn waitlist(&self, offer: &str) -> Option<Vec<WaitEntryView>> {
+        let o = &self.offers[self.offer_id(offer)?.index()];
+        Some(
+            o.waiting
+                .iter()
+                .filter_map(|&id| self.entry_view(id))
+                .collect(),
+        )
+    }
+
+    /// Availability of every pool and offer now, with no private data.
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            seq: self.seq,
+            paused: self.paused,
+            pools: self
+                .pools
+                .iter()
+                .map(|p| PoolLevel {
+                    name: p.name.clone(),
+                    capacity: p.capacity,
+                    held: p.held,
+                    confirmed: p.confirmed,
+                })
+                .collect(),
+            offers: self
+                .offers
+                .iter()
+                .map(|o| OfferLevel {
+                    name: o.name.clone(),
+                    draws: o.draws.to_vec(),
+                })
+                .collect(),
+        }
+    }
+
+    /// A hash over a canonical encoding of the whole state, for comparing
+    /// replays and replicas. Costs a full pass over the state.
+    pub fn digest(&self) -> Digest {
+        let mut h = Xxh3::new();
+        self.encode(&mut h);
+        Digest(h.digest128())
+    }
+
+    fn encode(&self, s: &mut impl Sink) {
+        s.bytes(b"kontingent-state-v1");
+        s.u64(self.now);
+        s.u64(self.seq);
+        s.bool(self.paused);
+        s.u64(self.default_hold_ms);
+        s.u64(self.pools.len() as u64);
+        for p in &self.pools {
+            s.str(&p.name);
+            s.u64(p.capacity);
+            s.u64(p.held);
+            s.u64(p.confirmed);
+        }
+        s.u64(self.offers.len() as u64);
+        for o in &self.offers {
+            s.str(&o.name);
+            s.u8(o.policy as u8);
+            s.u64(o.draws.len() as u64);
+            for d in &o.draws {
+                s.u32(d.pool.0);
+                s.u64(d.amount);
+            }
+            s.u64(o.waiting.len() as u64);
+            for w in &o.waiting {
+                s.u64(w.0);
+            }
+        }
+        s.u64(self.channels.len() as u64);
+        for c in &self.channels {
+            s.str(c);
+        }
+        s.u64(self.customers.len() as u64);
+        for i in 0..self.customers.len() {
+            s.str(self.customers.name(i as u32));
+        }
+        for (c, o, u) in self.customers.all_usage() {
+            s.u32(c);
+            s.u32(o.0);
+            s.u64(u);
+        }
+        s.u64(self.reservations.len() as u64);
+        for r in &self.reservations {
+            s.u64(r.expires_at);
+            s.u32(r.customer);
+            s.u32(u32::from(r.channel));
+            s.u8(r.state as u8);
+            s.u64(r.lines.len() as u64);
+            for l in &r.lines {
+                s.u32(l.offer.0);
+                s.u32(l.quantity);
+            }
+        }
+        // The heap's layout is not canonical; its due, live entries are.
+        let mut due: Vec<(Millis, u64)> = self
+            .expiries
+            .iter()
+            .map(|r| r.0)
+            .filter(|&(t, id)| {
+                let r = &self.reservations[(id - 1) as usize];
+                r.state == ReservationState::Held && r.expires_at == t
+            })
+            .collect();
+        due.sort_unstable();
+        s.u64(due.len() as u64);
+        for (t, id) in due {
+            s.u64(t);
+            s.u64(id);
+        }
+        s.u64(self.entries.len() as u64);
+        for e in &self.entries {
+            s.u32(e.offer.0);
+            s.u64(e.quantity);
+            s.u32(e.customer);
+            s.u32(u32::from(e.channel));
+            s.u64(e.hold_ms);
+            match e.state {
+                EntryState::Waiting => s.u8(0),
+                EntryState::Promoted(r) => {
+                    s.u8(1);
+                    s.u64(r.0);
+                }
+                EntryState::Left => s.u8(2),
+            }
+        }
+        let requests = self.requests.sorted();
+        s.u64(requests.len() as u64);
+        for (id, e) in requests {
+            s.str(id);
+            s.u64(e.fingerprint[0]);
+            s.u64(e.fingerprint[1]);
+            match &e.recorded {
+                Recorded::Held(r) => {
+                    s.u8(0);
+                    s.u64(r.0);
+                }
+                Recorded::Confirmed(r) => {
+                    s.u8(1);
+                    s.u64(r.0);
+                }
+                Recorded::Waiting(w, p) => {
+                    s.u8(2);
+                    s.u64(w.0);
+                    s.u32(*p);
+                }
+                Recorded::Refused(r) => {
+                    s.u8(3);
+                    encode_refusal(s, r);
+                }
+            }
+        }
+    }
+}
+
+fn encode_refusal(s: &mut impl Sink, r: &Refusal) {
+    s.str(r.code());
+    match r {
+        Refusal::SoldOut {
+            pool,
+            requested,
+            left,
+        } => {
+            s.str(pool);
+            s.u64(*requested);
+            s.u64(*left);
+        }
+        Refusal::CustomerLimit { limit, used } => {
+            s.u64(*limit);
+            s.u64(*used);
+        }
+        Refusal::NotOpenYet { opens_at } => s.u64(*opens_at),
+        Refusal::Closed { closed_at } => s.u64(*closed_at),
+        Refusal::Paused => {}
+        Refusal::Rule { name, detail } => {
+            s.str(name);
+            s.str(detail);
+        }
+        Refusal::HoldExpired { expired_at } => s.u64(*expired_at),
+    }
+}
+
+fn refused(refusal: Refusal) -> (Outcome, Recorded) {
+    (
+        Outcome::Refused(refusal.clone()),
+        Recorded::Refused(Box::new(refusal)),
+    )
+}

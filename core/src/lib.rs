@@ -1,0 +1,38 @@
+//! # kontingent
+//!
+//! A small, fast, deterministic ledger of quotas: it says *yes* only when a
+//! unit really exists, and *no*, with a reason a UI can show, otherwise.
+//!
+//! The [`Ledger`] is a pure state machine: [`Command`]s in (each with its
+//! logical time), an [`Outcome`] and numbered [`Event`]s out. Refusals such as
+//! [`Refusal::SoldOut`] are outcomes; invalid commands are [`Error`]s and change
+//! nothing. The contract is `docs/SEMANTICS.md`.
+
+pub mod availability;
+mod command;
+mod customer;
+mod digest;
+mod error;
+mod event;
+mod id;
+mod idempotency;
+mod ledger;
+pub mod limits;
+mod offer;
+mod outcome;
+mod pool;
+mod reservation;
+mod view;
+mod waitlist;
+
+pub use availability::{Change, Delta, DeltaError, LevelChange, OfferLevel, PoolLevel, Snapshot};
+pub use command::{Action, Command, Draw, LineRequest, Millis, Request, WaitlistPolicy};
+pub use digest::Digest;
+pub use error::Error;
+pub use event::{Event, EventKind, PoolAmount, PoolAmounts, Standing};
+pub use id::{OfferId, PoolId, ReservationId, WaitEntryId};
+pub use ledger::{Applied, Ledger};
+pub use outcome::{Outcome, Refusal};
+pub use view::{
+    OfferView, PoolView, ReservationState, ReservationView, WaitEntryView, WaitState,
+};

@@ -1,0 +1,43 @@
+//! Offer: what a customer asks for; one unit draws fixed amounts from pools.
+
+use crate::command::WaitlistPolicy;
+use crate::event::{PoolAmount, PoolAmounts};
+use crate::id::WaitEntryId;
+use crate::pool::Pool;
+use std::collections::VecDeque;
+
+#[derive(Clone, Debug)]
+pub(crate) struct Offer {
+    pub name: String,
+    /// Per-unit draws, in definition order, on distinct pools.
+    pub draws: PoolAmounts,
+    pub policy: WaitlistPolicy,
+    /// Waiting entries in FIFO order.
+    pub waiting: VecDeque<WaitEntryId>,
+}
+
+impl Offer {
+    /// `min over draws of floor(available / amount)`.
+    pub fn available(&self, pools: &[Pool]) -> u64 {
+        self.draws
+            .iter()
+            .map(|d| pools[d.pool.index()].available() / d.amount)
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// Per-pool amounts for `quantity` units. Callers bound `quantity` and amounts
+    /// so the product fits (`LINE_QUANTITY_MAX * DRAW_AMOUNT_MAX < 2^62`).
+    pub fn demand(&self, quantity: u64) -> impl Iterator<Item = PoolAmount> + '_ {
+        self.draws.iter().map(move |d| PoolAmount {
+            pool: d.pool,
+            amount: d.amount * quantity,
+        })
+    }
+
+    /// True if `quantity` units fit in every pool right now.
+    pub fn fits(&self, pools: &[Pool], quantity: u64) -> bool {
+        self.demand(quantity)
+            .all(|d| d.amount <= pools[d.pool.index()].available())
+    }
+}

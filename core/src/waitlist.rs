@@ -1,0 +1,20 @@
+//! Waiting-list entries. The per-offer FIFO order lives in `Offer::waiting`.
+
+use crate::id::{OfferId, ReservationId};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EntryState {
+    Waiting,
+    Promoted(ReservationId),
+    Left,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct WaitEntry {
+    pub offer: OfferId,
+    pub quantity: u64,
+    pub customer: u32,
+    pub channel: u16,
+    pub hold_ms: u64,
+    pub state: EntryState,
+}
