@@ -82,7 +82,9 @@ pub enum Change {
         capacity: u64,
     },
     /// Counters moved: `held` and `confirmed` change by the signed amounts.
-    Levels { changes: Vec<LevelChange> },
+    Levels {
+        changes: Vec<LevelChange>,
+    },
     Paused,
     Resumed,
 }

@@ -74,7 +74,9 @@ impl Draw {
 }
 
 /// What to do when the head of a waiting list does not fit but a later entry would.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum WaitlistPolicy {
     /// The head blocks the list until it fits: nobody overtakes.

@@ -10,11 +10,7 @@ pub enum Error {
     #[error("command at {at} ms is older than the previous command at {last} ms")]
     TimeWentBackwards { at: Millis, last: Millis },
     #[error("{field}: value {value} is out of range (max {max})")]
-    OutOfRange {
-        field: String,
-        value: u64,
-        max: u64,
-    },
+    OutOfRange { field: String, value: u64, max: u64 },
     #[error("{field}: must not be zero")]
     Zero { field: String },
     #[error("{field}: must not be empty")]

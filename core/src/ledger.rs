@@ -347,18 +347,16 @@ impl Ledger {
                 Plan::SetDefaultHold(hold_ms)
             }
             Action::Reserve(request) => self.validate_reserve(request)?,
-            Action::Confirm { reservation } => {
-                match self.reservation_ref(reservation)?.state {
-                    ReservationState::Released => {
-                        return Err(Error::ReservationState {
-                            reservation,
-                            state: "released",
-                            action: "confirmed",
-                        })
-                    }
-                    _ => Plan::Confirm(reservation),
+            Action::Confirm { reservation } => match self.reservation_ref(reservation)?.state {
+                ReservationState::Released => {
+                    return Err(Error::ReservationState {
+                        reservation,
+                        state: "released",
+                        action: "confirmed",
+                    })
                 }
-            }
+                _ => Plan::Confirm(reservation),
+            },
             Action::Release { reservation } => {
                 self.reservation_ref(reservation)?;
                 Plan::Release(reservation)

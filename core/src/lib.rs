@@ -33,6 +33,4 @@ pub use event::{Event, EventKind, PoolAmount, PoolAmounts, Standing};
 pub use id::{OfferId, PoolId, ReservationId, WaitEntryId};
 pub use ledger::{Applied, Ledger};
 pub use outcome::{Outcome, Refusal};
-pub use view::{
-    OfferView, PoolView, ReservationState, ReservationView, WaitEntryView, WaitState,
-};
+pub use view::{OfferView, PoolView, ReservationState, ReservationView, WaitEntryView, WaitState};
