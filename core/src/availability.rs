@@ -39,9 +39,9 @@ pub struct OfferLevel {
 /// ```
 /// use kontingent::{Action, Command, Draw, Ledger, Request, Snapshot, Delta};
 /// let mut ledger = Ledger::new();
-/// ledger.apply(Command::new(0, Action::DefinePool { pool: "zur-post".into(), capacity: 3 })).unwrap();
+/// ledger.apply(&Command::new(0, Action::DefinePool { pool: "zur-post".into(), capacity: 3 })).unwrap();
 /// let mut preview: Snapshot = ledger.snapshot();
-/// let applied = ledger.apply(Command::new(1, Action::SetCapacity { pool: "zur-post".into(), capacity: 5 })).unwrap();
+/// let applied = ledger.apply(&Command::new(1, Action::SetCapacity { pool: "zur-post".into(), capacity: 5 })).unwrap();
 /// for event in &applied.events {
 ///     preview.apply(&Delta::from_event(event)).unwrap();
 /// }

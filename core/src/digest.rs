@@ -61,8 +61,43 @@ impl Sink for Vec<u8> {
     }
 }
 
-impl<const N: usize> Sink for smallvec::SmallVec<[u8; N]> {
+/// A scratch buffer on the stack that spills to the heap only for large inputs:
+/// request fingerprints are hashed from one of these on every reservation.
+pub(crate) struct StackBuf {
+    inline: [u8; 512],
+    len: usize,
+    spill: Vec<u8>,
+}
+
+impl StackBuf {
+    pub fn new() -> Self {
+        StackBuf {
+            inline: [0; 512],
+            len: 0,
+            spill: Vec::new(),
+        }
+    }
+
+    pub fn as_slice(&self) -> &[u8] {
+        if self.spill.is_empty() {
+            &self.inline[..self.len]
+        } else {
+            &self.spill
+        }
+    }
+}
+
+impl Sink for StackBuf {
+    #[inline]
     fn bytes(&mut self, b: &[u8]) {
-        self.extend_from_slice(b);
+        if self.spill.is_empty() {
+            if let Some(dst) = self.inline.get_mut(self.len..self.len + b.len()) {
+                dst.copy_from_slice(b);
+                self.len += b.len();
+                return;
+            }
+            self.spill.extend_from_slice(&self.inline[..self.len]);
+        }
+        self.spill.extend_from_slice(b);
     }
 }

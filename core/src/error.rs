@@ -47,11 +47,6 @@ pub enum Error {
         state: &'static str,
         action: &'static str,
     },
-    #[error("waiting entry {entry} was already promoted to reservation {reservation}")]
-    AlreadyPromoted {
-        entry: WaitEntryId,
-        reservation: ReservationId,
-    },
     #[error("{field}: {reason}")]
     Misuse { field: String, reason: &'static str },
 }
@@ -74,7 +69,6 @@ impl Error {
             Error::Overflow { .. } => "overflow",
             Error::RequestIdReused { .. } => "request_id_reused",
             Error::ReservationState { .. } => "reservation_state",
-            Error::AlreadyPromoted { .. } => "already_promoted",
             Error::Misuse { .. } => "misuse",
         }
     }

@@ -1,53 +1,137 @@
 //! The request-id table: the first outcome of every request, kept for the
 //! ledger's life, so a retry or double click never reserves twice.
+//!
+//! Records live in a dense `Vec` in arrival order (also their canonical order
+//! for the digest), ids in an [`Arena`], and the hash index holds only
+//! positions. Each record keeps its key's hash, so growing the index never
+//! touches the ids themselves.
 
+use crate::arena::{Arena, StrRef};
 use crate::id::{ReservationId, WaitEntryId};
 use crate::outcome::Refusal;
-use std::collections::HashMap;
-use xxhash_rust::xxh3::Xxh3Builder;
+use hashbrown::HashTable;
+use xxhash_rust::xxh3::xxh3_64;
 
-/// The first outcome, stored compactly; held and confirmed outcomes are rebuilt
-/// from the reservation, which never changes its units or expiry.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Recorded {
+/// The first outcome, packed into 8 bytes: a 2-bit tag and a 62-bit number.
+/// Held and confirmed outcomes are rebuilt from the reservation (whose units and
+/// expiry never change), a waiting outcome from the entry, a refusal from `refusals`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Recorded(u64);
+
+const TAG_SHIFT: u32 = 62;
+const VALUE_MASK: u64 = (1 << TAG_SHIFT) - 1;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
     Held(ReservationId),
     Confirmed(ReservationId),
-    Waiting(WaitEntryId, u32),
-    Refused(Box<Refusal>),
+    Waiting(WaitEntryId),
+    Refused(usize),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+impl Recorded {
+    // Ids and indexes stay far below 2^62: each needs a record in memory.
+    pub fn held(id: ReservationId) -> Self {
+        Recorded(id.0 & VALUE_MASK)
+    }
+    pub fn confirmed(id: ReservationId) -> Self {
+        Recorded(1 << TAG_SHIFT | (id.0 & VALUE_MASK))
+    }
+    pub fn waiting(id: WaitEntryId) -> Self {
+        Recorded(2 << TAG_SHIFT | (id.0 & VALUE_MASK))
+    }
+    fn refused(index: usize) -> Self {
+        Recorded(3 << TAG_SHIFT | (index as u64 & VALUE_MASK))
+    }
+
+    pub fn kind(self) -> Kind {
+        let v = self.0 & VALUE_MASK;
+        match self.0 >> TAG_SHIFT {
+            0 => Kind::Held(ReservationId(v)),
+            1 => Kind::Confirmed(ReservationId(v)),
+            2 => Kind::Waiting(WaitEntryId(v)),
+            _ => Kind::Refused(v as usize),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Entry {
-    /// 128-bit hash of the request's content (everything but the id).
-    pub fingerprint: [u64; 2],
+    key: StrRef,
+    hash: u64,
+    /// 64-bit hash of the request's content (everything but the id). A collision
+    /// (2^-64) could only hide a misuse: the first outcome is returned instead of
+    /// `RequestIdReused`; nothing is ever reserved twice.
+    pub fingerprint: u64,
     pub recorded: Recorded,
+}
+
+/// What a request is recorded as, before the table assigns a refusal its slot.
+pub(crate) enum First {
+    Recorded(Recorded),
+    Refused(Refusal),
 }
 
 #[derive(Clone, Default)]
 pub(crate) struct Requests {
-    // A fixed-seed hasher: lookups only, never iterated in hash order.
-    table: HashMap<Box<str>, Entry, Xxh3Builder>,
+    entries: Vec<Entry>,
+    ids: Arena,
+    index: HashTable<u32>,
+    refusals: Vec<Refusal>,
+}
+
+/// The lookup hash of a request id (fixed seed: lookups only, never iterated).
+pub(crate) fn hash_id(request_id: &str) -> u64 {
+    xxh3_64(request_id.as_bytes())
 }
 
 impl Requests {
-    pub fn get(&self, request_id: &str) -> Option<&Entry> {
-        self.table.get(request_id)
+    pub fn get(&self, request_id: &str, hash: u64) -> Option<&Entry> {
+        self.index
+            .find(hash, |&i| {
+                let e = &self.entries[i as usize];
+                e.hash == hash && self.ids.bytes(e.key) == request_id.as_bytes()
+            })
+            .map(|&i| &self.entries[i as usize])
     }
 
-    pub fn record(&mut self, request_id: String, fingerprint: [u64; 2], recorded: Recorded) {
-        self.table.insert(
-            request_id.into_boxed_str(),
-            Entry {
-                fingerprint,
-                recorded,
-            },
-        );
+    pub fn len(&self) -> usize {
+        self.entries.len()
     }
 
-    /// All entries sorted by request id: the canonical order for the digest.
-    pub fn sorted(&self) -> Vec<(&str, &Entry)> {
-        let mut v: Vec<_> = self.table.iter().map(|(k, e)| (&**k, e)).collect();
-        v.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        v
+    /// Remember a new request id. The caller checked that it is new and that
+    /// fewer than `REQUESTS_MAX` (< 2^32) are known.
+    pub fn record(&mut self, request_id: &str, hash: u64, fingerprint: u64, first: First) {
+        let recorded = match first {
+            First::Recorded(r) => r,
+            First::Refused(refusal) => {
+                self.refusals.push(refusal);
+                Recorded::refused(self.refusals.len() - 1)
+            }
+        };
+        let i = self.entries.len() as u32;
+        let key = self.ids.push(request_id);
+        self.entries.push(Entry {
+            key,
+            hash,
+            fingerprint,
+            recorded,
+        });
+        let entries = &self.entries;
+        self.index
+            .insert_unique(hash, i, |&j| entries[j as usize].hash);
+    }
+
+    pub fn refusal(&self, index: usize) -> &Refusal {
+        &self.refusals[index]
+    }
+
+    pub fn request_id(&self, e: &Entry) -> &str {
+        self.ids.get(e.key)
+    }
+
+    /// Entries in arrival order: the canonical order for the digest.
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter()
     }
 }

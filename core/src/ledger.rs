@@ -12,12 +12,13 @@
 
 use crate::availability::{OfferLevel, PoolLevel, Snapshot};
 use crate::command::{Action, Command, Millis, Request, WaitlistPolicy};
-use crate::customer::Customers;
-use crate::digest::{Digest, Sink};
+use crate::customer::{hash_name, Customers};
+use crate::digest::{Digest, Sink, StackBuf};
 use crate::error::Error;
 use crate::event::{Event, EventKind, PoolAmount, PoolAmounts, Standing};
+use crate::expiry::Expiries;
 use crate::id::{OfferId, PoolId, ReservationId, WaitEntryId};
-use crate::idempotency::{Entry, Recorded, Requests};
+use crate::idempotency::{hash_id, Entry, First, Kind, Recorded, Requests};
 use crate::limits::*;
 use crate::offer::Offer;
 use crate::outcome::{Outcome, Refusal};
@@ -28,9 +29,8 @@ use crate::view::{
 };
 use crate::waitlist::{EntryState, WaitEntry};
 use smallvec::SmallVec;
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
-use xxhash_rust::xxh3::{xxh3_128, Xxh3};
+use std::collections::{BTreeMap, BTreeSet};
+use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 /// What one valid command did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,19 +45,19 @@ pub struct Applied {
 /// ```
 /// use kontingent::{Action, Command, Draw, Ledger, Outcome, Refusal, Request};
 /// let mut ledger = Ledger::new();
-/// ledger.apply(Command::new(0, Action::DefinePool { pool: "zur-post".into(), capacity: 1 })).unwrap();
-/// ledger.apply(Command::new(0, Action::DefinePool { pool: "budget".into(), capacity: 100 })).unwrap();
-/// ledger.apply(Command::new(0, Action::DefineOffer {
+/// ledger.apply(&Command::new(0, Action::DefinePool { pool: "zur-post".into(), capacity: 1 })).unwrap();
+/// ledger.apply(&Command::new(0, Action::DefinePool { pool: "budget".into(), capacity: 100 })).unwrap();
+/// ledger.apply(&Command::new(0, Action::DefineOffer {
 ///     offer: "voucher-20".into(),
 ///     draws: vec![Draw::new("zur-post", 1), Draw::new("budget", 20)],
 ///     waitlist: Default::default(),
 /// })).unwrap();
 ///
-/// let first = ledger.apply(Command::new(1_000, Action::Reserve(
+/// let first = ledger.apply(&Command::new(1_000, Action::Reserve(
 ///     Request::new("r1", "alice").line("voucher-20", 1)))).unwrap();
 /// assert!(matches!(first.outcome, Outcome::Held { .. }));
 ///
-/// let second = ledger.apply(Command::new(2_000, Action::Reserve(
+/// let second = ledger.apply(&Command::new(2_000, Action::Reserve(
 ///     Request::new("r2", "bob").line("voucher-20", 1)))).unwrap();
 /// assert!(matches!(second.outcome, Outcome::Refused(Refusal::SoldOut { left: 0, .. })));
 /// ```
@@ -73,9 +73,8 @@ pub struct Ledger {
     offer_names: BTreeMap<String, OfferId>,
     /// Reservation `id` lives at index `id - 1`.
     reservations: Vec<Reservation>,
-    /// Holds by `(expires_at, id)`. Entries of holds that were confirmed or
-    /// released stay until due and are skipped then (lazy deletion).
-    expiries: BinaryHeap<Reverse<(Millis, u64)>>,
+    /// Holds by `(expires_at, id)`; stale entries are skipped when due.
+    expiries: Expiries,
     customers: Customers,
     channels: Vec<String>,
     requests: Requests,
@@ -92,13 +91,13 @@ impl Default for Ledger {
 }
 
 /// A validated command, ready to execute.
-enum Plan {
+enum Plan<'a> {
     DefinePool {
-        name: String,
+        name: &'a str,
         capacity: u64,
     },
     DefineOffer {
-        name: String,
+        name: &'a str,
         draws: PoolAmounts,
         policy: WaitlistPolicy,
     },
@@ -107,7 +106,7 @@ enum Plan {
         capacity: u64,
     },
     SetDefaultHold(u64),
-    Reserve(Box<ReservePlan>),
+    Reserve(ReservePlan<'a>),
     Repeat(Outcome),
     Confirm(ReservationId),
     Release(ReservationId),
@@ -117,10 +116,14 @@ enum Plan {
     Tick,
 }
 
-struct ReservePlan {
-    request_id: String,
-    customer: String,
-    channel: String,
+struct ReservePlan<'a> {
+    request_id: &'a str,
+    request_hash: u64,
+    customer: &'a str,
+    customer_hash: u64,
+    /// The customer's number if already known (looked up once, in validation).
+    customer_id: Option<u32>,
+    channel: &'a str,
     lines: SmallVec<[(OfferId, u64); 1]>,
     /// Aggregated per pool, in pool-id order.
     demand: PoolAmounts,
@@ -128,7 +131,7 @@ struct ReservePlan {
     confirm: bool,
     up_to: bool,
     waitlist: bool,
-    fingerprint: [u64; 2],
+    fingerprint: u64,
 }
 
 fn check_len(field: &str, s: &str, max: usize) -> Result<(), Error> {
@@ -148,14 +151,23 @@ fn check_len(field: &str, s: &str, max: usize) -> Result<(), Error> {
 }
 
 fn check_range(field: &str, value: u64, min: u64, max: u64) -> Result<(), Error> {
+    check_range_at(|| field.to_owned(), value, min, max)
+}
+
+/// Like `check_range`, naming the field only when there is an error.
+#[inline]
+fn check_range_at(
+    field: impl FnOnce() -> String,
+    value: u64,
+    min: u64,
+    max: u64,
+) -> Result<(), Error> {
     if value < min {
-        return Err(Error::Zero {
-            field: field.to_owned(),
-        });
+        return Err(Error::Zero { field: field() });
     }
     if value > max {
         return Err(Error::OutOfRange {
-            field: field.to_owned(),
+            field: field(),
             value,
             max,
         });
@@ -175,8 +187,8 @@ fn add_demand(into: &mut PoolAmounts, amounts: impl Iterator<Item = PoolAmount>)
 }
 
 /// Everything of a request but its id, hashed: "same content" for idempotency.
-fn fingerprint(r: &Request) -> [u64; 2] {
-    let mut buf: SmallVec<[u8; 256]> = SmallVec::new();
+fn fingerprint(r: &Request) -> u64 {
+    let mut buf = StackBuf::new();
     buf.str(&r.customer);
     buf.str(&r.channel);
     buf.u32(r.attributes.len() as u32);
@@ -199,8 +211,7 @@ fn fingerprint(r: &Request) -> [u64; 2] {
     buf.bool(r.confirm);
     buf.bool(r.up_to);
     buf.bool(r.waitlist);
-    let h = xxh3_128(&buf);
-    [h as u64, (h >> 64) as u64]
+    xxh3_64(buf.as_slice())
 }
 
 impl Ledger {
@@ -216,7 +227,7 @@ impl Ledger {
             offers: Vec::new(),
             offer_names: BTreeMap::new(),
             reservations: Vec::new(),
-            expiries: BinaryHeap::new(),
+            expiries: Expiries::default(),
             customers: Customers::default(),
             channels: Vec::new(),
             requests: Requests::default(),
@@ -227,7 +238,7 @@ impl Ledger {
 
     /// Apply one command: its outcome and the events it emitted.
     /// On `Err` the ledger is unchanged.
-    pub fn apply(&mut self, cmd: Command) -> Result<Applied, Error> {
+    pub fn apply(&mut self, cmd: &Command) -> Result<Applied, Error> {
         let mut events = Vec::new();
         let outcome = self.apply_into(cmd, &mut events)?;
         Ok(Applied { outcome, events })
@@ -235,7 +246,7 @@ impl Ledger {
 
     /// Like [`Ledger::apply`], appending the events to a caller's buffer
     /// (reused across calls on hot paths). On `Err` nothing is appended.
-    pub fn apply_into(&mut self, cmd: Command, events: &mut Vec<Event>) -> Result<Outcome, Error> {
+    pub fn apply_into(&mut self, cmd: &Command, events: &mut Vec<Event>) -> Result<Outcome, Error> {
         if cmd.at > TIMESTAMP_MAX {
             return Err(Error::OutOfRange {
                 field: "at".into(),
@@ -249,22 +260,23 @@ impl Ledger {
                 last: self.now,
             });
         }
-        let plan = self.validate(cmd.action)?;
+        let plan = self.validate(&cmd.action)?;
         self.advance(cmd.at, events);
         Ok(self.execute(plan, events))
     }
 
     // ---------------------------------------------------------------- validate
 
-    fn validate(&self, action: Action) -> Result<Plan, Error> {
+    fn validate<'a>(&self, action: &'a Action) -> Result<Plan<'a>, Error> {
         Ok(match action {
             Action::DefinePool { pool, capacity } => {
-                check_len("pool", &pool, NAME_LEN_MAX)?;
+                let capacity = *capacity;
+                check_len("pool", pool, NAME_LEN_MAX)?;
                 check_range("capacity", capacity, 0, CAPACITY_MAX)?;
-                if self.pool_names.contains_key(&pool) {
+                if self.pool_names.contains_key(pool.as_str()) {
                     return Err(Error::Duplicate {
                         field: "pool".into(),
-                        name: pool,
+                        name: pool.clone(),
                     });
                 }
                 if self.pools.len() >= POOLS_MAX {
@@ -284,11 +296,11 @@ impl Ledger {
                 draws,
                 waitlist,
             } => {
-                check_len("offer", &offer, NAME_LEN_MAX)?;
-                if self.offer_names.contains_key(&offer) {
+                check_len("offer", offer, NAME_LEN_MAX)?;
+                if self.offer_names.contains_key(offer.as_str()) {
                     return Err(Error::Duplicate {
                         field: "offer".into(),
-                        name: offer,
+                        name: offer.clone(),
                     });
                 }
                 if self.offers.len() >= OFFERS_MAX {
@@ -316,7 +328,12 @@ impl Ledger {
                         field: format!("draws[{i}].pool"),
                         name: d.pool.clone(),
                     })?;
-                    check_range(&format!("draws[{i}].amount"), d.amount, 1, DRAW_AMOUNT_MAX)?;
+                    check_range_at(
+                        || format!("draws[{i}].amount"),
+                        d.amount,
+                        1,
+                        DRAW_AMOUNT_MAX,
+                    )?;
                     if resolved.iter().any(|r| r.pool == pool) {
                         return Err(Error::Duplicate {
                             field: format!("draws[{i}].pool"),
@@ -331,11 +348,12 @@ impl Ledger {
                 Plan::DefineOffer {
                     name: offer,
                     draws: resolved,
-                    policy: waitlist,
+                    policy: *waitlist,
                 }
             }
             Action::SetCapacity { pool, capacity } => {
-                let id = self.pool_id(&pool).ok_or_else(|| Error::UnknownPool {
+                let capacity = *capacity;
+                let id = self.pool_id(pool).ok_or_else(|| Error::UnknownPool {
                     field: "pool".into(),
                     name: pool.clone(),
                 })?;
@@ -343,33 +361,33 @@ impl Ledger {
                 Plan::SetCapacity { pool: id, capacity }
             }
             Action::SetDefaultHold { hold_ms } => {
-                check_range("hold_ms", hold_ms, 1, HOLD_MS_MAX)?;
-                Plan::SetDefaultHold(hold_ms)
+                check_range("hold_ms", *hold_ms, 1, HOLD_MS_MAX)?;
+                Plan::SetDefaultHold(*hold_ms)
             }
             Action::Reserve(request) => self.validate_reserve(request)?,
-            Action::Confirm { reservation } => match self.reservation_ref(reservation)?.state {
+            Action::Confirm { reservation } => match self.reservation_ref(*reservation)?.state {
                 ReservationState::Released => {
                     return Err(Error::ReservationState {
-                        reservation,
+                        reservation: *reservation,
                         state: "released",
                         action: "confirmed",
                     })
                 }
-                _ => Plan::Confirm(reservation),
+                _ => Plan::Confirm(*reservation),
             },
             Action::Release { reservation } => {
-                self.reservation_ref(reservation)?;
-                Plan::Release(reservation)
+                self.reservation_ref(*reservation)?;
+                Plan::Release(*reservation)
             }
             Action::LeaveWaitlist { entry } => {
-                let e = entry
+                let entry = *entry;
+                // Whether it was promoted is decided after time advances: the
+                // advance itself may promote it.
+                entry
                     .0
                     .checked_sub(1)
                     .and_then(|i| self.entries.get(i as usize))
                     .ok_or(Error::UnknownWaitEntry(entry))?;
-                if let EntryState::Promoted(reservation) = e.state {
-                    return Err(Error::AlreadyPromoted { entry, reservation });
-                }
                 Plan::Leave(entry)
             }
             Action::Pause => Plan::Pause,
@@ -378,7 +396,7 @@ impl Ledger {
         })
     }
 
-    fn validate_reserve(&self, r: Request) -> Result<Plan, Error> {
+    fn validate_reserve<'a>(&self, r: &'a Request) -> Result<Plan<'a>, Error> {
         check_len("request_id", &r.request_id, REQUEST_ID_LEN_MAX)?;
         check_len("customer", &r.customer, CUSTOMER_ID_LEN_MAX)?;
         check_len("channel", &r.channel, CHANNEL_LEN_MAX)?;
@@ -431,8 +449,8 @@ impl Ledger {
                 field: format!("lines[{i}].offer"),
                 name: l.offer.clone(),
             })?;
-            check_range(
-                &format!("lines[{i}].quantity"),
+            check_range_at(
+                || format!("lines[{i}].quantity"),
                 l.quantity,
                 1,
                 LINE_QUANTITY_MAX,
@@ -444,17 +462,26 @@ impl Ledger {
             )?;
             lines.push((offer, l.quantity));
         }
-        let fingerprint = fingerprint(&r);
-        if let Some(entry) = self.requests.get(&r.request_id) {
+        let fingerprint = fingerprint(r);
+        let request_hash = hash_id(&r.request_id);
+        if let Some(entry) = self.requests.get(&r.request_id, request_hash) {
             if entry.fingerprint != fingerprint {
                 return Err(Error::RequestIdReused {
-                    request_id: r.request_id,
+                    request_id: r.request_id.clone(),
                 });
             }
             return Ok(Plan::Repeat(self.recorded_outcome(entry)));
         }
-        let new_customer = self.customers.find(&r.customer).is_none();
-        if new_customer && self.customers.len() >= CUSTOMERS_MAX {
+        if self.requests.len() >= REQUESTS_MAX {
+            return Err(Error::TooMany {
+                field: "requests".into(),
+                count: self.requests.len() + 1,
+                max: REQUESTS_MAX,
+            });
+        }
+        let customer_hash = hash_name(&r.customer);
+        let customer_id = self.customers.find(&r.customer, customer_hash);
+        if customer_id.is_none() && self.customers.len() >= CUSTOMERS_MAX {
             return Err(Error::TooMany {
                 field: "customers".into(),
                 count: self.customers.len() + 1,
@@ -468,10 +495,13 @@ impl Ledger {
                 max: CHANNELS_MAX,
             });
         }
-        Ok(Plan::Reserve(Box::new(ReservePlan {
-            request_id: r.request_id,
-            customer: r.customer,
-            channel: r.channel,
+        Ok(Plan::Reserve(ReservePlan {
+            request_id: &r.request_id,
+            request_hash,
+            customer: &r.customer,
+            customer_hash,
+            customer_id,
+            channel: &r.channel,
             lines,
             demand,
             hold_ms,
@@ -479,28 +509,28 @@ impl Ledger {
             up_to: r.up_to,
             waitlist: r.waitlist,
             fingerprint,
-        })))
+        }))
     }
 
     fn recorded_outcome(&self, entry: &Entry) -> Outcome {
-        match &entry.recorded {
-            Recorded::Held(id) => {
+        match entry.recorded.kind() {
+            Kind::Held(id) => {
                 let r = &self.reservations[(id.0 - 1) as usize];
                 Outcome::Held {
-                    reservation: *id,
+                    reservation: id,
                     expires_at: r.expires_at,
                     units: r.units(),
                 }
             }
-            Recorded::Confirmed(id) => Outcome::Confirmed {
-                reservation: *id,
+            Kind::Confirmed(id) => Outcome::Confirmed {
+                reservation: id,
                 units: self.reservations[(id.0 - 1) as usize].units(),
             },
-            Recorded::Waiting(entry, position) => Outcome::Waiting {
-                entry: *entry,
-                position: *position,
+            Kind::Waiting(entry) => Outcome::Waiting {
+                entry,
+                position: self.entries[(entry.0 - 1) as usize].joined_at_position,
             },
-            Recorded::Refused(refusal) => Outcome::Refused((**refusal).clone()),
+            Kind::Refused(i) => Outcome::Refused(self.requests.refusal(i).clone()),
         }
     }
 
@@ -509,11 +539,7 @@ impl Ledger {
     /// Move time to `at`, expiring every hold due by then, in `(expires_at, id)` order.
     fn advance(&mut self, at: Millis, events: &mut Vec<Event>) {
         self.now = at;
-        while let Some(&Reverse((expires_at, id))) = self.expiries.peek() {
-            if expires_at > at {
-                break;
-            }
-            self.expiries.pop();
+        while let Some((expires_at, id)) = self.expiries.pop_due(at) {
             let r = &self.reservations[(id - 1) as usize];
             if r.state != ReservationState::Held || r.expires_at != expires_at {
                 continue; // confirmed or released since: a stale entry
@@ -539,14 +565,14 @@ impl Ledger {
         match plan {
             Plan::DefinePool { name, capacity } => {
                 let pool = PoolId(self.pools.len() as u32);
-                self.pool_names.insert(name.clone(), pool);
-                self.pools.push(Pool::new(name.clone(), capacity));
+                self.pool_names.insert(name.to_owned(), pool);
+                self.pools.push(Pool::new(name.to_owned(), capacity));
                 self.emit(
                     events,
                     at,
                     EventKind::PoolDefined {
                         pool,
-                        name,
+                        name: name.to_owned(),
                         capacity,
                     },
                 );
@@ -558,9 +584,9 @@ impl Ledger {
                 policy,
             } => {
                 let offer = OfferId(self.offers.len() as u32);
-                self.offer_names.insert(name.clone(), offer);
+                self.offer_names.insert(name.to_owned(), offer);
                 self.offers.push(Offer {
-                    name: name.clone(),
+                    name: name.to_owned(),
                     draws: draws.clone(),
                     policy,
                     waiting: Default::default(),
@@ -570,7 +596,7 @@ impl Ledger {
                     at,
                     EventKind::OfferDefined {
                         offer,
-                        name,
+                        name: name.to_owned(),
                         draws: draws.to_vec(),
                         waitlist: policy,
                     },
@@ -595,7 +621,7 @@ impl Ledger {
                 }
                 Outcome::Done
             }
-            Plan::Reserve(plan) => self.reserve(*plan, events),
+            Plan::Reserve(plan) => self.reserve(plan, events),
             Plan::Repeat(outcome) => outcome,
             Plan::Confirm(id) => self.confirm(id, events),
             Plan::Release(id) => self.release(id, events),
@@ -619,17 +645,18 @@ impl Ledger {
         }
     }
 
-    fn reserve(&mut self, mut p: ReservePlan, events: &mut Vec<Event>) -> Outcome {
-        let request_id = std::mem::take(&mut p.request_id);
-        let fingerprint = p.fingerprint;
+    fn reserve(&mut self, p: ReservePlan, events: &mut Vec<Event>) -> Outcome {
+        let request_id = p.request_id;
+        let (hash, fingerprint) = (p.request_hash, p.fingerprint);
         let (outcome, recorded) = self.decide(p, events);
-        self.requests.record(request_id, fingerprint, recorded);
+        self.requests
+            .record(request_id, hash, fingerprint, recorded);
         outcome
     }
 
     /// The capacity decision (and, later, the order-intake rules), in the order of
     /// `docs/SEMANTICS.md`.
-    fn decide(&mut self, mut p: ReservePlan, events: &mut Vec<Event>) -> (Outcome, Recorded) {
+    fn decide(&mut self, mut p: ReservePlan, events: &mut Vec<Event>) -> (Outcome, First) {
         let at = self.now;
         if self.paused {
             return refused(Refusal::Paused);
@@ -659,8 +686,10 @@ impl Ledger {
                 left: pool.available(),
             });
         }
-        let customer = self.customers.intern(&p.customer);
-        let channel = self.intern_channel(&p.channel);
+        let customer = self
+            .customers
+            .intern(p.customer, p.customer_hash, p.customer_id);
+        let channel = self.intern_channel(p.channel);
         let state = if p.confirm {
             ReservationState::Confirmed
         } else {
@@ -692,7 +721,7 @@ impl Ledger {
                     reservation: id,
                     units,
                 },
-                Recorded::Confirmed(id),
+                First::Recorded(Recorded::confirmed(id)),
             )
         } else {
             self.emit(
@@ -710,7 +739,7 @@ impl Ledger {
                     expires_at,
                     units,
                 },
-                Recorded::Held(id),
+                First::Recorded(Recorded::held(id)),
             )
         }
     }
@@ -722,9 +751,11 @@ impl Ledger {
         quantity: u64,
         p: &ReservePlan,
         events: &mut Vec<Event>,
-    ) -> (Outcome, Recorded) {
-        let customer = self.customers.intern(&p.customer);
-        let channel = self.intern_channel(&p.channel);
+    ) -> (Outcome, First) {
+        let customer = self
+            .customers
+            .intern(p.customer, p.customer_hash, p.customer_id);
+        let channel = self.intern_channel(p.channel);
         let entry = WaitEntryId(self.entries.len() as u64 + 1);
         self.entries.push(WaitEntry {
             offer,
@@ -733,10 +764,12 @@ impl Ledger {
             channel,
             hold_ms: p.hold_ms,
             state: EntryState::Waiting,
+            joined_at_position: 0,
         });
         let list = &mut self.offers[offer.index()].waiting;
         list.push_back(entry);
         let position = u32::try_from(list.len()).unwrap_or(u32::MAX);
+        self.entries[(entry.0 - 1) as usize].joined_at_position = position;
         self.waiting_offers.insert(offer);
         self.emit(
             events,
@@ -750,7 +783,7 @@ impl Ledger {
         );
         (
             Outcome::Waiting { entry, position },
-            Recorded::Waiting(entry, position),
+            First::Recorded(Recorded::waiting(entry)),
         )
     }
 
@@ -778,7 +811,7 @@ impl Ledger {
         }
         let id = self.reservations.len() as u64 + 1;
         if state == ReservationState::Held {
-            self.expiries.push(Reverse((expires_at, id)));
+            self.expiries.push(expires_at, id);
         }
         self.reservations.push(Reservation {
             expires_at,
@@ -891,8 +924,10 @@ impl Ledger {
 
     fn leave(&mut self, entry: WaitEntryId, events: &mut Vec<Event>) -> Outcome {
         let e = &mut self.entries[(entry.0 - 1) as usize];
-        if e.state != EntryState::Waiting {
-            return Outcome::Left { entry };
+        match e.state {
+            EntryState::Waiting => {}
+            EntryState::Left => return Outcome::Left { entry },
+            EntryState::Promoted(reservation) => return Outcome::Promoted { entry, reservation },
         }
         e.state = EntryState::Left;
         let offer = e.offer;
@@ -1125,7 +1160,7 @@ impl Ledger {
 
     /// `(offer name, units held + confirmed)` for one customer, in offer order.
     pub fn customer_usage(&self, customer: &str) -> Vec<(String, u64)> {
-        let Some(c) = self.customers.find(customer) else {
+        let Some(c) = self.customers.find(customer, hash_name(customer)) else {
             return Vec::new();
         };
         self.customers
@@ -1240,13 +1275,14 @@ impl Ledger {
             s.str(c);
         }
         s.u64(self.customers.len() as u64);
-        for i in 0..self.customers.len() {
-            s.str(self.customers.name(i as u32));
-        }
-        for (c, o, u) in self.customers.all_usage() {
-            s.u32(c);
-            s.u32(o.0);
-            s.u64(u);
+        for i in 0..self.customers.len() as u32 {
+            s.str(self.customers.name(i));
+            let usage: SmallVec<[(OfferId, u64); 4]> = self.customers.usage_of(i).collect();
+            s.u64(usage.len() as u64);
+            for (o, u) in usage {
+                s.u32(o.0);
+                s.u64(u);
+            }
         }
         s.u64(self.reservations.len() as u64);
         for r in &self.reservations {
@@ -1264,7 +1300,6 @@ impl Ledger {
         let mut due: Vec<(Millis, u64)> = self
             .expiries
             .iter()
-            .map(|r| r.0)
             .filter(|&(t, id)| {
                 let r = &self.reservations[(id - 1) as usize];
                 r.state == ReservationState::Held && r.expires_at == t
@@ -1283,6 +1318,7 @@ impl Ledger {
             s.u32(e.customer);
             s.u32(u32::from(e.channel));
             s.u64(e.hold_ms);
+            s.u32(e.joined_at_position);
             match e.state {
                 EntryState::Waiting => s.u8(0),
                 EntryState::Promoted(r) => {
@@ -1292,29 +1328,26 @@ impl Ledger {
                 EntryState::Left => s.u8(2),
             }
         }
-        let requests = self.requests.sorted();
-        s.u64(requests.len() as u64);
-        for (id, e) in requests {
-            s.str(id);
-            s.u64(e.fingerprint[0]);
-            s.u64(e.fingerprint[1]);
-            match &e.recorded {
-                Recorded::Held(r) => {
+        s.u64(self.requests.len() as u64);
+        for e in self.requests.iter() {
+            s.str(self.requests.request_id(e));
+            s.u64(e.fingerprint);
+            match e.recorded.kind() {
+                Kind::Held(r) => {
                     s.u8(0);
                     s.u64(r.0);
                 }
-                Recorded::Confirmed(r) => {
+                Kind::Confirmed(r) => {
                     s.u8(1);
                     s.u64(r.0);
                 }
-                Recorded::Waiting(w, p) => {
+                Kind::Waiting(w) => {
                     s.u8(2);
                     s.u64(w.0);
-                    s.u32(*p);
                 }
-                Recorded::Refused(r) => {
+                Kind::Refused(i) => {
                     s.u8(3);
-                    encode_refusal(s, r);
+                    encode_refusal(s, self.requests.refusal(i));
                 }
             }
         }
@@ -1348,9 +1381,6 @@ fn encode_refusal(s: &mut impl Sink, r: &Refusal) {
     }
 }
 
-fn refused(refusal: Refusal) -> (Outcome, Recorded) {
-    (
-        Outcome::Refused(refusal.clone()),
-        Recorded::Refused(Box::new(refusal)),
-    )
+fn refused(refusal: Refusal) -> (Outcome, First) {
+    (Outcome::Refused(refusal.clone()), First::Refused(refusal))
 }

@@ -8,12 +8,14 @@
 //! [`Refusal::SoldOut`] are outcomes; invalid commands are [`Error`]s and change
 //! nothing. The contract is `docs/SEMANTICS.md`.
 
+mod arena;
 pub mod availability;
 mod command;
 mod customer;
 mod digest;
 mod error;
 mod event;
+mod expiry;
 mod id;
 mod idempotency;
 mod ledger;
@@ -34,3 +36,8 @@ pub use id::{OfferId, PoolId, ReservationId, WaitEntryId};
 pub use ledger::{Applied, Ledger};
 pub use outcome::{Outcome, Refusal};
 pub use view::{OfferView, PoolView, ReservationState, ReservationView, WaitEntryView, WaitState};
+
+/// The README's examples run as doctests, so the tour never goes stale.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

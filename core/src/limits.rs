@@ -42,3 +42,5 @@ pub const TIMESTAMP_MAX: u64 = 253_402_300_799_999;
 pub const HOLD_MS_DEFAULT: u64 = 15 * 60 * 1000;
 /// Most distinct customers a ledger will remember.
 pub const CUSTOMERS_MAX: usize = u32::MAX as usize - 1;
+/// Most distinct request ids a ledger will remember.
+pub const REQUESTS_MAX: usize = u32::MAX as usize - 1;

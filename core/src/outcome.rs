@@ -27,6 +27,12 @@ pub enum Outcome {
     Waiting { entry: WaitEntryId, position: u32 },
     /// The waiting entry left its list.
     Left { entry: WaitEntryId },
+    /// The waiting entry could not leave: it had already become this hold
+    /// (possibly in the very time step of the request). Release it if unwanted.
+    Promoted {
+        entry: WaitEntryId,
+        reservation: ReservationId,
+    },
     /// No, with a reason a UI can show.
     Refused(Refusal),
     /// An administrative command took effect (define, capacity, pause, resume, tick).

@@ -17,4 +17,6 @@ pub(crate) struct WaitEntry {
     pub channel: u16,
     pub hold_ms: u64,
     pub state: EntryState,
+    /// The position reported when it joined (repeats of the request return it).
+    pub joined_at_position: u32,
 }

@@ -87,7 +87,7 @@ fn run(cmds: &[Command]) -> (Ledger, Vec<Event>, Vec<Snapshot>) {
     let mut events = Vec::new();
     let mut snaps = vec![l.snapshot()];
     for c in cmds {
-        if let Ok(a) = l.apply(c.clone()) {
+        if let Ok(a) = l.apply(c) {
             events.extend(a.events);
         }
         snaps.push(l.snapshot());
@@ -110,8 +110,8 @@ proptest! {
         let mut c = a.clone();
         let mut d = a;
         let t = c.now() + 1_000;
-        c.apply(Command::new(t, Action::Tick)).unwrap();
-        d.apply(Command::new(t, Action::Tick)).unwrap();
+        c.apply(&Command::new(t, Action::Tick)).unwrap();
+        d.apply(&Command::new(t, Action::Tick)).unwrap();
         prop_assert_eq!(c.digest(), d.digest());
     }
 
@@ -142,7 +142,7 @@ proptest! {
         let mut l = Ledger::new();
         for c in cmds {
             let before = l.digest();
-            match l.apply(c) {
+            match l.apply(&c) {
                 Ok(a) if !a.events.is_empty() => prop_assert_ne!(l.digest(), before),
                 Ok(_) => {}
                 Err(_) => prop_assert_eq!(l.digest(), before),
@@ -156,10 +156,10 @@ fn deltas_refuse_gaps_and_replays() {
     let mut l = Ledger::new();
     let mut events = Vec::new();
     for c in catalog() {
-        events.extend(l.apply(c).unwrap().events);
+        events.extend(l.apply(&c).unwrap().events);
     }
     events.extend(
-        l.apply(Command::new(
+        l.apply(&Command::new(
             1,
             Action::Reserve(Request::new("r", "c").line("x", 1)),
         ))

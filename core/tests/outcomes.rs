@@ -12,7 +12,7 @@ const MIN: u64 = 60_000;
 fn campaign() -> Ledger {
     let mut l = Ledger::new();
     for (pool, capacity) in [("zur-post", 3), ("budget", 100), ("linde", 5)] {
-        l.apply(Command::new(
+        l.apply(&Command::new(
             0,
             Action::DefinePool {
                 pool: pool.into(),
@@ -38,7 +38,7 @@ fn campaign() -> Ledger {
             WaitlistPolicy::Skip,
         ),
     ] {
-        l.apply(Command::new(
+        l.apply(&Command::new(
             0,
             Action::DefineOffer {
                 offer: offer.into(),
@@ -57,7 +57,7 @@ fn reserve(at: u64, r: Request) -> Command {
 
 fn run(l: &mut Ledger, cmds: Vec<Command>) {
     for c in cmds {
-        l.apply(c).expect("setup command failed");
+        l.apply(&c).expect("setup command failed");
     }
 }
 
@@ -306,7 +306,7 @@ fn every_outcome_and_refusal() {
     for row in rows {
         let mut l = campaign();
         run(&mut l, row.setup);
-        let got = l.apply(row.cmd).map(|a| a.outcome);
+        let got = l.apply(&row.cmd).map(|a| a.outcome);
         assert_eq!(got, Ok(row.want), "row {:?}", row.name);
     }
 }
@@ -594,7 +594,7 @@ fn errors_change_nothing() {
     ];
     for (name, cmd, code) in rows {
         let mut l = campaign();
-        l.apply(Command::new(
+        l.apply(&Command::new(
             0,
             Action::DefinePool {
                 pool: "huge".into(),
@@ -602,7 +602,7 @@ fn errors_change_nothing() {
             },
         ))
         .unwrap();
-        l.apply(Command::new(
+        l.apply(&Command::new(
             0,
             Action::DefineOffer {
                 offer: "huge".into(),
@@ -625,7 +625,7 @@ fn errors_change_nothing() {
             ],
         );
         let (digest, seq, snapshot) = (l.digest(), l.seq(), l.snapshot());
-        let err = l.apply(cmd).expect_err(name);
+        let err = l.apply(&cmd).expect_err(name);
         assert_eq!(err.code(), code, "row {name:?}: {err}");
         assert_eq!(l.digest(), digest, "row {name:?} changed the state");
         assert_eq!(l.seq(), seq, "row {name:?} emitted events");
@@ -646,7 +646,7 @@ fn an_error_does_not_process_due_expiries() {
     );
     let before = l.digest();
     assert!(l
-        .apply(reserve(50, Request::new("b", "x").line("nope", 1)))
+        .apply(&reserve(50, Request::new("b", "x").line("nope", 1)))
         .is_err());
     assert_eq!(l.digest(), before);
     assert_eq!(l.reservation(res(1)).unwrap().state, ReservationState::Held);
@@ -657,7 +657,7 @@ fn two_lines_on_one_pool_are_counted_together() {
     // medusa#16502: each line fits alone (3 <= 3) but together they need 5.
     let mut l = campaign();
     let got = l
-        .apply(reserve(
+        .apply(&reserve(
             1000,
             Request::new("a", "x")
                 .line("v20-zur-post", 2)
@@ -675,7 +675,7 @@ fn two_lines_on_one_pool_are_counted_together() {
     );
     // The same offer twice, too.
     let got = l
-        .apply(reserve(
+        .apply(&reserve(
             1000,
             Request::new("b", "x")
                 .line("v20-zur-post", 2)
@@ -690,7 +690,7 @@ fn two_lines_on_one_pool_are_counted_together() {
     assert_eq!(l.pool("zur-post").unwrap().held, 0);
     // Both fit together: both pools move by the sum.
     let got = l
-        .apply(reserve(
+        .apply(&reserve(
             1000,
             Request::new("c", "x")
                 .line("v20-zur-post", 1)
@@ -707,14 +707,14 @@ fn two_lines_on_one_pool_are_counted_together() {
 fn repeats_return_the_first_outcome() {
     let mut l = campaign();
     let first = l
-        .apply(reserve(
+        .apply(&reserve(
             1000,
             Request::new("r1", "alice").line("v20-zur-post", 1),
         ))
         .unwrap();
     let held = first.outcome.clone();
     // Confirming does not change what a repeat returns, and a repeat emits nothing.
-    l.apply(Command::new(
+    l.apply(&Command::new(
         2000,
         Action::Confirm {
             reservation: res(1),
@@ -722,7 +722,7 @@ fn repeats_return_the_first_outcome() {
     ))
     .unwrap();
     let again = l
-        .apply(reserve(
+        .apply(&reserve(
             3000,
             Request::new("r1", "alice").line("v20-zur-post", 1),
         ))
@@ -734,14 +734,14 @@ fn repeats_return_the_first_outcome() {
 
     // A refusal is repeated too, even after capacity appears.
     let refused = l
-        .apply(reserve(
+        .apply(&reserve(
             3000,
             Request::new("r2", "bob").line("v20-zur-post", 3),
         ))
         .unwrap()
         .outcome;
     assert!(matches!(refused, Outcome::Refused(Refusal::SoldOut { .. })));
-    l.apply(Command::new(
+    l.apply(&Command::new(
         3000,
         Action::SetCapacity {
             pool: "zur-post".into(),
@@ -750,7 +750,7 @@ fn repeats_return_the_first_outcome() {
     ))
     .unwrap();
     let again = l
-        .apply(reserve(
+        .apply(&reserve(
             3000,
             Request::new("r2", "bob").line("v20-zur-post", 3),
         ))
@@ -761,10 +761,10 @@ fn repeats_return_the_first_outcome() {
 
     // An Err is not remembered: the id stays free.
     assert!(l
-        .apply(reserve(3000, Request::new("r3", "carol").line("nope", 1)))
+        .apply(&reserve(3000, Request::new("r3", "carol").line("nope", 1)))
         .is_err());
     let ok = l
-        .apply(reserve(
+        .apply(&reserve(
             3000,
             Request::new("r3", "carol").line("v20-zur-post", 1),
         ))
@@ -780,7 +780,7 @@ fn repeats_return_the_first_outcome() {
 
     // A double click after the hold expired still answers with the first outcome.
     let late = l
-        .apply(reserve(
+        .apply(&reserve(
             3000 + 20 * MIN,
             Request::new("r3", "carol").line("v20-zur-post", 1),
         ))
@@ -806,7 +806,7 @@ fn expiry_at_the_boundary() {
     let t = 1000 + MIN;
     // At t - 1 it is still held: nothing left for others.
     let before = l
-        .apply(reserve(
+        .apply(&reserve(
             t - 1,
             Request::new("b", "y").line("v20-zur-post", 1),
         ))
@@ -818,7 +818,7 @@ fn expiry_at_the_boundary() {
     assert_eq!(l.reservation(res(1)).unwrap().state, ReservationState::Held);
     // At t it is expired, before the command runs; the expiry is stamped t.
     let at = l
-        .apply(reserve(t, Request::new("c", "y").line("v20-zur-post", 1)))
+        .apply(&reserve(t, Request::new("c", "y").line("v20-zur-post", 1)))
         .unwrap();
     assert!(matches!(at.outcome, Outcome::Held { .. }));
     assert_eq!(at.events.len(), 2);
@@ -858,7 +858,7 @@ fn expiries_run_in_expiry_then_id_order() {
             ),
         ],
     );
-    let applied = l.apply(Command::new(1000, Action::Tick)).unwrap();
+    let applied = l.apply(&Command::new(1000, Action::Tick)).unwrap();
     let order: Vec<(u64, u64)> = applied
         .events
         .iter()
@@ -892,7 +892,7 @@ fn lowering_capacity_revokes_nothing() {
     assert_eq!(l.reservation(res(1)).unwrap().state, ReservationState::Held);
     // Confirming an existing hold keeps its promise; new requests get nothing.
     let c = l
-        .apply(Command::new(
+        .apply(&Command::new(
             20,
             Action::Confirm {
                 reservation: res(1),
@@ -901,14 +901,14 @@ fn lowering_capacity_revokes_nothing() {
         .unwrap();
     assert!(matches!(c.outcome, Outcome::Confirmed { .. }));
     let n = l
-        .apply(reserve(20, Request::new("c", "y").line("v20-zur-post", 1)))
+        .apply(&reserve(20, Request::new("c", "y").line("v20-zur-post", 1)))
         .unwrap();
     assert!(matches!(
         n.outcome,
         Outcome::Refused(Refusal::SoldOut { left: 0, .. })
     ));
     // Releasing one of three still leaves nothing: 2 promised > capacity 1.
-    l.apply(Command::new(
+    l.apply(&Command::new(
         30,
         Action::Release {
             reservation: res(2),
@@ -947,7 +947,7 @@ fn waitlist_promotes_on_release() {
     let mut l = campaign();
     fill_zur_post(&mut l);
     let w = l
-        .apply(reserve(
+        .apply(&reserve(
             10,
             Request::new("w1", "bob")
                 .line("v20-zur-post", 2)
@@ -963,7 +963,7 @@ fn waitlist_promotes_on_release() {
         }
     );
     let released = l
-        .apply(Command::new(
+        .apply(&Command::new(
             20,
             Action::Release {
                 reservation: res(1),
@@ -1009,7 +1009,7 @@ fn waitlist_promotes_on_expiry_at_the_expiry_time() {
                 .hold_ms(MIN),
         )],
     );
-    let t = l.apply(Command::new(10 * MIN, Action::Tick)).unwrap();
+    let t = l.apply(&Command::new(10 * MIN, Action::Tick)).unwrap();
     // Expired at MIN, promoted at MIN, and that promotion itself expired at 2*MIN.
     let kinds: Vec<(&str, u64)> = t
         .events
@@ -1044,7 +1044,7 @@ fn waitlist_promotes_on_capacity_increase_multi_pool() {
     );
     // One more seat is not enough for two: no promotion, nothing taken.
     let a = l
-        .apply(Command::new(
+        .apply(&Command::new(
             20,
             Action::SetCapacity {
                 pool: "zur-post".into(),
@@ -1054,7 +1054,7 @@ fn waitlist_promotes_on_capacity_increase_multi_pool() {
         .unwrap();
     assert!(promoted(&a.events).is_empty());
     let b = l
-        .apply(Command::new(
+        .apply(&Command::new(
             30,
             Action::SetCapacity {
                 pool: "zur-post".into(),
@@ -1093,7 +1093,7 @@ fn waitlist_never_receives_more_than_is_free() {
         ],
     );
     let e = l
-        .apply(Command::new(
+        .apply(&Command::new(
             5,
             Action::Release {
                 reservation: res(2),
@@ -1105,7 +1105,7 @@ fn waitlist_never_receives_more_than_is_free() {
     assert_eq!(l.waitlist("v10-zur-post").unwrap().len(), 1);
     // Across offers sharing the pool, the earliest entry is served first.
     let e = l
-        .apply(Command::new(
+        .apply(&Command::new(
             6,
             Action::SetCapacity {
                 pool: "zur-post".into(),
@@ -1115,7 +1115,7 @@ fn waitlist_never_receives_more_than_is_free() {
         .unwrap();
     assert_eq!(promoted(&e.events), vec![(2, 5)]);
     let e = l
-        .apply(Command::new(
+        .apply(&Command::new(
             7,
             Action::SetCapacity {
                 pool: "zur-post".into(),
@@ -1152,7 +1152,7 @@ fn strict_head_blocks_and_skip_lets_a_later_entry_pass() {
         let cap = l.pool(pool).unwrap().capacity;
         for i in 0..cap {
             let r = l
-                .apply(reserve(
+                .apply(&reserve(
                     0,
                     Request::new(format!("f{i}"), "x").line(offer, 1).confirm(),
                 ))
@@ -1167,7 +1167,7 @@ fn strict_head_blocks_and_skip_lets_a_later_entry_pass() {
             ],
         );
         let e = l
-            .apply(Command::new(
+            .apply(&Command::new(
                 2,
                 Action::Release {
                     reservation: res(1),
@@ -1193,7 +1193,7 @@ fn strict_head_blocks_and_skip_lets_a_later_entry_pass() {
         }
         // When the head leaves, a strict list moves on at once.
         let left = l
-            .apply(Command::new(
+            .apply(&Command::new(
                 3,
                 Action::LeaveWaitlist {
                     entry: WaitEntryId(1),
@@ -1203,9 +1203,9 @@ fn strict_head_blocks_and_skip_lets_a_later_entry_pass() {
         if policy == WaitlistPolicy::Strict {
             assert_eq!(promoted(&left.events), vec![(2, cap + 1)]);
         }
-        // Leaving twice is fine; leaving a promoted entry is an error.
+        // Leaving twice is fine; a promoted entry says which hold it became.
         let again = l
-            .apply(Command::new(
+            .apply(&Command::new(
                 3,
                 Action::LeaveWaitlist {
                     entry: WaitEntryId(1),
@@ -1219,15 +1219,22 @@ fn strict_head_blocks_and_skip_lets_a_later_entry_pass() {
             }
         );
         assert!(again.events.is_empty());
-        let err = l
-            .apply(Command::new(
+        let promoted = l
+            .apply(&Command::new(
                 3,
                 Action::LeaveWaitlist {
                     entry: WaitEntryId(2),
                 },
             ))
-            .unwrap_err();
-        assert_eq!(err.code(), "already_promoted");
+            .unwrap();
+        assert_eq!(
+            promoted.outcome,
+            Outcome::Promoted {
+                entry: WaitEntryId(2),
+                reservation: res(cap + 1)
+            }
+        );
+        assert!(promoted.events.is_empty());
     }
 }
 
@@ -1246,7 +1253,7 @@ fn pause_stops_promotions_until_resume() {
         ],
     );
     let r = l
-        .apply(Command::new(
+        .apply(&Command::new(
             3,
             Action::Release {
                 reservation: res(1),
@@ -1256,15 +1263,15 @@ fn pause_stops_promotions_until_resume() {
     assert!(promoted(&r.events).is_empty());
     // The freed units are not sold to anyone else while paused either.
     let n = l
-        .apply(reserve(4, Request::new("n", "z").line("v10-zur-post", 1)))
+        .apply(&reserve(4, Request::new("n", "z").line("v10-zur-post", 1)))
         .unwrap();
     assert_eq!(n.outcome, Outcome::Refused(Refusal::Paused));
-    let r = l.apply(Command::new(5, Action::Resume)).unwrap();
+    let r = l.apply(&Command::new(5, Action::Resume)).unwrap();
     assert!(matches!(r.events[0].kind, EventKind::Resumed));
     assert_eq!(promoted(&r.events), vec![(1, 2)]);
     // Pausing twice emits once.
-    let p1 = l.apply(Command::new(6, Action::Pause)).unwrap();
-    let p2 = l.apply(Command::new(6, Action::Pause)).unwrap();
+    let p1 = l.apply(&Command::new(6, Action::Pause)).unwrap();
+    let p2 = l.apply(&Command::new(6, Action::Pause)).unwrap();
     assert_eq!((p1.events.len(), p2.events.len()), (1, 0));
 }
 
@@ -1310,7 +1317,7 @@ fn events_are_gap_free_from_one() {
         Command::new(MIN * 100, Action::Tick),
     ]);
     for c in replay {
-        all.extend(l2.apply(c).unwrap().events);
+        all.extend(l2.apply(&c).unwrap().events);
     }
     let seqs: Vec<u64> = all.iter().map(|e| e.seq).collect();
     assert_eq!(seqs, (1..=all.len() as u64).collect::<Vec<_>>());

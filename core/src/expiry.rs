@@ -1,0 +1,57 @@
+//! The expiry queue: holds by `(expires_at, reservation id)`.
+//!
+//! Most holds are made with the same duration as the one before, so they arrive
+//! already in order: those go to a plain FIFO (O(1) in and out). Only holds that
+//! would expire before the last queued one go to a binary heap. Popping takes the
+//! smaller front of the two. Entries of holds that were confirmed or released stay
+//! until due and are skipped by the ledger (lazy deletion).
+
+use crate::command::Millis;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+
+#[derive(Clone, Default)]
+pub(crate) struct Expiries {
+    in_order: VecDeque<(Millis, u64)>,
+    out_of_order: BinaryHeap<Reverse<(Millis, u64)>>,
+}
+
+impl Expiries {
+    pub fn push(&mut self, expires_at: Millis, id: u64) {
+        let key = (expires_at, id);
+        match self.in_order.back() {
+            Some(&last) if key < last => self.out_of_order.push(Reverse(key)),
+            _ => self.in_order.push_back(key),
+        }
+    }
+
+    /// Remove and return the earliest entry if it is due at `at`.
+    pub fn pop_due(&mut self, at: Millis) -> Option<(Millis, u64)> {
+        let a = self.in_order.front().copied();
+        let b = self.out_of_order.peek().map(|r| r.0);
+        let take_a = match (a, b) {
+            (Some(a), Some(b)) => a < b,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => return None,
+        };
+        let key = if take_a { a } else { b }?;
+        if key.0 > at {
+            return None;
+        }
+        if take_a {
+            self.in_order.pop_front();
+        } else {
+            self.out_of_order.pop();
+        }
+        Some(key)
+    }
+
+    /// Every queued entry, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (Millis, u64)> + '_ {
+        self.in_order
+            .iter()
+            .copied()
+            .chain(self.out_of_order.iter().map(|r| r.0))
+    }
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Sets up what the tests need (idempotently) and runs every test.
+# Usage: ./scripts/test.sh            (CI runs exactly this)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+
+echo "== format"
+cargo fmt --all -- --check
+echo "== lints"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== tests"
+cargo test --workspace --locked
+echo "== examples"
+cargo run --release --locked -p kontingent --example quickstart >/dev/null
+echo "all tests passed"
