@@ -179,6 +179,7 @@ impl Delta {
             EventKind::Paused => Change::Paused,
             EventKind::Resumed => Change::Resumed,
             EventKind::DefaultHoldChanged { .. }
+            | EventKind::CatalogLoaded { .. }
             | EventKind::WaitlistJoined { .. }
             | EventKind::WaitlistLeft { .. } => Change::None,
         };

@@ -1,5 +1,6 @@
 //! Commands: the only way to change a ledger. Each carries its logical time.
 
+use crate::catalog::Catalog;
 use crate::id::{ReservationId, WaitEntryId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -26,6 +27,9 @@ impl Command {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Action {
+    /// Load a compiled catalog, or change the loaded one (see `docs/CATALOG.md`):
+    /// pools, offers, rules, windows, channels and the default hold.
+    LoadCatalog(Box<Catalog>),
     /// Create a pool with a capacity.
     DefinePool { pool: String, capacity: u64 },
     /// Create an offer: one unit draws `amount` from each listed pool.

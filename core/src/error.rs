@@ -1,5 +1,6 @@
 //! Errors: invalid commands and misuse. An `Err` never changes the ledger.
 
+use crate::catalog::Issue;
 use crate::command::Millis;
 use crate::id::{ReservationId, WaitEntryId};
 use thiserror::Error;
@@ -49,6 +50,12 @@ pub enum Error {
     },
     #[error("{field}: {reason}")]
     Misuse { field: String, reason: &'static str },
+    #[error("channel: unknown channel {name:?} (the catalog allows {allowed})")]
+    UnknownChannel { name: String, allowed: String },
+    #[error("invalid catalog: {}", issues.iter().map(|i| format!("{}: {}", i.path, i.message)).collect::<Vec<_>>().join("; "))]
+    InvalidCatalog { issues: Vec<Issue> },
+    #[error("{path}: {reason}")]
+    CatalogChange { path: String, reason: String },
 }
 
 impl Error {
@@ -70,6 +77,9 @@ impl Error {
             Error::RequestIdReused { .. } => "request_id_reused",
             Error::ReservationState { .. } => "reservation_state",
             Error::Misuse { .. } => "misuse",
+            Error::UnknownChannel { .. } => "unknown_channel",
+            Error::InvalidCatalog { .. } => "invalid_catalog",
+            Error::CatalogChange { .. } => "catalog_change",
         }
     }
 }

@@ -40,6 +40,10 @@ pub enum Standing {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
+    /// A catalog was loaded or changed; the pool and offer events follow.
+    CatalogLoaded {
+        name: String,
+    },
     PoolDefined {
         pool: PoolId,
         name: String,

@@ -47,6 +47,12 @@ impl Expiries {
         Some(key)
     }
 
+    /// True if some entry (perhaps stale) is due at `at`.
+    pub fn any_due(&self, at: Millis) -> bool {
+        self.in_order.front().is_some_and(|k| k.0 <= at)
+            || self.out_of_order.peek().is_some_and(|r| r.0 .0 <= at)
+    }
+
     /// Every queued entry, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (Millis, u64)> + '_ {
         self.in_order

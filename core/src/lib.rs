@@ -10,6 +10,7 @@
 
 mod arena;
 pub mod availability;
+pub mod catalog;
 mod command;
 mod customer;
 mod digest;
@@ -24,16 +25,18 @@ mod offer;
 mod outcome;
 mod pool;
 mod reservation;
+mod rules;
 mod view;
 mod waitlist;
 
 pub use availability::{Change, Delta, DeltaError, LevelChange, OfferLevel, PoolLevel, Snapshot};
+pub use catalog::{Catalog, CatalogError};
 pub use command::{Action, Command, Draw, LineRequest, Millis, Request, WaitlistPolicy};
 pub use digest::Digest;
 pub use error::Error;
 pub use event::{Event, EventKind, PoolAmount, PoolAmounts, Standing};
 pub use id::{OfferId, PoolId, ReservationId, WaitEntryId};
-pub use ledger::{Applied, Ledger};
+pub use ledger::{Applied, Ledger, SlotView};
 pub use outcome::{Outcome, Refusal};
 pub use view::{OfferView, PoolView, ReservationState, ReservationView, WaitEntryView, WaitState};
 

@@ -1,5 +1,6 @@
 //! Offer: what a customer asks for; one unit draws fixed amounts from pools.
 
+use crate::catalog::{Slot, Window};
 use crate::command::WaitlistPolicy;
 use crate::event::{PoolAmount, PoolAmounts};
 use crate::id::WaitEntryId;
@@ -14,6 +15,10 @@ pub(crate) struct Offer {
     pub policy: WaitlistPolicy,
     /// Waiting entries in FIFO order.
     pub waiting: VecDeque<WaitEntryId>,
+    /// Price of one unit, minor units.
+    pub price: u64,
+    pub window: Window,
+    pub slot: Option<Box<Slot>>,
 }
 
 impl Offer {
@@ -35,9 +40,18 @@ impl Offer {
         })
     }
 
-    /// True if `quantity` units fit in every pool right now.
-    pub fn fits(&self, pools: &[Pool], quantity: u64) -> bool {
+    /// Units `channel` can be promised now.
+    pub fn available_for(&self, pools: &[Pool], channel: Option<u16>) -> u64 {
+        self.draws
+            .iter()
+            .map(|d| pools[d.pool.index()].available_for(channel) / d.amount)
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// True if `quantity` units fit in every pool right now, for `channel`.
+    pub fn fits(&self, pools: &[Pool], quantity: u64, channel: Option<u16>) -> bool {
         self.demand(quantity)
-            .all(|d| d.amount <= pools[d.pool.index()].available())
+            .all(|d| d.amount <= pools[d.pool.index()].available_for(channel))
     }
 }

@@ -56,8 +56,8 @@ pub enum Refusal {
         requested: u64,
         left: u64,
     },
-    /// The customer already uses `used` of `limit`.
-    CustomerLimit { limit: u64, used: u64 },
+    /// The customer already uses `used` of `limit` under the rule `name`.
+    CustomerLimit { name: String, limit: u64, used: u64 },
     /// Sales open at `opens_at`.
     NotOpenYet { opens_at: Millis },
     /// Sales closed at `closed_at`.

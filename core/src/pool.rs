@@ -8,6 +8,16 @@ pub(crate) struct Pool {
     pub capacity: u64,
     pub held: u64,
     pub confirmed: u64,
+    /// Units kept for one channel that the others cannot take.
+    pub shares: Vec<Share>,
+}
+
+/// `keep` units kept for `channel`; `promised` is what that channel holds now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Share {
+    pub channel: u16,
+    pub keep: u64,
+    pub promised: u64,
 }
 
 impl Pool {
@@ -17,6 +27,7 @@ impl Pool {
             capacity,
             held: 0,
             confirmed: 0,
+            shares: Vec::new(),
         }
     }
 
@@ -27,5 +38,28 @@ impl Pool {
 
     pub fn available(&self) -> u64 {
         self.capacity.saturating_sub(self.promised())
+    }
+
+    /// What `channel` may take: everything free, minus what other channels'
+    /// shares still keep. `None` is a channel no share names.
+    pub fn available_for(&self, channel: Option<u16>) -> u64 {
+        let kept: u64 = self
+            .shares
+            .iter()
+            .filter(|s| Some(s.channel) != channel)
+            .map(|s| s.keep.saturating_sub(s.promised))
+            .fold(0, u64::saturating_add);
+        self.available().saturating_sub(kept)
+    }
+
+    /// Count `amount` promised to (or, negative, given back by) `channel`.
+    pub fn share_moved(&mut self, channel: u16, amount: u64, promised: bool) {
+        for s in self.shares.iter_mut().filter(|s| s.channel == channel) {
+            s.promised = if promised {
+                s.promised.saturating_add(amount)
+            } else {
+                s.promised.saturating_sub(amount)
+            };
+        }
     }
 }

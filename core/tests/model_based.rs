@@ -40,6 +40,7 @@ fn src(standing: &kontingent::Standing) -> Src {
 
 fn to_ev(kind: &EventKind) -> Ev {
     match kind {
+        EventKind::CatalogLoaded { .. } => panic!("the generator never loads catalogs"),
         EventKind::PoolDefined {
             pool,
             name,

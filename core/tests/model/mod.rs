@@ -547,6 +547,7 @@ impl Model {
 
     fn run(&mut self, at: Millis, action: &Action) -> Result<Outcome, Codes> {
         match action {
+            Action::LoadCatalog(_) => unimplemented_in_model("load_catalog"),
             Action::DefinePool { pool, capacity } => {
                 let mut codes = name_codes(pool, NAME_LEN_MAX);
                 if self.pool_index(pool).is_some() {
@@ -968,4 +969,9 @@ impl Model {
             }
         }
     }
+}
+
+/// Commands the generator never produces for this model.
+fn unimplemented_in_model(what: &str) -> ! {
+    panic!("the reference model does not handle {what}")
 }

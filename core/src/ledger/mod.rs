@@ -10,7 +10,13 @@
 //!
 //! See `docs/SEMANTICS.md` for the contract and `ARCHITECTURE.md` for the invariants.
 
+mod load;
+mod preview;
+
+pub use preview::SlotView;
+
 use crate::availability::{OfferLevel, PoolLevel, Snapshot};
+use crate::catalog::{Catalog, Window};
 use crate::command::{Action, Command, Millis, Request, WaitlistPolicy};
 use crate::customer::{hash_name, Customers};
 use crate::digest::{Digest, Sink, StackBuf};
@@ -24,6 +30,7 @@ use crate::offer::Offer;
 use crate::outcome::{Outcome, Refusal};
 use crate::pool::Pool;
 use crate::reservation::{Line, Reservation};
+use crate::rules::{self, Rule};
 use crate::view::{
     OfferView, PoolView, ReservationState, ReservationView, WaitEntryView, WaitState,
 };
@@ -82,6 +89,30 @@ pub struct Ledger {
     entries: Vec<WaitEntry>,
     /// Offers whose waiting list is not empty.
     waiting_offers: BTreeSet<OfferId>,
+    /// The campaign's sales window (from the catalog).
+    window: Window,
+    /// Order-intake rules, in catalog order.
+    rules: Vec<Rule>,
+    /// Channels a request may use, once a catalog names them.
+    allowed_channels: Option<Vec<u16>>,
+    /// The last catalog loaded, as logged.
+    catalog: Option<Box<Catalog>>,
+}
+
+/// The offer table as the rules see it.
+struct Facts<'a>(&'a [Offer]);
+
+impl rules::OfferFacts for Facts<'_> {
+    fn price(&self, offer: OfferId) -> u64 {
+        self.0[offer.index()].price
+    }
+    fn draw(&self, offer: OfferId, pool: PoolId) -> u64 {
+        self.0[offer.index()]
+            .draws
+            .iter()
+            .find(|d| d.pool == pool)
+            .map_or(0, |d| d.amount)
+    }
 }
 
 impl Default for Ledger {
@@ -92,6 +123,7 @@ impl Default for Ledger {
 
 /// A validated command, ready to execute.
 enum Plan<'a> {
+    LoadCatalog(&'a Catalog),
     DefinePool {
         name: &'a str,
         capacity: u64,
@@ -124,6 +156,7 @@ struct ReservePlan<'a> {
     /// The customer's number if already known (looked up once, in validation).
     customer_id: Option<u32>,
     channel: &'a str,
+    attributes: &'a BTreeMap<String, String>,
     lines: SmallVec<[(OfferId, u64); 1]>,
     /// Aggregated per pool, in pool-id order.
     demand: PoolAmounts,
@@ -233,6 +266,10 @@ impl Ledger {
             requests: Requests::default(),
             entries: Vec::new(),
             waiting_offers: BTreeSet::new(),
+            window: Window::default(),
+            rules: Vec::new(),
+            allowed_channels: None,
+            catalog: None,
         }
     }
 
@@ -269,6 +306,10 @@ impl Ledger {
 
     fn validate<'a>(&self, action: &'a Action) -> Result<Plan<'a>, Error> {
         Ok(match action {
+            Action::LoadCatalog(catalog) => {
+                self.validate_catalog(catalog)?;
+                Plan::LoadCatalog(catalog)
+            }
             Action::DefinePool { pool, capacity } => {
                 let capacity = *capacity;
                 check_len("pool", pool, NAME_LEN_MAX)?;
@@ -488,6 +529,21 @@ impl Ledger {
                 max: CUSTOMERS_MAX,
             });
         }
+        if let Some(allowed) = &self.allowed_channels {
+            if !self
+                .channel_id(&r.channel)
+                .is_some_and(|c| allowed.contains(&c))
+            {
+                return Err(Error::UnknownChannel {
+                    name: r.channel.clone(),
+                    allowed: allowed
+                        .iter()
+                        .map(|&c| self.channels[c as usize].as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                });
+            }
+        }
         if self.channel_id(&r.channel).is_none() && self.channels.len() >= CHANNELS_MAX {
             return Err(Error::TooMany {
                 field: "channels".into(),
@@ -502,6 +558,7 @@ impl Ledger {
             customer_hash,
             customer_id,
             channel: &r.channel,
+            attributes: &r.attributes,
             lines,
             demand,
             hold_ms,
@@ -563,6 +620,10 @@ impl Ledger {
     fn execute(&mut self, plan: Plan, events: &mut Vec<Event>) -> Outcome {
         let at = self.now;
         match plan {
+            Plan::LoadCatalog(catalog) => {
+                self.load_catalog(catalog, events);
+                Outcome::Done
+            }
             Plan::DefinePool { name, capacity } => {
                 let pool = PoolId(self.pools.len() as u32);
                 self.pool_names.insert(name.to_owned(), pool);
@@ -590,6 +651,9 @@ impl Ledger {
                     draws: draws.clone(),
                     policy,
                     waiting: Default::default(),
+                    price: 0,
+                    window: Window::default(),
+                    slot: None,
                 });
                 self.emit(
                     events,
@@ -654,37 +718,108 @@ impl Ledger {
         outcome
     }
 
-    /// The capacity decision (and, later, the order-intake rules), in the order of
-    /// `docs/SEMANTICS.md`.
-    fn decide(&mut self, mut p: ReservePlan, events: &mut Vec<Event>) -> (Outcome, First) {
-        let at = self.now;
+    /// The whole decision for a request, without changing anything: intake
+    /// rules, then capacity, in the order of `docs/SEMANTICS.md` and
+    /// `docs/CATALOG.md`. `Ok(Some(q))` grants an `up_to` request `q` units.
+    fn judge(&self, at: Millis, p: &ReservePlan) -> Result<Option<u64>, Refusal> {
         if self.paused {
-            return refused(Refusal::Paused);
+            return Err(Refusal::Paused);
         }
+        let channel = self.channel_id(p.channel);
+        let usage: SmallVec<[(OfferId, u64); 4]> = match p.customer_id {
+            Some(c) => self.customers.usage_of(c).collect(),
+            None => SmallVec::new(),
+        };
+        if let Some(r) = self.intake(at, &p.lines, Some(p.attributes), Some(&usage)) {
+            return Err(r);
+        }
+        let mut grant = None;
+        let mut scaled: PoolAmounts;
+        let mut demand = &p.demand;
         if p.up_to {
             let (offer, quantity) = p.lines[0];
-            let grant = quantity.min(self.offers[offer.index()].available(&self.pools));
-            if grant > 0 && grant < quantity {
-                p.lines[0].1 = grant;
-                p.demand = self.offers[offer.index()].demand(grant).collect();
-                p.demand.sort_unstable_by_key(|d| d.pool);
+            let o = &self.offers[offer.index()];
+            let q = quantity.min(o.available_for(&self.pools, channel));
+            if q > 0 && q < quantity {
+                grant = Some(q);
+                scaled = o.demand(q).collect();
+                scaled.sort_unstable_by_key(|d| d.pool);
+                demand = &scaled;
             }
         }
-        if let Some(short) = p
-            .demand
+        if let Some(short) = demand
             .iter()
-            .find(|d| d.amount > self.pools[d.pool.index()].available())
+            .find(|d| d.amount > self.pools[d.pool.index()].available_for(channel))
         {
-            if p.waitlist {
+            let pool = &self.pools[short.pool.index()];
+            return Err(Refusal::SoldOut {
+                pool: pool.name.clone(),
+                requested: short.amount,
+                left: pool.available_for(channel),
+            });
+        }
+        Ok(grant)
+    }
+
+    /// Windows, slots and catalog rules for these lines; `None` when all pass.
+    /// Without attributes (promotions, previews) attribute rules are skipped;
+    /// without usage (previews) customer limits are.
+    fn intake(
+        &self,
+        at: Millis,
+        lines: &[(OfferId, u64)],
+        attributes: Option<&BTreeMap<String, String>>,
+        usage: Option<&[(OfferId, u64)]>,
+    ) -> Option<Refusal> {
+        if let Some(r) = rules::check_window(&self.window, at) {
+            return Some(r);
+        }
+        for &(offer, _) in lines {
+            let o = &self.offers[offer.index()];
+            if let Some(r) = rules::check_window(&o.window, at) {
+                return Some(r);
+            }
+            if let Some(r) = o
+                .slot
+                .as_ref()
+                .and_then(|s| rules::check_slot(s, &o.name, at))
+            {
+                return Some(r);
+            }
+        }
+        if self.rules.is_empty() {
+            return None;
+        }
+        let mut per_offer: SmallVec<[(OfferId, u64); 4]> = SmallVec::new();
+        for &(offer, q) in lines {
+            match per_offer.binary_search_by_key(&offer, |l| l.0) {
+                Ok(i) => per_offer[i].1 = per_offer[i].1.saturating_add(q),
+                Err(i) => per_offer.insert(i, (offer, q)),
+            }
+        }
+        let ask = rules::Ask {
+            lines: &per_offer,
+            attributes,
+            usage,
+        };
+        let facts = Facts(&self.offers);
+        self.rules.iter().find_map(|r| r.check(&ask, &facts))
+    }
+
+    fn decide(&mut self, mut p: ReservePlan, events: &mut Vec<Event>) -> (Outcome, First) {
+        let at = self.now;
+        match self.judge(at, &p) {
+            Ok(None) => {}
+            Ok(Some(q)) => {
+                p.lines[0].1 = q;
+                p.demand = self.offers[p.lines[0].0.index()].demand(q).collect();
+                p.demand.sort_unstable_by_key(|d| d.pool);
+            }
+            Err(Refusal::SoldOut { .. }) if p.waitlist => {
                 let (offer, quantity) = p.lines[0];
                 return self.join_waitlist(at, offer, quantity, &p, events);
             }
-            let pool = &self.pools[short.pool.index()];
-            return refused(Refusal::SoldOut {
-                pool: pool.name.clone(),
-                requested: short.amount,
-                left: pool.available(),
-            });
+            Err(r) => return refused(r),
         }
         let customer = self
             .customers
@@ -799,10 +934,16 @@ impl Ledger {
     ) -> ReservationId {
         for d in demand {
             let pool = &mut self.pools[d.pool.index()];
-            debug_assert!(d.amount <= pool.available(), "promise beyond capacity");
+            debug_assert!(
+                d.amount <= pool.available_for(Some(channel)),
+                "promise beyond capacity"
+            );
             match state {
                 ReservationState::Confirmed => pool.confirmed += d.amount,
                 _ => pool.held += d.amount,
+            }
+            if !pool.shares.is_empty() {
+                pool.share_moved(channel, d.amount, true);
             }
         }
         for l in &lines {
@@ -848,6 +989,9 @@ impl Ledger {
             match from {
                 ReservationState::Confirmed => pool.confirmed -= d.amount,
                 _ => pool.held -= d.amount,
+            }
+            if !pool.shares.is_empty() {
+                pool.share_moved(r.channel, d.amount, false);
             }
         }
         let (customer, lines) = (r.customer, r.lines.clone());
@@ -954,12 +1098,20 @@ impl Ledger {
                 let o = &self.offers[offer.index()];
                 let fits = |id: &WaitEntryId| {
                     let e = &self.entries[(id.0 - 1) as usize];
-                    o.fits(&self.pools, e.quantity)
+                    o.fits(&self.pools, e.quantity, Some(e.channel))
                 };
+                // Entries that no longer qualify (offer closed, slot passed, the
+                // customer's limit reached) are passed over but keep their place.
+                let mut eligible = o
+                    .waiting
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, id)| self.eligible(at, **id));
                 let candidate = match o.policy {
-                    WaitlistPolicy::Strict => o.waiting.front().filter(|id| fits(id)).map(|_| 0),
-                    WaitlistPolicy::Skip => o.waiting.iter().position(fits),
-                };
+                    WaitlistPolicy::Strict => eligible.next().filter(|(_, id)| fits(id)),
+                    WaitlistPolicy::Skip => eligible.find(|(_, id)| fits(id)),
+                }
+                .map(|(pos, _)| pos);
                 if let Some(pos) = candidate {
                     let id = o.waiting[pos];
                     if best.is_none_or(|(b, _, _)| id < b) {
@@ -972,6 +1124,20 @@ impl Ledger {
             };
             self.promote(at, entry, offer, pos, events);
         }
+    }
+
+    /// Would this waiting entry still pass the intake rules at `at`?
+    fn eligible(&self, at: Millis, entry: WaitEntryId) -> bool {
+        if self.rules.is_empty() && self.window == Window::default() {
+            let o = &self.offers[self.entries[(entry.0 - 1) as usize].offer.index()];
+            if o.window == Window::default() && o.slot.is_none() {
+                return true;
+            }
+        }
+        let e = &self.entries[(entry.0 - 1) as usize];
+        let usage: SmallVec<[(OfferId, u64); 4]> = self.customers.usage_of(e.customer).collect();
+        self.intake(at, &[(e.offer, e.quantity)], None, Some(&usage))
+            .is_none()
     }
 
     fn promote(
@@ -1245,6 +1411,21 @@ impl Ledger {
 
     fn encode(&self, s: &mut impl Sink) {
         s.bytes(b"kontingent-state-v1");
+        // The catalog as logged (serde_json writes struct fields in declaration
+        // order and has no maps here, so the bytes are canonical).
+        match &self.catalog {
+            Some(c) => s.str(&serde_json::to_string(c).unwrap_or_default()),
+            None => s.str(""),
+        }
+        match &self.allowed_channels {
+            Some(a) => {
+                s.u64(a.len() as u64);
+                for c in a {
+                    s.u32(u32::from(*c));
+                }
+            }
+            None => s.u64(u64::MAX),
+        }
         s.u64(self.now);
         s.u64(self.seq);
         s.bool(self.paused);
@@ -1366,7 +1547,8 @@ fn encode_refusal(s: &mut impl Sink, r: &Refusal) {
             s.u64(*requested);
             s.u64(*left);
         }
-        Refusal::CustomerLimit { limit, used } => {
+        Refusal::CustomerLimit { name, limit, used } => {
+            s.str(name);
             s.u64(*limit);
             s.u64(*used);
         }

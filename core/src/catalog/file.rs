@@ -1,0 +1,521 @@
+//! The catalog file: its serde schema, and its compilation into a [`Catalog`].
+//!
+//! Compilation reports every problem it can find at once. Syntax and type
+//! errors stop at the first (that is how the parsers work); everything after
+//! parsing is collected: bad times and durations, slot templates, then the
+//! compiled catalog's own checks, mapped back to paths in the file.
+
+use super::check::Issue;
+use super::slots::{self, SlotTemplate};
+use super::{
+    locate, Catalog, CatalogError, Format, Limit, Located, OfferSpec, PoolSpec, RuleKind, RuleSpec,
+    Window,
+};
+use crate::command::{Draw, Millis, WaitlistPolicy};
+use crate::limits::HOLD_MS_DEFAULT;
+use jiff::civil::DateTime;
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    time_zone: Option<String>,
+    #[serde(default)]
+    hold: Option<String>,
+    #[serde(default)]
+    channels: Option<Vec<String>>,
+    #[serde(default)]
+    opens_at: Option<String>,
+    #[serde(default)]
+    closes_at: Option<String>,
+    #[serde(default)]
+    pools: Vec<PoolFile>,
+    #[serde(default)]
+    offers: Vec<OfferFile>,
+    #[serde(default)]
+    rules: Vec<RuleFile>,
+    #[serde(default)]
+    slots: Vec<SlotTemplate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PoolFile {
+    name: String,
+    capacity: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OfferFile {
+    name: String,
+    #[serde(default)]
+    price: u64,
+    draws: BTreeMap<String, u64>,
+    #[serde(default)]
+    waitlist: WaitlistPolicy,
+    #[serde(default)]
+    opens_at: Option<String>,
+    #[serde(default)]
+    closes_at: Option<String>,
+}
+
+/// One flat shape for every rule kind, so a misplaced field gets a clear message
+/// naming the kind instead of a generic "unknown variant".
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    name: String,
+    kind: String,
+    #[serde(default)]
+    offers: Vec<String>,
+    units: Option<u64>,
+    value: Option<u64>,
+    pool: Option<String>,
+    amount: Option<u64>,
+    #[serde(default)]
+    per_offer: bool,
+    min_units: Option<u64>,
+    max_units: Option<u64>,
+    attribute: Option<String>,
+    values: Option<Vec<String>>,
+    channel: Option<String>,
+    keep: Option<u64>,
+}
+
+/// Issues found while compiling, with paths into the file.
+pub(super) struct Problems(pub Vec<Issue>);
+
+impl Problems {
+    pub fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(Issue {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+}
+
+/// `"90s"`, `"15m"`, `"2h"`, `"1d"`, `"250ms"` → milliseconds.
+pub(super) fn parse_duration(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("{s:?} needs a unit: ms, s, m, h or d"))?;
+    let (digits, unit) = s.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like \"45m\""))?;
+    let scale = match unit.trim() {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return Err(format!("{s:?}: unknown unit (use ms, s, m, h or d)")),
+    };
+    n.checked_mul(scale)
+        .ok_or_else(|| format!("{s:?} is too long"))
+}
+
+/// An instant: RFC 3339 with an offset, or a local date and time in the catalog's zone.
+pub(super) fn parse_instant(s: &str, tz: Option<&TimeZone>) -> Result<Millis, String> {
+    if let Ok(ts) = s.parse::<Timestamp>() {
+        return to_millis(ts);
+    }
+    let dt: DateTime = s.parse().map_err(|_| {
+        format!("{s:?} is not a time like \"2026-11-29 12:00\" or \"2026-11-29T12:00:00+01:00\"")
+    })?;
+    let tz = tz.ok_or_else(|| {
+        format!("{s:?} is a local time: set time_zone, or give an offset like \"+01:00\"")
+    })?;
+    let ts = tz
+        .to_ambiguous_timestamp(dt)
+        .earlier()
+        .map_err(|e| format!("{s:?}: {e}"))?;
+    to_millis(ts)
+}
+
+pub(super) fn to_millis(ts: Timestamp) -> Result<Millis, String> {
+    u64::try_from(ts.as_millisecond()).map_err(|_| format!("{ts} is before 1970"))
+}
+
+fn optional_instant(
+    p: &mut Problems,
+    path: &str,
+    s: &Option<String>,
+    tz: Option<&TimeZone>,
+) -> Option<Millis> {
+    let s = s.as_ref()?;
+    match parse_instant(s, tz) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            p.add(path, e);
+            None
+        }
+    }
+}
+
+fn rule_kind(p: &mut Problems, path: &str, r: &RuleFile) -> Option<RuleKind> {
+    // Which fields each kind takes; anything else given is a mistake worth naming.
+    let given: [(&str, bool); 11] = [
+        ("units", r.units.is_some()),
+        ("value", r.value.is_some()),
+        ("pool", r.pool.is_some()),
+        ("amount", r.amount.is_some()),
+        ("per_offer", r.per_offer),
+        ("min_units", r.min_units.is_some()),
+        ("max_units", r.max_units.is_some()),
+        ("attribute", r.attribute.is_some()),
+        ("values", r.values.is_some()),
+        ("channel", r.channel.is_some()),
+        ("keep", r.keep.is_some()),
+    ];
+    let allowed: &[&str] = match r.kind.as_str() {
+        "customer_limit" => &["units", "value", "pool", "amount", "per_offer"],
+        "order_size" => &["min_units", "max_units"],
+        "min_order_value" => &["value"],
+        "allowed_values" => &["attribute", "values"],
+        "channel_share" => &["pool", "channel", "keep"],
+        other => {
+            p.add(
+                format!("{path}.kind"),
+                format!(
+                    "unknown rule kind {other:?} (customer_limit, order_size, min_order_value, allowed_values, channel_share)"
+                ),
+            );
+            return None;
+        }
+    };
+    let mut ok = true;
+    for (field, present) in given {
+        if present && !allowed.contains(&field) {
+            p.add(
+                format!("{path}.{field}"),
+                format!("not a field of a {} rule", r.kind),
+            );
+            ok = false;
+        }
+    }
+    let mut need = |field: &str, present: bool| {
+        if !present {
+            p.add(path, format!("a {} rule needs {field}", r.kind));
+        }
+        present
+    };
+    let kind = match r.kind.as_str() {
+        "customer_limit" => {
+            let limit = match (r.units, r.value, &r.pool, r.amount) {
+                (Some(u), None, None, None) => Limit::Units(u),
+                (None, Some(v), None, None) => Limit::Value(v),
+                (None, None, Some(pool), Some(amount)) => Limit::PoolAmount {
+                    pool: pool.clone(),
+                    amount,
+                },
+                _ => {
+                    p.add(
+                        path,
+                        "a customer_limit rule needs exactly one of units, value, or pool with amount",
+                    );
+                    return None;
+                }
+            };
+            RuleKind::CustomerLimit {
+                limit,
+                per_offer: r.per_offer,
+            }
+        }
+        "order_size" => RuleKind::OrderSize {
+            min_units: r.min_units,
+            max_units: r.max_units,
+        },
+        "min_order_value" => {
+            if !need("value", r.value.is_some()) {
+                return None;
+            }
+            RuleKind::MinOrderValue {
+                value: r.value.unwrap_or(0),
+            }
+        }
+        "allowed_values" => {
+            let a = need("attribute", r.attribute.is_some());
+            let v = need("values", r.values.is_some());
+            if !(a && v) {
+                return None;
+            }
+            RuleKind::AllowedValues {
+                attribute: r.attribute.clone().unwrap_or_default(),
+                values: r.values.clone().unwrap_or_default(),
+            }
+        }
+        _ => {
+            let a = need("pool", r.pool.is_some());
+            let b = need("channel", r.channel.is_some());
+            let c = need("keep", r.keep.is_some());
+            if !(a && b && c) {
+                return None;
+            }
+            RuleKind::ChannelShare {
+                pool: r.pool.clone().unwrap_or_default(),
+                channel: r.channel.clone().unwrap_or_default(),
+                keep: r.keep.unwrap_or(0),
+            }
+        }
+    };
+    ok.then_some(kind)
+}
+
+/// Where each compiled pool and offer came from in the file.
+struct Origins {
+    pools: Vec<String>,
+    offers: Vec<String>,
+}
+
+fn deserialize(text: &str, format: Format) -> Result<CatalogFile, Located> {
+    match format {
+        Format::Toml => {
+            let de = toml::de::Deserializer::parse(text).map_err(|e| toml_error(text, "", &e))?;
+            serde_path_to_error::deserialize(de).map_err(|e| {
+                let path = path_string(e.path());
+                toml_error(text, &path, e.inner())
+            })
+        }
+        Format::Json => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            let file: CatalogFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+                let path = path_string(e.path());
+                let inner = e.into_inner();
+                Located {
+                    path,
+                    message: strip_position(&inner.to_string()),
+                    line: Some(inner.line()),
+                    column: Some(inner.column()),
+                }
+            })?;
+            de.end().map_err(|e| Located {
+                path: String::new(),
+                message: strip_position(&e.to_string()),
+                line: Some(e.line()),
+                column: Some(e.column()),
+            })?;
+            Ok(file)
+        }
+    }
+}
+
+fn path_string(p: &serde_path_to_error::Path) -> String {
+    let s = p.to_string();
+    if s == "." {
+        String::new()
+    } else {
+        s
+    }
+}
+
+fn toml_error(text: &str, path: &str, e: &toml::de::Error) -> Located {
+    let (line, column) = match e.span() {
+        Some(span) => {
+            let (l, c) = locate::line_col(text, span.start);
+            (Some(l), Some(c))
+        }
+        None => (None, None),
+    };
+    Located {
+        path: path.to_owned(),
+        message: e.message().trim().to_owned(),
+        line,
+        column,
+    }
+}
+
+/// serde_json appends " at line L column C"; we report positions separately.
+fn strip_position(msg: &str) -> String {
+    match msg.rfind(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg.to_owned(),
+    }
+}
+
+pub(super) fn compile(text: &str, format: Format, file: &str) -> Result<Catalog, CatalogError> {
+    let fail = |issues: Vec<Located>| CatalogError {
+        file: file.to_owned(),
+        issues,
+    };
+    let f = deserialize(text, format).map_err(|e| fail(vec![e]))?;
+    let mut p = Problems(Vec::new());
+
+    let tz = match &f.time_zone {
+        Some(name) => match jiff::tz::db().get(name) {
+            Ok(tz) => Some(tz),
+            Err(_) => {
+                p.add("time_zone", format!("unknown time zone {name:?}"));
+                None
+            }
+        },
+        None => None,
+    };
+    let default_hold_ms = match &f.hold {
+        Some(h) => parse_duration(h).unwrap_or_else(|e| {
+            p.add("hold", e);
+            HOLD_MS_DEFAULT
+        }),
+        None => HOLD_MS_DEFAULT,
+    };
+    let window = Window {
+        opens_at: optional_instant(&mut p, "opens_at", &f.opens_at, tz.as_ref()),
+        closes_at: optional_instant(&mut p, "closes_at", &f.closes_at, tz.as_ref()),
+    };
+
+    let mut origins = Origins {
+        pools: Vec::new(),
+        offers: Vec::new(),
+    };
+    let mut pools = Vec::new();
+    for (i, pool) in f.pools.iter().enumerate() {
+        pools.push(PoolSpec {
+            name: pool.name.clone(),
+            capacity: pool.capacity,
+        });
+        origins.pools.push(format!("pools[{i}]"));
+    }
+    let mut offers = Vec::new();
+    for (i, o) in f.offers.iter().enumerate() {
+        let path = format!("offers[{i}]");
+        offers.push(OfferSpec {
+            name: o.name.clone(),
+            price: o.price,
+            draws: o
+                .draws
+                .iter()
+                .map(|(pool, &n)| Draw::new(pool, n))
+                .collect(),
+            waitlist: o.waitlist,
+            window: Window {
+                opens_at: optional_instant(
+                    &mut p,
+                    &format!("{path}.opens_at"),
+                    &o.opens_at,
+                    tz.as_ref(),
+                ),
+                closes_at: optional_instant(
+                    &mut p,
+                    &format!("{path}.closes_at"),
+                    &o.closes_at,
+                    tz.as_ref(),
+                ),
+            },
+            slot: None,
+        });
+        origins.offers.push(path);
+    }
+    for (i, template) in f.slots.iter().enumerate() {
+        let path = format!("slots[{i}]");
+        for (pool, offer) in slots::expand(&mut p, &path, template, tz.as_ref()) {
+            pools.push(pool);
+            origins.pools.push(path.clone());
+            offers.push(offer);
+            origins.offers.push(path.clone());
+        }
+    }
+    let mut rules = Vec::new();
+    for (i, r) in f.rules.iter().enumerate() {
+        if let Some(kind) = rule_kind(&mut p, &format!("rules[{i}]"), r) {
+            rules.push((
+                i,
+                RuleSpec {
+                    name: r.name.clone(),
+                    offers: r.offers.clone(),
+                    kind,
+                },
+            ));
+        }
+    }
+    let rule_origins: Vec<usize> = rules.iter().map(|(i, _)| *i).collect();
+    let catalog = Catalog {
+        name: f.name,
+        time_zone: f.time_zone,
+        default_hold_ms,
+        channels: f.channels.unwrap_or_else(|| vec!["web".to_owned()]),
+        window,
+        pools,
+        offers,
+        rules: rules.into_iter().map(|(_, r)| r).collect(),
+    };
+    for issue in catalog.check() {
+        let path = file_path(&catalog, &origins, &rule_origins, &issue.path);
+        p.add(path, issue.message);
+    }
+    if p.0.is_empty() {
+        return Ok(catalog);
+    }
+    // One report per path and message: a slot template's problem repeats for each slot.
+    let mut seen = std::collections::BTreeSet::new();
+    let issues =
+        p.0.into_iter()
+            .filter(|i| seen.insert((i.path.clone(), i.message.clone())))
+            .map(|i| {
+                let (line, column) = match locate::find(text, format, &i.path) {
+                    Some((l, c)) => (Some(l), Some(c)),
+                    None => (None, None),
+                };
+                Located {
+                    path: i.path,
+                    message: i.message,
+                    line,
+                    column,
+                }
+            })
+            .collect();
+    Err(fail(issues))
+}
+
+/// Maps a path in the compiled catalog back to where the file says it.
+fn file_path(c: &Catalog, origins: &Origins, rule_origins: &[usize], path: &str) -> String {
+    let (head, rest) = match path.find('.') {
+        Some(i) => (&path[..i], &path[i..]),
+        None => (path, ""),
+    };
+    let index = |prefix: &str| -> Option<usize> {
+        head.strip_prefix(prefix)?
+            .strip_prefix('[')?
+            .strip_suffix(']')?
+            .parse()
+            .ok()
+    };
+    if let Some(i) = index("pools") {
+        let origin = &origins.pools[i];
+        return format!("{origin}{rest}");
+    }
+    if let Some(i) = index("offers") {
+        let origin = &origins.offers[i];
+        // `.draws[j].pool` / `.draws[j].amount` → `.draws.<pool name>`
+        if let Some(after) = rest.strip_prefix(".draws[") {
+            if let Some(j) = after
+                .split(']')
+                .next()
+                .and_then(|j| j.parse::<usize>().ok())
+            {
+                if let Some(d) = c.offers[i].draws.get(j) {
+                    return format!("{origin}.draws.{}", d.pool);
+                }
+            }
+        }
+        let rest = rest.replace(".window.", ".");
+        return format!("{origin}{rest}");
+    }
+    if let Some(i) = index("rules") {
+        let origin = rule_origins.get(i).copied().unwrap_or(i);
+        let rest = if rest == ".limit" { "" } else { rest };
+        return format!("rules[{origin}]{rest}");
+    }
+    match path {
+        "default_hold_ms" => "hold".to_owned(),
+        p if p.starts_with("window.") => p["window.".len()..].to_owned(),
+        p => p.to_owned(),
+    }
+}

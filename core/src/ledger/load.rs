@@ -1,0 +1,243 @@
+//! Loading a catalog, and changing the loaded one mid-campaign, as one command.
+//!
+//! The new catalog is compared with what the ledger has: pools and offers are
+//! added or updated in place, never removed, and an offer's draws never change,
+//! so no past reservation can give back something other than what it took.
+//! Rules, windows, channels and the default hold apply to later requests only.
+
+use super::{Ledger, Plan};
+use crate::catalog::{Catalog, Limit, RuleKind};
+use crate::error::Error;
+use crate::event::{Event, EventKind, PoolAmount, PoolAmounts};
+use crate::id::{OfferId, PoolId};
+use crate::offer::Offer;
+use crate::pool::{Pool, Share};
+use crate::rules::{self, Measure, Rule};
+use crate::view::ReservationState;
+
+impl Ledger {
+    pub(super) fn validate_catalog(&self, c: &Catalog) -> Result<(), Error> {
+        let issues = c.check();
+        if !issues.is_empty() {
+            return Err(Error::InvalidCatalog { issues });
+        }
+        for p in &self.pools {
+            if !c.pools.iter().any(|s| s.name == p.name) {
+                return Err(Error::CatalogChange {
+                    path: "pools".into(),
+                    reason: format!(
+                        "pool {:?} cannot be removed while the ledger has it (set its capacity instead)",
+                        p.name
+                    ),
+                });
+            }
+        }
+        for o in &self.offers {
+            let Some((i, spec)) = c.offers.iter().enumerate().find(|(_, s)| s.name == o.name)
+            else {
+                return Err(Error::CatalogChange {
+                    path: "offers".into(),
+                    reason: format!(
+                        "offer {:?} cannot be removed while the ledger has it (close its window instead)",
+                        o.name
+                    ),
+                });
+            };
+            let same = spec.draws.len() == o.draws.len()
+                && spec.draws.iter().zip(&o.draws).all(|(d, have)| {
+                    self.pools[have.pool.index()].name == d.pool && have.amount == d.amount
+                });
+            if !same {
+                return Err(Error::CatalogChange {
+                    path: format!("offers[{i}].draws"),
+                    reason: format!(
+                        "the draws of offer {:?} cannot change: past reservations gave back by them",
+                        o.name
+                    ),
+                });
+            }
+        }
+        let new_channels = c
+            .channels
+            .iter()
+            .filter(|ch| self.channel_id(ch).is_none())
+            .count();
+        if self.channels.len() + new_channels > crate::limits::CHANNELS_MAX {
+            return Err(Error::TooMany {
+                field: "channels".into(),
+                count: self.channels.len() + new_channels,
+                max: crate::limits::CHANNELS_MAX,
+            });
+        }
+        Ok(())
+    }
+
+    pub(super) fn load_catalog(&mut self, c: &Catalog, events: &mut Vec<Event>) {
+        let at = self.now;
+        self.emit(
+            events,
+            at,
+            EventKind::CatalogLoaded {
+                name: c.name.clone(),
+            },
+        );
+        for spec in &c.pools {
+            match self.pool_id(&spec.name) {
+                Some(pool) => {
+                    let old = self.pools[pool.index()].capacity;
+                    if old != spec.capacity {
+                        self.pools[pool.index()].capacity = spec.capacity;
+                        self.emit(
+                            events,
+                            at,
+                            EventKind::CapacityChanged {
+                                pool,
+                                capacity: spec.capacity,
+                            },
+                        );
+                    }
+                }
+                None => {
+                    let plan = Plan::DefinePool {
+                        name: &spec.name,
+                        capacity: spec.capacity,
+                    };
+                    self.execute(plan, events);
+                }
+            }
+        }
+        for spec in &c.offers {
+            let offer = match self.offer_id(&spec.name) {
+                Some(offer) => offer,
+                None => {
+                    let draws: PoolAmounts = spec
+                        .draws
+                        .iter()
+                        .filter_map(|d| {
+                            Some(PoolAmount {
+                                pool: self.pool_id(&d.pool)?,
+                                amount: d.amount,
+                            })
+                        })
+                        .collect();
+                    let plan = Plan::DefineOffer {
+                        name: &spec.name,
+                        draws,
+                        policy: spec.waitlist,
+                    };
+                    self.execute(plan, events);
+                    OfferId(self.offers.len() as u32 - 1)
+                }
+            };
+            let o: &mut Offer = &mut self.offers[offer.index()];
+            o.price = spec.price;
+            o.policy = spec.waitlist;
+            o.window = spec.window;
+            o.slot = spec.slot.clone().map(Box::new);
+        }
+        let allowed = c
+            .channels
+            .iter()
+            .map(|ch| self.intern_channel(ch))
+            .collect();
+        self.allowed_channels = Some(allowed);
+        if self.default_hold_ms != c.default_hold_ms {
+            self.default_hold_ms = c.default_hold_ms;
+            self.emit(
+                events,
+                at,
+                EventKind::DefaultHoldChanged {
+                    hold_ms: c.default_hold_ms,
+                },
+            );
+        }
+        self.window = c.window;
+        self.rules.clear();
+        for p in &mut self.pools {
+            p.shares.clear();
+        }
+        for spec in &c.rules {
+            let mut scope: Vec<OfferId> = spec
+                .offers
+                .iter()
+                .filter_map(|o| self.offer_id(o))
+                .collect();
+            scope.sort_unstable();
+            let scope = (!spec.offers.is_empty()).then_some(scope);
+            let kind = match &spec.kind {
+                RuleKind::ChannelShare {
+                    pool,
+                    channel,
+                    keep,
+                } => {
+                    // Validated: the pool and channel exist.
+                    let pool = self.pool_id(pool).unwrap_or(PoolId(0));
+                    let channel = self.channel_id(channel).unwrap_or(0);
+                    self.pools[pool.index()].shares.push(Share {
+                        channel,
+                        keep: *keep,
+                        promised: 0,
+                    });
+                    continue;
+                }
+                RuleKind::CustomerLimit { limit, per_offer } => rules::Kind::CustomerLimit {
+                    measure: match limit {
+                        Limit::Units(n) => Measure::Units(*n),
+                        Limit::Value(n) => Measure::Value(*n),
+                        Limit::PoolAmount { pool, amount } => Measure::PoolAmount {
+                            pool: self.pool_id(pool).unwrap_or(PoolId(0)),
+                            amount: *amount,
+                        },
+                    },
+                    per_offer: *per_offer,
+                },
+                RuleKind::OrderSize {
+                    min_units,
+                    max_units,
+                } => rules::Kind::OrderSize {
+                    min_units: *min_units,
+                    max_units: *max_units,
+                },
+                RuleKind::MinOrderValue { value } => rules::Kind::MinOrderValue { value: *value },
+                RuleKind::AllowedValues { attribute, values } => rules::Kind::AllowedValues {
+                    attribute: attribute.clone(),
+                    values: values.iter().cloned().collect(),
+                },
+            };
+            self.rules.push(Rule {
+                name: spec.name.clone(),
+                scope,
+                kind,
+            });
+        }
+        self.recount_shares();
+        self.catalog = Some(Box::new(c.clone()));
+        // New capacity, a reopened window or a relaxed rule may let waiters in.
+        self.serve(at, events);
+    }
+
+    /// Shares count what their channel already holds: rebuilt from the live
+    /// reservations when shares are (re)defined.
+    fn recount_shares(&mut self) {
+        if self.pools.iter().all(|p| p.shares.is_empty()) {
+            return;
+        }
+        for i in 0..self.reservations.len() {
+            let r = &self.reservations[i];
+            if !matches!(
+                r.state,
+                ReservationState::Held | ReservationState::Confirmed
+            ) {
+                continue;
+            }
+            let channel = r.channel;
+            let demand = self.demand_of(crate::id::ReservationId(i as u64 + 1));
+            for d in demand {
+                let pool: &mut Pool = &mut self.pools[d.pool.index()];
+                if !pool.shares.is_empty() {
+                    pool.share_moved(channel, d.amount, true);
+                }
+            }
+        }
+    }
+}
