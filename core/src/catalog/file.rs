@@ -290,11 +290,18 @@ fn deserialize(text: &str, format: Format) -> Result<CatalogFile, Located> {
             let file: CatalogFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
                 let path = path_string(e.path());
                 let inner = e.into_inner();
+                let message = strip_position(&inner.to_string());
+                // serde_json points at the end of an unknown key; point at its start.
+                let (line, column) = match message.starts_with("unknown field") {
+                    true => locate::find(text, Format::Json, &path),
+                    false => None,
+                }
+                .unwrap_or((inner.line(), inner.column()));
                 Located {
                     path,
-                    message: strip_position(&inner.to_string()),
-                    line: Some(inner.line()),
-                    column: Some(inner.column()),
+                    message,
+                    line: Some(line),
+                    column: Some(column),
                 }
             })?;
             de.end().map_err(|e| Located {

@@ -179,9 +179,10 @@ pub(super) fn expand(
                 if end > until || end <= start {
                     break;
                 }
-                let starts = instant(tz, date.to_datetime(start));
-                let ends = instant(tz, date.to_datetime(end));
-                if let (Some(Ok(starts_at)), Some(Ok(ends_at))) = (starts, ends) {
+                // A slot lasts `every` in real time, even when a DST change
+                // falls inside it (its local end may not exist).
+                if let Some(Ok(starts_at)) = instant(tz, date.to_datetime(start)) {
+                    let ends_at = starts_at.saturating_add(every);
                     let name = format!(
                         "{}@{}T{:02}:{:02}",
                         t.name,
