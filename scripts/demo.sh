@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-cargo run --release --locked -p kontingent --example quickstart
+cargo run --release --locked -p kontingent-examples --bin emstek-vouchers

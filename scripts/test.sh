@@ -11,6 +11,8 @@ echo "== lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== tests"
 cargo test --workspace --locked
-echo "== examples"
+echo "== examples (each asserts its own report and exits non-zero on a violation)"
 cargo run --release --locked -p kontingent --example quickstart >/dev/null
+cargo run --release --locked -p kontingent-examples --bin emstek-vouchers >/dev/null
+cargo run --release --locked -p kontingent-examples --bin pampanin-delivery >/dev/null
 echo "all tests passed"

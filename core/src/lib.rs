@@ -11,14 +11,17 @@
 mod arena;
 pub mod availability;
 pub mod catalog;
+pub mod codec;
 mod command;
 mod customer;
 mod digest;
+pub mod durable;
 mod error;
 mod event;
 mod expiry;
 mod id;
 mod idempotency;
+pub mod journal;
 mod ledger;
 pub mod limits;
 mod offer;
@@ -26,6 +29,7 @@ mod outcome;
 mod pool;
 mod reservation;
 mod rules;
+pub mod storage;
 mod view;
 mod waitlist;
 
@@ -33,9 +37,11 @@ pub use availability::{Change, Delta, DeltaError, LevelChange, OfferLevel, PoolL
 pub use catalog::{Catalog, CatalogError};
 pub use command::{Action, Command, Draw, LineRequest, Millis, Request, WaitlistPolicy};
 pub use digest::Digest;
+pub use durable::{Durability, DurableLedger, LedgerError, Stats};
 pub use error::Error;
 pub use event::{Event, EventKind, PoolAmount, PoolAmounts, Standing};
 pub use id::{OfferId, PoolId, ReservationId, WaitEntryId};
+pub use journal::{JournalError, Recovery};
 pub use ledger::{Applied, Ledger, SlotView};
 pub use outcome::{Outcome, Refusal};
 pub use view::{OfferView, PoolView, ReservationState, ReservationView, WaitEntryView, WaitState};

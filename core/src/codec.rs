@@ -1,0 +1,291 @@
+//! The binary encoding of one command, as journal records carry it
+//! (`docs/FORMAT.md`, "Payload: one command").
+//!
+//! Hand-written rather than serde: the command enums are internally tagged for
+//! JSON, which compact binary serde formats cannot decode, and replay speed
+//! depends on this loop. Decoding is strict and total: hostile bytes give an
+//! error, never a panic or an oversized allocation.
+
+use crate::catalog::Catalog;
+use crate::command::{Action, Command, Draw, LineRequest, Request, WaitlistPolicy};
+use crate::digest::Sink;
+use crate::id::{ReservationId, WaitEntryId};
+use std::collections::BTreeMap;
+use thiserror::Error;
+
+/// Why a payload is not a command.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum DecodeError {
+    #[error("payload ends early (needed {needed} more bytes at byte {at})")]
+    Short { at: usize, needed: usize },
+    #[error("unknown action tag {tag}")]
+    UnknownTag { tag: u8 },
+    #[error("{what}: {len} is beyond the limit of {max}")]
+    TooLong {
+        what: &'static str,
+        len: usize,
+        max: usize,
+    },
+    #[error("{what} is not valid UTF-8")]
+    Utf8 { what: &'static str },
+    #[error("bad {what} value {value}")]
+    BadValue { what: &'static str, value: u64 },
+    #[error("{extra} bytes left after the command")]
+    Trailing { extra: usize },
+    #[error("catalog JSON: {0}")]
+    Catalog(String),
+}
+
+/// Longest catalog a record may carry as JSON.
+pub const CATALOG_JSON_MAX: usize = 8 << 20;
+
+fn tag_of(a: &Action) -> u8 {
+    match a {
+        Action::Reserve(_) => 1,
+        Action::Confirm { .. } => 2,
+        Action::Release { .. } => 3,
+        Action::LeaveWaitlist { .. } => 4,
+        Action::Tick => 5,
+        Action::Pause => 6,
+        Action::Resume => 7,
+        Action::SetCapacity { .. } => 8,
+        Action::SetDefaultHold { .. } => 9,
+        Action::DefinePool { .. } => 10,
+        Action::DefineOffer { .. } => 11,
+        Action::LoadCatalog(_) => 12,
+    }
+}
+
+/// Append the encoding of `cmd` to `out`.
+pub fn encode(cmd: &Command, out: &mut Vec<u8>) {
+    out.u64(cmd.at);
+    out.u8(tag_of(&cmd.action));
+    match &cmd.action {
+        Action::Reserve(r) => {
+            out.str(&r.request_id);
+            out.str(&r.customer);
+            out.str(&r.channel);
+            out.u32(r.attributes.len() as u32);
+            for (k, v) in &r.attributes {
+                out.str(k);
+                out.str(v);
+            }
+            out.u32(r.lines.len() as u32);
+            for l in &r.lines {
+                out.str(&l.offer);
+                out.u64(l.quantity);
+            }
+            match r.hold_ms {
+                Some(h) => {
+                    out.u8(1);
+                    out.u64(h);
+                }
+                None => out.u8(0),
+            }
+            out.bool(r.confirm);
+            out.bool(r.up_to);
+            out.bool(r.waitlist);
+        }
+        Action::Confirm { reservation } | Action::Release { reservation } => out.u64(reservation.0),
+        Action::LeaveWaitlist { entry } => out.u64(entry.0),
+        Action::Tick | Action::Pause | Action::Resume => {}
+        Action::SetCapacity { pool, capacity } | Action::DefinePool { pool, capacity } => {
+            out.str(pool);
+            out.u64(*capacity);
+        }
+        Action::SetDefaultHold { hold_ms } => out.u64(*hold_ms),
+        Action::DefineOffer {
+            offer,
+            draws,
+            waitlist,
+        } => {
+            out.str(offer);
+            out.u32(draws.len() as u32);
+            for d in draws {
+                out.str(&d.pool);
+                out.u64(d.amount);
+            }
+            out.u8(match waitlist {
+                WaitlistPolicy::Strict => 0,
+                WaitlistPolicy::Skip => 1,
+            });
+        }
+        Action::LoadCatalog(c) => {
+            // Serializing a plain struct of strings and integers cannot fail.
+            out.str(&serde_json::to_string(c).unwrap_or_default());
+        }
+    }
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.b.len());
+        let Some(end) = end else {
+            return Err(DecodeError::Short {
+                at: self.at,
+                needed: n - (self.b.len() - self.at),
+            });
+        };
+        let s = &self.b[self.at..end];
+        self.at = end;
+        Ok(s)
+    }
+    fn u8(&mut self) -> Result<u8, DecodeError> {
+        Ok(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Result<u32, DecodeError> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn u64(&mut self) -> Result<u64, DecodeError> {
+        let b = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_le_bytes(a))
+    }
+    fn bool(&mut self, what: &'static str) -> Result<bool, DecodeError> {
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            v => Err(DecodeError::BadValue {
+                what,
+                value: u64::from(v),
+            }),
+        }
+    }
+    fn str(&mut self, what: &'static str, max: usize) -> Result<String, DecodeError> {
+        let len = self.u32()? as usize;
+        if len > max {
+            return Err(DecodeError::TooLong { what, len, max });
+        }
+        let b = self.take(len)?;
+        std::str::from_utf8(b)
+            .map(str::to_owned)
+            .map_err(|_| DecodeError::Utf8 { what })
+    }
+    fn count(&mut self, what: &'static str, max: usize) -> Result<usize, DecodeError> {
+        let n = self.u32()? as usize;
+        if n > max {
+            return Err(DecodeError::TooLong { what, len: n, max });
+        }
+        Ok(n)
+    }
+}
+
+/// Decode one command; the whole payload must be consumed.
+///
+/// Lengths are checked against generous ceilings (not the ledger's limits): the
+/// ledger itself judges every field, and a journal must replay what it accepted.
+pub fn decode(payload: &[u8]) -> Result<Command, DecodeError> {
+    let mut r = Reader { b: payload, at: 0 };
+    let at = r.u64()?;
+    let tag = r.u8()?;
+    // A ceiling on any one string: far above every limit, far below memory.
+    const STR: usize = 64 * 1024;
+    let action = match tag {
+        1 => {
+            let request_id = r.str("request_id", STR)?;
+            let customer = r.str("customer", STR)?;
+            let channel = r.str("channel", STR)?;
+            let n = r.count("attributes", 1024)?;
+            let mut attributes = BTreeMap::new();
+            for _ in 0..n {
+                let k = r.str("attribute key", STR)?;
+                let v = r.str("attribute value", STR)?;
+                attributes.insert(k, v);
+            }
+            let n = r.count("lines", 1024)?;
+            let mut lines = Vec::with_capacity(n);
+            for _ in 0..n {
+                let offer = r.str("offer", STR)?;
+                let quantity = r.u64()?;
+                lines.push(LineRequest { offer, quantity });
+            }
+            let hold_ms = match r.u8()? {
+                0 => None,
+                1 => Some(r.u64()?),
+                v => {
+                    return Err(DecodeError::BadValue {
+                        what: "hold_ms option",
+                        value: u64::from(v),
+                    })
+                }
+            };
+            Action::Reserve(Request {
+                request_id,
+                customer,
+                channel,
+                attributes,
+                lines,
+                hold_ms,
+                confirm: r.bool("confirm")?,
+                up_to: r.bool("up_to")?,
+                waitlist: r.bool("waitlist")?,
+            })
+        }
+        2 => Action::Confirm {
+            reservation: ReservationId(r.u64()?),
+        },
+        3 => Action::Release {
+            reservation: ReservationId(r.u64()?),
+        },
+        4 => Action::LeaveWaitlist {
+            entry: WaitEntryId(r.u64()?),
+        },
+        5 => Action::Tick,
+        6 => Action::Pause,
+        7 => Action::Resume,
+        8 => Action::SetCapacity {
+            pool: r.str("pool", STR)?,
+            capacity: r.u64()?,
+        },
+        9 => Action::SetDefaultHold { hold_ms: r.u64()? },
+        10 => Action::DefinePool {
+            pool: r.str("pool", STR)?,
+            capacity: r.u64()?,
+        },
+        11 => {
+            let offer = r.str("offer", STR)?;
+            let n = r.count("draws", 1024)?;
+            let mut draws = Vec::with_capacity(n);
+            for _ in 0..n {
+                let pool = r.str("pool", STR)?;
+                let amount = r.u64()?;
+                draws.push(Draw { pool, amount });
+            }
+            let waitlist = match r.u8()? {
+                0 => WaitlistPolicy::Strict,
+                1 => WaitlistPolicy::Skip,
+                v => {
+                    return Err(DecodeError::BadValue {
+                        what: "waitlist policy",
+                        value: u64::from(v),
+                    })
+                }
+            };
+            Action::DefineOffer {
+                offer,
+                draws,
+                waitlist,
+            }
+        }
+        12 => {
+            let json = r.str("catalog", CATALOG_JSON_MAX)?;
+            let c: Catalog =
+                serde_json::from_str(&json).map_err(|e| DecodeError::Catalog(e.to_string()))?;
+            Action::LoadCatalog(Box::new(c))
+        }
+        tag => return Err(DecodeError::UnknownTag { tag }),
+    };
+    if r.at != payload.len() {
+        return Err(DecodeError::Trailing {
+            extra: payload.len() - r.at,
+        });
+    }
+    Ok(Command { at, action })
+}

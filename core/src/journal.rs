@@ -1,0 +1,332 @@
+//! The journal: a header and CRC-framed command records on a [`Storage`],
+//! with the recovery decision table of `docs/FORMAT.md`.
+
+use crate::codec::{self, DecodeError};
+use crate::command::Command;
+use crate::storage::Storage;
+use std::io;
+use thiserror::Error;
+
+pub const MAGIC: &[u8; 8] = b"KONTJRNL";
+pub const VERSION: u16 = 1;
+pub const HEADER_LEN: u64 = 64;
+/// Bytes before a record's payload: length, CRC, sequence number.
+pub const FRAME_LEN: u64 = 16;
+/// Largest payload of one record.
+pub const PAYLOAD_MAX: u64 = 16 << 20;
+
+/// Why a journal could not be opened or written.
+#[derive(Debug, Error)]
+pub enum JournalError {
+    #[error("journal I/O error: {0}")]
+    Io(#[from] io::Error),
+    #[error("not a kontingent journal, or an unknown version: {reason}")]
+    BadHeader { reason: String },
+    #[error("journal corrupted at byte offset {offset}: {reason}")]
+    Corrupt { offset: u64, reason: String },
+    #[error("the ledger is poisoned by an earlier write or sync failure ({cause}); reopen it")]
+    Poisoned { cause: String },
+}
+
+impl JournalError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            JournalError::Io(_) => "io",
+            JournalError::BadHeader { .. } => "bad_header",
+            JournalError::Corrupt { .. } => "journal_corrupted",
+            JournalError::Poisoned { .. } => "poisoned",
+        }
+    }
+}
+
+/// What opening found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// Records replayed.
+    pub records: u64,
+    /// Bytes cut from a torn tail (0 if the journal ended cleanly).
+    pub torn_bytes: u64,
+    /// Partial records in the cut tail.
+    pub torn_records: u64,
+    /// True if the journal was created (or its interrupted creation redone).
+    pub created: bool,
+}
+
+fn header(ledger_id: [u8; 16]) -> [u8; 64] {
+    let mut h = [0u8; 64];
+    h[..8].copy_from_slice(MAGIC);
+    h[8..10].copy_from_slice(&VERSION.to_le_bytes());
+    h[12..16].copy_from_slice(&(HEADER_LEN as u32).to_le_bytes());
+    h[16..32].copy_from_slice(&ledger_id);
+    let crc = crc32c::crc32c(&h[..60]);
+    h[60..64].copy_from_slice(&crc.to_le_bytes());
+    h
+}
+
+fn fresh_ledger_id() -> [u8; 16] {
+    let mut id = [0u8; 16];
+    let random = std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut id));
+    if random.is_err() {
+        // No entropy source: still unique enough to tell journals apart.
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        id = (t ^ u128::from(std::process::id()) << 64).to_le_bytes();
+    }
+    id
+}
+
+/// Append `cmd` as a record numbered `seq` to `out`.
+pub fn frame(seq: u64, cmd: &Command, out: &mut Vec<u8>) {
+    let start = out.len();
+    out.extend_from_slice(&[0u8; 8]);
+    out.extend_from_slice(&seq.to_le_bytes());
+    codec::encode(cmd, out);
+    let n = (out.len() - start - FRAME_LEN as usize) as u32;
+    let crc = crc32c::crc32c(&out[start + 8..]);
+    out[start..start + 4].copy_from_slice(&n.to_le_bytes());
+    out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
+}
+
+/// A journal open for appending.
+pub struct Journal<S: Storage> {
+    storage: S,
+    ledger_id: [u8; 16],
+    /// Offset just past the last valid record.
+    end: u64,
+    /// Sequence number of the next record.
+    next_seq: u64,
+}
+
+/// The outcome of reading one record at an offset.
+enum Read {
+    Record {
+        seq: u64,
+        payload: Vec<u8>,
+        len: u64,
+    },
+    End,
+    Invalid(String),
+}
+
+fn read_record<S: Storage>(s: &mut S, at: u64, file_len: u64) -> io::Result<Read> {
+    if at == file_len {
+        return Ok(Read::End);
+    }
+    if file_len - at < FRAME_LEN {
+        return Ok(Read::Invalid("incomplete record frame".into()));
+    }
+    let mut f = [0u8; 16];
+    s.read_exact_at(at, &mut f)?;
+    let n = u64::from(u32::from_le_bytes([f[0], f[1], f[2], f[3]]));
+    let crc = u32::from_le_bytes([f[4], f[5], f[6], f[7]]);
+    let seq = u64::from_le_bytes([f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15]]);
+    if n == 0 || n > PAYLOAD_MAX {
+        return Ok(Read::Invalid(format!("bad record length {n}")));
+    }
+    if file_len - at - FRAME_LEN < n {
+        return Ok(Read::Invalid("record runs past the end of the file".into()));
+    }
+    let mut payload = vec![0u8; n as usize];
+    s.read_exact_at(at + FRAME_LEN, &mut payload)?;
+    let actual = crc32c::crc32c_append(crc32c::crc32c(&f[8..16]), &payload);
+    if actual != crc {
+        return Ok(Read::Invalid("checksum mismatch".into()));
+    }
+    Ok(Read::Record {
+        seq,
+        payload,
+        len: FRAME_LEN + n,
+    })
+}
+
+impl<S: Storage> Journal<S> {
+    /// Open (or create) a journal and replay every record through `apply`
+    /// (which returns `Err(reason)` if the command is not acceptable), cutting a
+    /// torn tail and refusing corruption, as in the decision table.
+    pub fn open(
+        mut storage: S,
+        mut apply: impl FnMut(Command) -> Result<(), String>,
+    ) -> Result<(Journal<S>, Recovery), JournalError> {
+        let mut recovery = Recovery::default();
+        let len = storage.len()?;
+        let mut h = [0u8; 64];
+        let fresh = if len < HEADER_LEN {
+            true
+        } else {
+            storage.read_exact_at(0, &mut h)?;
+            h.iter().all(|&b| b == 0)
+        };
+        let ledger_id = if fresh {
+            // Nothing in a file without a complete header was ever acknowledged.
+            storage.truncate(0)?;
+            let id = fresh_ledger_id();
+            storage.append(&header(id))?;
+            storage.sync()?;
+            recovery.created = true;
+            id
+        } else {
+            check_header(&h)?
+        };
+        let mut j = Journal {
+            storage,
+            ledger_id,
+            end: HEADER_LEN,
+            next_seq: 1,
+        };
+        let cut = j.replay(&mut apply, &mut recovery.records)?;
+        recovery.torn_bytes = cut.0;
+        recovery.torn_records = cut.1;
+        Ok((j, recovery))
+    }
+
+    /// Read and apply records from `end` to the end of the storage. Returns the
+    /// bytes and partial records cut from a torn tail.
+    fn replay(
+        &mut self,
+        apply: &mut impl FnMut(Command) -> Result<(), String>,
+        count: &mut u64,
+    ) -> Result<(u64, u64), JournalError> {
+        let file_len = self.storage.len()?;
+        loop {
+            let at = self.end;
+            let problem = match read_record(&mut self.storage, at, file_len)? {
+                Read::End => return Ok((0, 0)),
+                Read::Record { seq, payload, len } if seq == self.next_seq => {
+                    let cmd = codec::decode(&payload).map_err(|e: DecodeError| {
+                        JournalError::Corrupt {
+                            offset: at,
+                            reason: format!("record {seq} is not a command: {e}"),
+                        }
+                    })?;
+                    apply(cmd).map_err(|reason| JournalError::Corrupt {
+                        offset: at,
+                        reason: format!("record {seq} was rejected on replay: {reason}"),
+                    })?;
+                    self.end = at + len;
+                    self.next_seq += 1;
+                    *count += 1;
+                    continue;
+                }
+                Read::Record { seq, .. } => {
+                    format!("record number {seq} where {} was expected", self.next_seq)
+                }
+                Read::Invalid(reason) => reason,
+            };
+            return match self.torn_or_corrupt(at, file_len, problem)? {
+                Cut::Torn { bytes, records } => {
+                    self.storage.truncate(at)?;
+                    self.storage.sync()?;
+                    Ok((bytes, records))
+                }
+                Cut::Corrupt(e) => Err(e),
+            };
+        }
+    }
+
+    /// Decide between a torn tail and corruption for a bad record at `at`.
+    fn torn_or_corrupt(
+        &mut self,
+        at: u64,
+        file_len: u64,
+        problem: String,
+    ) -> Result<Cut, JournalError> {
+        // Is there a valid record with a sequence number we still expect after `at`?
+        let mut probe = at + 1;
+        while probe + FRAME_LEN <= file_len {
+            if let Read::Record { seq, .. } = read_record(&mut self.storage, probe, file_len)? {
+                if seq >= self.next_seq {
+                    return Ok(Cut::Corrupt(JournalError::Corrupt {
+                        offset: at,
+                        reason: format!(
+                            "{problem}, and a valid record (number {seq}) follows at offset {probe}"
+                        ),
+                    }));
+                }
+            }
+            probe += 1;
+        }
+        // Nothing valid follows: a torn tail. Count the partial frames being cut.
+        let mut records = 0;
+        let mut o = at;
+        while o < file_len {
+            records += 1;
+            let mut n = [0u8; 4];
+            if file_len - o < 4 || self.storage.read_exact_at(o, &mut n).is_err() {
+                break;
+            }
+            let n = u64::from(u32::from_le_bytes(n));
+            if n == 0 || n > PAYLOAD_MAX {
+                break;
+            }
+            o = o.saturating_add(FRAME_LEN + n);
+        }
+        Ok(Cut::Torn {
+            bytes: file_len - at,
+            records,
+        })
+    }
+
+    /// Records appended by other processes since we last looked, applied in order.
+    /// Call with the storage lock held.
+    pub fn tail(
+        &mut self,
+        mut apply: impl FnMut(Command) -> Result<(), String>,
+    ) -> Result<u64, JournalError> {
+        if self.storage.len()? == self.end {
+            return Ok(0);
+        }
+        let mut n = 0;
+        self.replay(&mut apply, &mut n)?;
+        Ok(n)
+    }
+
+    /// Append already framed records (see [`frame`]) numbered from `next_seq()`.
+    pub fn append(&mut self, framed: &[u8], records: u64) -> io::Result<()> {
+        self.storage.append(framed)?;
+        self.end += framed.len() as u64;
+        self.next_seq += records;
+        Ok(())
+    }
+
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    pub fn ledger_id(&self) -> [u8; 16] {
+        self.ledger_id
+    }
+
+    pub fn storage(&mut self) -> &mut S {
+        &mut self.storage
+    }
+}
+
+enum Cut {
+    Torn { bytes: u64, records: u64 },
+    Corrupt(JournalError),
+}
+
+fn check_header(h: &[u8; 64]) -> Result<[u8; 16], JournalError> {
+    let bad = |reason: &str| JournalError::BadHeader {
+        reason: reason.to_owned(),
+    };
+    if &h[..8] != MAGIC {
+        return Err(bad("wrong magic"));
+    }
+    let crc = u32::from_le_bytes([h[60], h[61], h[62], h[63]]);
+    if crc32c::crc32c(&h[..60]) != crc {
+        return Err(bad("header checksum mismatch"));
+    }
+    let version = u16::from_le_bytes([h[8], h[9]]);
+    if version != VERSION {
+        return Err(bad(&format!(
+            "format version {version}; this build reads version {VERSION}"
+        )));
+    }
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&h[16..32]);
+    Ok(id)
+}

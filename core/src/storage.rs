@@ -1,0 +1,272 @@
+//! Where a journal's bytes live: one small trait, a file and a memory implementation.
+//!
+//! Everything the journal needs from a disk is here, so tests can run every
+//! storage scenario on both, and the verification work can add a storage that
+//! fails on purpose.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The operations a journal performs on its bytes.
+pub trait Storage: Send {
+    /// Current length in bytes.
+    fn len(&mut self) -> io::Result<u64>;
+    fn is_empty(&mut self) -> io::Result<bool> {
+        Ok(self.len()? == 0)
+    }
+    /// Fill `buf` from `offset`; fails if the storage is shorter.
+    fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()>;
+    /// Append at the end (atomically with respect to other appenders holding the lock).
+    fn append(&mut self, data: &[u8]) -> io::Result<()>;
+    /// Cut to `len` bytes.
+    fn truncate(&mut self, len: u64) -> io::Result<()>;
+    /// Make everything appended so far durable.
+    fn sync(&mut self) -> io::Result<()>;
+    /// A handle that syncs this storage from another thread, so the journal can
+    /// wait for the disk without holding the ledger's lock.
+    fn syncer(&self) -> io::Result<Box<dyn FnMut() -> io::Result<()> + Send>>;
+    /// Exclusive lock across processes (a no-op where only one process can see it).
+    fn lock(&mut self) -> io::Result<()>;
+    fn unlock(&mut self) -> io::Result<()>;
+}
+
+/// A storage chosen at run time (file or memory) is a storage too.
+impl<T: Storage + ?Sized> Storage for Box<T> {
+    fn len(&mut self) -> io::Result<u64> {
+        (**self).len()
+    }
+    fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        (**self).read_exact_at(offset, buf)
+    }
+    fn append(&mut self, data: &[u8]) -> io::Result<()> {
+        (**self).append(data)
+    }
+    fn truncate(&mut self, len: u64) -> io::Result<()> {
+        (**self).truncate(len)
+    }
+    fn sync(&mut self) -> io::Result<()> {
+        (**self).sync()
+    }
+    fn syncer(&self) -> io::Result<Box<dyn FnMut() -> io::Result<()> + Send>> {
+        (**self).syncer()
+    }
+    fn lock(&mut self) -> io::Result<()> {
+        (**self).lock()
+    }
+    fn unlock(&mut self) -> io::Result<()> {
+        (**self).unlock()
+    }
+}
+
+/// A journal file. Opened for append (so concurrent processes never overwrite
+/// each other), created with mode 0600.
+pub struct FileStorage {
+    file: File,
+    path: PathBuf,
+}
+
+impl FileStorage {
+    pub fn open(path: impl AsRef<Path>) -> io::Result<FileStorage> {
+        let path = path.as_ref().to_path_buf();
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .open(&path)?;
+        Ok(FileStorage { file, path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// fsync the directory, so a newly created journal's name is durable too.
+    pub fn sync_dir(&self) -> io::Result<()> {
+        let dir = self
+            .path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        File::open(dir)?.sync_all()
+    }
+}
+
+impl Storage for FileStorage {
+    fn len(&mut self) -> io::Result<u64> {
+        Ok(self.file.metadata()?.len())
+    }
+    fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        self.file.read_exact_at(buf, offset)
+    }
+    fn append(&mut self, data: &[u8]) -> io::Result<()> {
+        self.file.write_all(data)
+    }
+    fn truncate(&mut self, len: u64) -> io::Result<()> {
+        self.file.set_len(len)
+    }
+    fn sync(&mut self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+    fn syncer(&self) -> io::Result<Box<dyn FnMut() -> io::Result<()> + Send>> {
+        let f = self.file.try_clone()?;
+        Ok(Box::new(move || f.sync_data()))
+    }
+    fn lock(&mut self) -> io::Result<()> {
+        self.file.lock()
+    }
+    fn unlock(&mut self) -> io::Result<()> {
+        self.file.unlock()
+    }
+}
+
+/// Bytes in memory, shareable between handles (so a test can "reopen" them),
+/// remembering how much was synced and able to fail its syncs on demand.
+pub struct MemoryStorage {
+    inner: Arc<Mutex<Memory>>,
+    fail_sync: Arc<AtomicBool>,
+    /// Which handle holds the lock, shared by every handle: several ledgers on
+    /// one memory storage behave like several processes on one file. Like a
+    /// file's `flock`, a handle's lock is released when the handle is dropped.
+    locked: Arc<(Mutex<Option<u64>>, std::sync::Condvar)>,
+    handle: u64,
+}
+
+static HANDLES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+impl Default for MemoryStorage {
+    fn default() -> Self {
+        MemoryStorage {
+            inner: Arc::default(),
+            fail_sync: Arc::default(),
+            locked: Arc::default(),
+            handle: HANDLES.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+}
+
+impl Clone for MemoryStorage {
+    fn clone(&self) -> Self {
+        MemoryStorage {
+            inner: self.inner.clone(),
+            fail_sync: self.fail_sync.clone(),
+            locked: self.locked.clone(),
+            handle: HANDLES.fetch_add(1, Ordering::Relaxed),
+        }
+    }
+}
+
+impl Drop for MemoryStorage {
+    fn drop(&mut self) {
+        let (m, cv) = &*self.locked;
+        let mut holder = m.lock().unwrap_or_else(|e| e.into_inner());
+        if *holder == Some(self.handle) {
+            *holder = None;
+            cv.notify_one();
+        }
+    }
+}
+
+#[derive(Default)]
+struct Memory {
+    bytes: Vec<u8>,
+    synced: usize,
+}
+
+impl MemoryStorage {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn mem(&self) -> MutexGuard<'_, Memory> {
+        // A panic while holding this lock can only come from a test; the bytes stay usable.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A copy of the bytes.
+    pub fn bytes(&self) -> Vec<u8> {
+        self.mem().bytes.clone()
+    }
+
+    /// Replace the bytes (tests tear and corrupt journals this way).
+    pub fn set_bytes(&self, bytes: Vec<u8>) {
+        let mut m = self.mem();
+        m.synced = m.synced.min(bytes.len());
+        m.bytes = bytes;
+    }
+
+    /// Make every later sync fail (or succeed again).
+    pub fn fail_syncs(&self, fail: bool) {
+        self.fail_sync.store(fail, Ordering::SeqCst);
+    }
+
+    /// Lose everything written since the last successful sync, as a power loss would.
+    pub fn lose_unsynced(&self) {
+        let mut m = self.mem();
+        let synced = m.synced;
+        m.bytes.truncate(synced);
+    }
+}
+
+impl Storage for MemoryStorage {
+    fn len(&mut self) -> io::Result<u64> {
+        Ok(self.mem().bytes.len() as u64)
+    }
+    fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+        let m = self.mem();
+        let start = usize::try_from(offset).map_err(|_| io::ErrorKind::UnexpectedEof)?;
+        let src = start
+            .checked_add(buf.len())
+            .and_then(|end| m.bytes.get(start..end))
+            .ok_or(io::ErrorKind::UnexpectedEof)?;
+        buf.copy_from_slice(src);
+        Ok(())
+    }
+    fn append(&mut self, data: &[u8]) -> io::Result<()> {
+        self.mem().bytes.extend_from_slice(data);
+        Ok(())
+    }
+    fn truncate(&mut self, len: u64) -> io::Result<()> {
+        let mut m = self.mem();
+        let len = usize::try_from(len).map_err(|_| io::ErrorKind::InvalidInput)?;
+        m.bytes.truncate(len);
+        m.synced = m.synced.min(len);
+        Ok(())
+    }
+    fn sync(&mut self) -> io::Result<()> {
+        (self.syncer()?)()
+    }
+    fn syncer(&self) -> io::Result<Box<dyn FnMut() -> io::Result<()> + Send>> {
+        let me = self.clone();
+        Ok(Box::new(move || {
+            if me.fail_sync.load(Ordering::SeqCst) {
+                return Err(io::Error::other("injected fsync failure"));
+            }
+            let mut m = me.mem();
+            m.synced = m.bytes.len();
+            Ok(())
+        }))
+    }
+    fn lock(&mut self) -> io::Result<()> {
+        let (m, cv) = &*self.locked;
+        let mut holder = m.lock().unwrap_or_else(|e| e.into_inner());
+        while holder.is_some_and(|h| h != self.handle) {
+            holder = cv.wait(holder).unwrap_or_else(|e| e.into_inner());
+        }
+        *holder = Some(self.handle);
+        Ok(())
+    }
+    fn unlock(&mut self) -> io::Result<()> {
+        let (m, cv) = &*self.locked;
+        let mut holder = m.lock().unwrap_or_else(|e| e.into_inner());
+        if *holder == Some(self.handle) {
+            *holder = None;
+            cv.notify_one();
+        }
+        Ok(())
+    }
+}

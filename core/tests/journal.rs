@@ -1,0 +1,422 @@
+//! The journal on both storages: replay, torn tails at every byte, corruption in
+//! the middle, fsync failure, and the codec against hostile bytes.
+
+use kontingent::journal::{JournalError, HEADER_LEN};
+use kontingent::storage::{FileStorage, MemoryStorage, Storage};
+use kontingent::{
+    codec, Action, Command, Digest, Draw, Durability, DurableLedger, Ledger, LedgerError, Outcome,
+    Request, ReservationId,
+};
+use proptest::prelude::*;
+use std::path::PathBuf;
+
+/// One place bytes live, reachable as either storage kind.
+enum Place {
+    /// The directory is kept only so it lives as long as the journal in it.
+    File(#[allow(dead_code)] tempfile::TempDir, PathBuf),
+    Memory(MemoryStorage),
+}
+
+impl Place {
+    fn all() -> Vec<Place> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.journal");
+        vec![Place::File(dir, path), Place::Memory(MemoryStorage::new())]
+    }
+    fn name(&self) -> &'static str {
+        match self {
+            Place::File(..) => "file",
+            Place::Memory(_) => "memory",
+        }
+    }
+    fn storage(&self) -> Box<dyn Storage> {
+        match self {
+            Place::File(_, p) => Box::new(FileStorage::open(p).unwrap()),
+            Place::Memory(m) => Box::new(m.clone()),
+        }
+    }
+    fn bytes(&self) -> Vec<u8> {
+        match self {
+            Place::File(_, p) => std::fs::read(p).unwrap(),
+            Place::Memory(m) => m.bytes(),
+        }
+    }
+    fn set_bytes(&self, b: Vec<u8>) {
+        match self {
+            Place::File(_, p) => std::fs::write(p, b).unwrap(),
+            Place::Memory(m) => m.set_bytes(b),
+        }
+    }
+    fn open(
+        &self,
+    ) -> Result<(DurableLedger<Box<dyn Storage>>, kontingent::Recovery), JournalError> {
+        DurableLedger::open_storage(self.storage(), Durability::Full)
+    }
+}
+
+fn setup() -> Vec<Command> {
+    vec![
+        Command::new(
+            0,
+            Action::DefinePool {
+                pool: "zur-post".into(),
+                capacity: 50,
+            },
+        ),
+        Command::new(
+            0,
+            Action::DefinePool {
+                pool: "budget".into(),
+                capacity: 1000,
+            },
+        ),
+        Command::new(
+            0,
+            Action::DefineOffer {
+                offer: "v20".into(),
+                draws: vec![Draw::new("zur-post", 1), Draw::new("budget", 20)],
+                waitlist: Default::default(),
+            },
+        ),
+    ]
+}
+
+fn traffic(n: u64) -> Vec<Command> {
+    let mut v = setup();
+    for i in 0..n {
+        v.push(Command::new(
+            10 + i,
+            Action::Reserve(
+                Request::new(format!("r{i}"), format!("c{}", i % 7)).line("v20", 1 + i % 2),
+            ),
+        ));
+        if i % 3 == 0 {
+            v.push(Command::new(
+                10 + i,
+                Action::Confirm {
+                    reservation: ReservationId(i / 3 + 1),
+                },
+            ));
+        }
+    }
+    v
+}
+
+/// Digests after each prefix of the commands that the ledger accepts.
+fn prefix_digests(cmds: &[Command]) -> Vec<Digest> {
+    let mut l = Ledger::new();
+    let mut out = vec![l.digest()];
+    for c in cmds {
+        if l.apply(c).is_ok() {
+            out.push(l.digest());
+        }
+    }
+    out
+}
+
+#[test]
+fn replay_gives_the_same_state() {
+    for place in Place::all() {
+        let cmds = traffic(40);
+        let (l, rec) = place.open().unwrap();
+        assert!(rec.created);
+        for c in &cmds {
+            let _ = l.submit(c.clone());
+        }
+        let digest = l.read(|l| l.digest()).unwrap();
+        drop(l);
+        let (again, rec) = place.open().unwrap();
+        assert_eq!(
+            again.read(|l| l.digest()).unwrap(),
+            digest,
+            "{}",
+            place.name()
+        );
+        assert_eq!(rec.torn_bytes, 0);
+        assert!(!rec.created);
+        assert_eq!(*prefix_digests(&cmds).last().unwrap(), digest);
+    }
+}
+
+#[test]
+fn a_torn_tail_is_cut_at_every_byte() {
+    for place in Place::all() {
+        let cmds = traffic(6);
+        let (l, _) = place.open().unwrap();
+        // Record where each record ends.
+        let mut ends = vec![place.bytes().len()];
+        for c in &cmds {
+            if l.submit(c.clone()).is_ok() {
+                ends.push(place.bytes().len());
+            }
+        }
+        drop(l);
+        let full = place.bytes();
+        let digests = prefix_digests(&cmds);
+        let from = ends[ends.len() - 3];
+        for cut in from..full.len() {
+            place.set_bytes(full[..cut].to_vec());
+            let (l, rec) = place.open().unwrap();
+            let complete = ends.iter().filter(|&&e| e <= cut).count() - 1;
+            assert_eq!(
+                l.read(|l| l.digest()).unwrap(),
+                digests[complete],
+                "{} cut at {cut}",
+                place.name()
+            );
+            assert_eq!(rec.records, complete as u64);
+            assert_eq!(rec.torn_bytes, (cut - ends[complete]) as u64);
+            assert_eq!(rec.torn_records, u64::from(cut > ends[complete]));
+            // The tail is gone from the file, and appending continues cleanly.
+            assert_eq!(place.bytes().len(), ends[complete]);
+            l.submit(Command::new(100, Action::Tick)).unwrap();
+            drop(l);
+            let (l, rec) = place.open().unwrap();
+            assert_eq!(rec.torn_bytes, 0);
+            assert_eq!(rec.records, complete as u64 + 1);
+            drop(l);
+        }
+        // Zeros or garbage over the tail after the last record are a torn tail too.
+        for filler in [0u8, 0xA5] {
+            let mut b = full.clone();
+            b.extend(std::iter::repeat_n(filler, 300));
+            place.set_bytes(b);
+            let (l, rec) = place.open().unwrap();
+            assert_eq!(rec.torn_bytes, 300);
+            assert_eq!(l.read(|l| l.digest()).unwrap(), *digests.last().unwrap());
+        }
+    }
+}
+
+#[test]
+fn corruption_in_the_middle_names_its_offset() {
+    for place in Place::all() {
+        let cmds = traffic(20);
+        let (l, _) = place.open().unwrap();
+        let mut starts = Vec::new();
+        for c in &cmds {
+            let before = place.bytes().len();
+            if l.submit(c.clone()).is_ok() {
+                starts.push(before as u64);
+            }
+        }
+        drop(l);
+        let full = place.bytes();
+        let victim = starts[starts.len() / 2];
+        for byte in [victim, victim + 5, victim + 12, victim + 20] {
+            let mut b = full.clone();
+            b[byte as usize] ^= 0x10;
+            place.set_bytes(b.clone());
+            match place.open() {
+                Err(JournalError::Corrupt { offset, .. }) => {
+                    assert_eq!(offset, victim, "{} flip at {byte}", place.name())
+                }
+                Err(e) => panic!("{}: {e}", place.name()),
+                Ok(_) => panic!(
+                    "{}: opened a corrupt journal (flip at {byte})",
+                    place.name()
+                ),
+            }
+            // Nothing was truncated or rewritten.
+            assert_eq!(place.bytes(), b);
+        }
+        // A damaged header is refused, never overwritten.
+        let mut b = full.clone();
+        b[3] ^= 1;
+        place.set_bytes(b.clone());
+        assert!(matches!(place.open(), Err(JournalError::BadHeader { .. })));
+        assert_eq!(place.bytes(), b);
+        // An interrupted creation (short or zeroed header) starts afresh.
+        place.set_bytes(vec![0; 40]);
+        let (_, rec) = place.open().unwrap();
+        assert!(rec.created);
+        assert_eq!(place.bytes().len() as u64, HEADER_LEN);
+    }
+}
+
+#[test]
+fn an_fsync_failure_poisons_the_ledger() {
+    let mem = MemoryStorage::new();
+    let (l, _) = DurableLedger::open_storage(mem.clone(), Durability::Full).unwrap();
+    for c in setup() {
+        l.submit(c).unwrap();
+    }
+    let ok = l
+        .submit(Command::new(
+            1,
+            Action::Reserve(Request::new("a", "x").line("v20", 1)),
+        ))
+        .unwrap();
+    assert!(matches!(ok.outcome, Outcome::Held { .. }));
+    mem.fail_syncs(true);
+    let err = l
+        .submit(Command::new(
+            2,
+            Action::Reserve(Request::new("b", "x").line("v20", 1)),
+        ))
+        .unwrap_err();
+    assert_eq!(err.code(), "poisoned");
+    assert!(l.is_poisoned());
+    // Nothing more is acknowledged, even after the disk recovers.
+    mem.fail_syncs(false);
+    let err = l
+        .submit(Command::new(
+            3,
+            Action::Reserve(Request::new("c", "x").line("v20", 1)),
+        ))
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        LedgerError::Journal(JournalError::Poisoned { .. })
+    ));
+    assert!(l.read(|_| ()).is_err());
+    drop(l);
+    // After a power loss only the synced prefix exists; "b" was never acknowledged.
+    mem.lose_unsynced();
+    let (l, _) = DurableLedger::open_storage(mem, Durability::Full).unwrap();
+    assert_eq!(l.read(|l| l.reservation_count()).unwrap(), 1);
+}
+
+#[test]
+fn invalid_commands_are_not_journaled() {
+    for place in Place::all() {
+        let (l, _) = place.open().unwrap();
+        for c in setup() {
+            l.submit(c).unwrap();
+        }
+        let before = place.bytes().len();
+        let err = l.submit(Command::new(
+            1,
+            Action::Confirm {
+                reservation: ReservationId(9),
+            },
+        ));
+        assert_eq!(err.unwrap_err().code(), "unknown_reservation");
+        assert_eq!(place.bytes().len(), before);
+        // A refusal is journaled: it is remembered for idempotency.
+        let r = l
+            .submit(Command::new(
+                1,
+                Action::Reserve(Request::new("big", "x").line("v20", 60)),
+            ))
+            .unwrap();
+        assert!(matches!(r.outcome, Outcome::Refused(_)));
+        assert!(place.bytes().len() > before);
+    }
+}
+
+#[test]
+fn the_batch_api_shares_one_sync() {
+    let mem = MemoryStorage::new();
+    let (l, _) = DurableLedger::open_storage(mem, Durability::Full).unwrap();
+    let cmds = traffic(100);
+    let n = cmds.len();
+    let results = l.submit_batch(cmds);
+    assert_eq!(results.len(), n);
+    let s = l.stats();
+    assert_eq!((s.batches, s.syncs), (1, 1));
+    assert_eq!(
+        s.records,
+        results.iter().filter(|r| r.is_ok()).count() as u64
+    );
+}
+
+#[test]
+fn journal_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j");
+    let l = Ledger::open(&path, Durability::Full).unwrap();
+    drop(l);
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+fn arb_command() -> impl Strategy<Value = Command> {
+    let s = "[a-z0-9é-]{0,12}";
+    prop_oneof![
+        (
+            any::<u64>(),
+            s,
+            s,
+            s,
+            prop::collection::btree_map(s, s, 0..3),
+            prop::collection::vec((s, any::<u64>()), 0..4),
+            prop::option::of(any::<u64>()),
+            any::<bool>(),
+            any::<bool>(),
+            any::<bool>()
+        )
+            .prop_map(
+                |(at, id, cust, ch, attrs, lines, hold, confirm, up_to, waitlist)| {
+                    let mut r = Request::new(id, cust).channel(ch);
+                    r.attributes = attrs;
+                    for (o, q) in lines {
+                        r = r.line(o, q);
+                    }
+                    r.hold_ms = hold;
+                    r.confirm = confirm;
+                    r.up_to = up_to;
+                    r.waitlist = waitlist;
+                    Command::new(at, Action::Reserve(r))
+                }
+            ),
+        (any::<u64>(), any::<u64>()).prop_map(|(at, r)| Command::new(
+            at,
+            Action::Confirm {
+                reservation: ReservationId(r)
+            }
+        )),
+        (any::<u64>(), any::<u64>()).prop_map(|(at, r)| Command::new(
+            at,
+            Action::Release {
+                reservation: ReservationId(r)
+            }
+        )),
+        (any::<u64>(), s, any::<u64>()).prop_map(|(at, p, c)| Command::new(
+            at,
+            Action::SetCapacity {
+                pool: p,
+                capacity: c
+            }
+        )),
+        (
+            any::<u64>(),
+            s,
+            prop::collection::vec((s, any::<u64>()), 0..3),
+            any::<bool>()
+        )
+            .prop_map(|(at, o, d, skip)| Command::new(
+                at,
+                Action::DefineOffer {
+                    offer: o,
+                    draws: d.into_iter().map(|(p, a)| Draw::new(p, a)).collect(),
+                    waitlist: if skip {
+                        kontingent::WaitlistPolicy::Skip
+                    } else {
+                        kontingent::WaitlistPolicy::Strict
+                    },
+                }
+            )),
+        any::<u64>().prop_map(|at| Command::new(at, Action::Tick)),
+        any::<u64>().prop_map(|at| Command::new(at, Action::Pause)),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn codec_round_trips(cmd in arb_command()) {
+        let mut b = Vec::new();
+        codec::encode(&cmd, &mut b);
+        prop_assert_eq!(codec::decode(&b).unwrap(), cmd);
+        // Every strict prefix is an error, never a panic.
+        for cut in 0..b.len() {
+            prop_assert!(codec::decode(&b[..cut]).is_err());
+        }
+    }
+
+    #[test]
+    fn hostile_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+        let _ = codec::decode(&bytes);
+    }
+}

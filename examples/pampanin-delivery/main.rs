@@ -1,0 +1,54 @@
+//! Pampanin's delivery launch: the announcement-day rush, replayed.
+//!
+//! `cargo run --release -p kontingent-examples --bin pampanin-delivery [-- --seed N] [--catalog FILE]`
+
+use kontingent::Catalog;
+use kontingent_examples::pampanin;
+use std::process::ExitCode;
+use std::time::Instant;
+
+fn main() -> ExitCode {
+    let mut seed = pampanin::DEFAULT_SEED;
+    let mut catalog_path = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match (arg.as_str(), args.next()) {
+            ("--seed", Some(v)) => match v.parse() {
+                Ok(s) => seed = s,
+                Err(_) => return usage(&format!("--seed: not a number: {v}")),
+            },
+            ("--catalog", Some(v)) => catalog_path = Some(v),
+            _ => return usage(&format!("unknown argument: {arg}")),
+        }
+    }
+    let catalog = match catalog_path {
+        Some(path) => Catalog::from_path(&path).map_err(|e| e.to_string()),
+        None => pampanin::catalog(),
+    };
+    let catalog = match catalog {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("the catalog has errors:\n{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let started = Instant::now();
+    let report = pampanin::run_with(catalog, seed);
+    let took = started.elapsed();
+    println!("{report}");
+    println!("(simulated in {:.2} s)", took.as_secs_f64());
+    if report.oversold > 0
+        || !report.violations.is_empty()
+        || !report.oracle_mismatches.is_empty()
+        || report.repeat_mismatches > 0
+    {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn usage(problem: &str) -> ExitCode {
+    eprintln!("{problem}\nusage: pampanin-delivery [--seed N] [--catalog FILE]");
+    ExitCode::from(2)
+}
