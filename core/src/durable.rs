@@ -14,15 +14,14 @@
 //! `Poisoned` until it is reopened, because memory is now ahead of the disk and
 //! retrying would risk acknowledging something that is not durable.
 
-use crate::command::Command;
+use crate::command::{Action, Command, Millis};
 use crate::error::Error;
 use crate::journal::{self, Journal, JournalError, Recovery};
 use crate::ledger::{Applied, Ledger};
 use crate::storage::{FileStorage, Storage};
-use std::collections::BTreeMap;
 use std::io;
 use std::path::Path;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use thiserror::Error as ThisError;
 
 /// How much of a write must be done before a command is acknowledged.
@@ -74,18 +73,54 @@ pub struct Stats {
 type Syncer = Box<dyn FnMut() -> io::Result<()> + Send>;
 type Outcome = Result<Applied, LedgerError>;
 
+/// One caller's commands; `true` = stamp with the clock when applied.
+struct Pending {
+    cmds: Vec<(Command, bool)>,
+    slot: Arc<Slot>,
+}
+
+/// Where a caller waits: woken once, either with its results or to lead.
+struct Slot {
+    state: Mutex<Turn>,
+    wake: Condvar,
+}
+
+enum Turn {
+    Waiting,
+    Lead,
+    Done(Vec<Outcome>),
+}
+
+impl Slot {
+    fn set(&self, turn: Turn) {
+        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = turn;
+        self.wake.notify_one();
+    }
+}
+
 struct State<S: Storage> {
     ledger: Ledger,
     journal: Journal<S>,
-    queue: Vec<(u64, Command)>,
-    results: BTreeMap<u64, Outcome>,
-    next_ticket: u64,
+    /// Calls waiting for a leader, in arrival order.
+    queue: Vec<Pending>,
+    /// True while some thread leads a batch (possibly syncing outside the lock).
     leading: bool,
     poisoned: Option<String>,
-    /// Taken by the leader while it syncs outside the lock.
-    syncer: Option<Syncer>,
     scratch: Vec<u8>,
     stats: Stats,
+}
+
+/// Who syncs, and how far the disk is known to be durable.
+struct SyncState {
+    /// Every record up to this sequence number is durable.
+    synced: u64,
+    /// A sync is running (outside every lock).
+    syncing: bool,
+    /// Set when a sync failed: nothing more is durable.
+    failed: Option<String>,
+    /// Taken by the thread that syncs.
+    syncer: Option<Syncer>,
+    syncs: u64,
 }
 
 /// A ledger on a journal, safe to share between threads (and, through the
@@ -103,7 +138,10 @@ struct State<S: Storage> {
 /// ```
 pub struct DurableLedger<S: Storage = FileStorage> {
     state: Mutex<State<S>>,
-    turn: Condvar,
+    sync: Mutex<SyncState>,
+    synced: Condvar,
+    /// Last record sequence number written (by this or another process).
+    written: std::sync::atomic::AtomicU64,
     durability: Durability,
     recovery: Recovery,
 }
@@ -148,17 +186,23 @@ impl<S: Storage> DurableLedger<S> {
             ledger,
             journal,
             queue: Vec::new(),
-            results: BTreeMap::new(),
-            next_ticket: 0,
             leading: false,
             poisoned: None,
-            syncer: Some(syncer),
             scratch: Vec::with_capacity(64 * 1024),
             stats: Stats::default(),
         };
+        let written = state.journal.next_seq() - 1;
         let me = DurableLedger {
             state: Mutex::new(state),
-            turn: Condvar::new(),
+            sync: Mutex::new(SyncState {
+                synced: written,
+                syncing: false,
+                failed: None,
+                syncer: Some(syncer),
+                syncs: 0,
+            }),
+            synced: Condvar::new(),
+            written: std::sync::atomic::AtomicU64::new(written),
             durability,
             recovery: recovery.clone(),
         };
@@ -190,89 +234,156 @@ impl<S: Storage> DurableLedger<S> {
     /// Apply many commands in order with one journal write and sync (bulk imports,
     /// servers that batch themselves). Each gets its own result.
     pub fn submit_batch(&self, cmds: Vec<Command>) -> Vec<Result<Applied, LedgerError>> {
-        let n = cmds.len() as u64;
-        let mut st = self.lock();
-        if let Some(cause) = &st.poisoned {
-            let cause = cause.clone();
-            return (0..n).map(|_| Err(poisoned(&cause))).collect();
-        }
-        let first = st.next_ticket;
-        st.next_ticket += n;
-        for (i, cmd) in cmds.into_iter().enumerate() {
-            st.queue.push((first + i as u64, cmd));
-        }
-        let last = first + n;
-        loop {
-            if (first..last).all(|t| st.results.contains_key(&t)) {
-                return (first..last)
-                    .map(|t| {
-                        st.results
-                            .remove(&t)
-                            .unwrap_or_else(|| Err(poisoned("lost")))
-                    })
-                    .collect();
+        self.enqueue(cmds, false)
+    }
+
+    /// Apply an action stamped with the current time when it is applied:
+    /// `max(wall clock, the ledger's time)`, so concurrent callers never race each
+    /// other into `time_went_backwards`. The stamp is journaled like any other.
+    pub fn submit_now(&self, action: Action) -> Result<Applied, LedgerError> {
+        let mut out = self.enqueue(vec![Command::new(0, action)], true);
+        out.pop().unwrap_or_else(|| Err(poisoned("lost")))
+    }
+
+    /// [`DurableLedger::submit_now`] for many actions, in one batch.
+    pub fn submit_batch_now(&self, actions: Vec<Action>) -> Vec<Result<Applied, LedgerError>> {
+        self.enqueue(
+            actions.into_iter().map(|a| Command::new(0, a)).collect(),
+            true,
+        )
+    }
+
+    fn enqueue(&self, cmds: Vec<Command>, stamp: bool) -> Vec<Result<Applied, LedgerError>> {
+        let slot = Arc::new(Slot {
+            state: Mutex::new(Turn::Waiting),
+            wake: Condvar::new(),
+        });
+        {
+            let mut st = self.lock();
+            if let Some(cause) = &st.poisoned {
+                let cause = cause.clone();
+                return cmds.iter().map(|_| Err(poisoned(&cause))).collect();
             }
+            st.queue.push(Pending {
+                cmds: cmds.into_iter().map(|c| (c, stamp)).collect(),
+                slot: slot.clone(),
+            });
             if !st.leading {
-                st = self.lead(st);
-            } else {
-                st = self.turn.wait(st).unwrap_or_else(|e| e.into_inner());
+                st.leading = true;
+                self.lead(st);
+            }
+        }
+        loop {
+            let mut turn = slot.state.lock().unwrap_or_else(|e| e.into_inner());
+            while matches!(*turn, Turn::Waiting) {
+                turn = slot.wake.wait(turn).unwrap_or_else(|e| e.into_inner());
+            }
+            match std::mem::replace(&mut *turn, Turn::Waiting) {
+                Turn::Done(results) => return results,
+                // The previous leader handed over: `leading` is already set for us.
+                _ => {
+                    drop(turn);
+                    self.lead(self.lock());
+                }
             }
         }
     }
 
-    /// Run one batch as the leader. Called and returns with the lock held.
-    fn lead<'a>(&'a self, mut st: MutexGuard<'a, State<S>>) -> MutexGuard<'a, State<S>> {
-        st.leading = true;
-        let batch = std::mem::take(&mut st.queue);
-        let written = self.write_batch(&mut st, &batch);
-        let mut syncer = st.syncer.take();
-        let synced = match (&written, self.durability, syncer.as_mut()) {
-            (Ok(records), Durability::Full, Some(sync)) if *records > 0 => {
-                drop(st);
-                let r = sync();
-                st = self.lock();
-                st.stats.syncs += 1;
-                r.map_err(JournalError::from)
-            }
-            _ => Ok(()),
+    /// Run one batch as the write leader (`leading` is set): apply and write it,
+    /// hand write leadership to the first caller still queued, then wait until a
+    /// sync covers the batch and wake exactly the callers it served.
+    fn lead<'a>(&'a self, mut st: MutexGuard<'a, State<S>>) {
+        let mut batch = std::mem::take(&mut st.queue);
+        let written = match &st.poisoned {
+            Some(cause) => Err(poisoned_journal(cause)),
+            None => self.write_batch(&mut st, &mut batch),
         };
-        st.syncer = syncer;
-        match written.and(synced) {
-            Ok(_) => {}
+        let end = st.journal.next_seq() - 1;
+        self.written
+            .fetch_max(end, std::sync::atomic::Ordering::AcqRel);
+        match st.queue.first() {
+            Some(next) => next.slot.set(Turn::Lead),
+            None => st.leading = false,
+        }
+        drop(st);
+        let done = written.and_then(|(records, results)| {
+            if self.durability == Durability::Full && (records > 0 || end > 0) {
+                self.wait_durable(end)?;
+            }
+            Ok(results)
+        });
+        match done {
+            Ok(results) => {
+                for (p, r) in batch.iter().zip(results) {
+                    p.slot.set(Turn::Done(r));
+                }
+            }
             Err(e) => {
                 let cause = e.to_string();
-                st.poisoned = Some(cause.clone());
+                self.lock().poisoned.get_or_insert(cause.clone());
                 // Nothing of this batch may be acknowledged, whatever it returned.
-                for (ticket, _) in &batch {
-                    st.results.insert(*ticket, Err(poisoned(&cause)));
-                }
-                for (ticket, _) in std::mem::take(&mut st.queue) {
-                    st.results.insert(ticket, Err(poisoned(&cause)));
+                for p in &batch {
+                    p.slot.set(Turn::Done(
+                        p.cmds.iter().map(|_| Err(poisoned(&cause))).collect(),
+                    ));
                 }
             }
         }
-        st.leading = false;
-        self.turn.notify_all();
-        st
     }
 
-    /// Tail, apply and append one batch under the storage lock; outcomes go to
-    /// `results` (to be replaced by `Poisoned` if the sync then fails).
+    /// Block until every record up to `seq` is durable: if no sync is running,
+    /// run one for everything written so far; otherwise wait for the running one
+    /// and look again (it may have started before `seq` was written).
+    fn wait_durable(&self, seq: u64) -> Result<(), JournalError> {
+        let mut ss = self.sync.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(cause) = &ss.failed {
+                return Err(poisoned_journal(cause));
+            }
+            if ss.synced >= seq {
+                return Ok(());
+            }
+            if ss.syncing {
+                ss = self.synced.wait(ss).unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            ss.syncing = true;
+            let target = self.written.load(std::sync::atomic::Ordering::Acquire);
+            let mut syncer = ss.syncer.take();
+            drop(ss);
+            let r = match syncer.as_mut() {
+                Some(sync) => sync(),
+                None => Err(io::Error::other("no syncer")),
+            };
+            ss = self.sync.lock().unwrap_or_else(|e| e.into_inner());
+            ss.syncer = syncer;
+            ss.syncing = false;
+            ss.syncs += 1;
+            match r {
+                Ok(()) => ss.synced = ss.synced.max(target),
+                Err(e) => ss.failed = Some(format!("fdatasync failed: {e}")),
+            }
+            self.synced.notify_all();
+        }
+    }
+
+    /// Tail, apply and append one batch under the storage lock. Returns the
+    /// number of records written and each caller's outcomes (to be replaced by
+    /// `Poisoned` if the sync then fails).
     fn write_batch(
         &self,
         st: &mut State<S>,
-        batch: &[(u64, Command)],
-    ) -> Result<u64, JournalError> {
+        batch: &mut [Pending],
+    ) -> Result<(u64, Vec<Vec<Outcome>>), JournalError> {
         let State {
             ledger,
             journal,
-            results,
             scratch,
             stats,
             ..
         } = st;
         journal.storage().lock()?;
-        let result = (|| -> Result<u64, JournalError> {
+        let result = (|| -> Result<(u64, Vec<Vec<Outcome>>), JournalError> {
             if self.durability != Durability::None {
                 let tailed =
                     journal.tail(|cmd| ledger.apply(&cmd).map(drop).map_err(|e| e.to_string()))?;
@@ -281,25 +392,33 @@ impl<S: Storage> DurableLedger<S> {
             scratch.clear();
             let mut records = 0u64;
             let seq = journal.next_seq();
-            for (ticket, cmd) in batch {
-                let outcome = ledger.apply(cmd);
-                if outcome.is_ok() {
-                    journal::frame(seq + records, cmd, scratch);
-                    records += 1;
+            let mut all = Vec::with_capacity(batch.len());
+            for p in batch.iter_mut() {
+                let mut outs = Vec::with_capacity(p.cmds.len());
+                for (cmd, stamp) in p.cmds.iter_mut() {
+                    if *stamp {
+                        cmd.at = wall_clock_ms().max(ledger.now());
+                    }
+                    let outcome = ledger.apply(cmd);
+                    if outcome.is_ok() {
+                        journal::frame(seq + records, cmd, scratch);
+                        records += 1;
+                    }
+                    outs.push(outcome.map_err(LedgerError::from));
                 }
-                results.insert(*ticket, outcome.map_err(LedgerError::from));
+                all.push(outs);
             }
             if records > 0 && self.durability != Durability::None {
                 journal.append(scratch, records)?;
                 stats.batches += 1;
                 stats.records += records;
             }
-            Ok(records)
+            Ok((records, all))
         })();
         let unlocked = journal.storage().unlock();
-        let records = result?;
+        let out = result?;
         unlocked?;
-        Ok(records)
+        Ok(out)
     }
 
     /// Read the ledger (after applying what other processes appended). The view may
@@ -327,12 +446,28 @@ impl<S: Storage> DurableLedger<S> {
     }
 
     pub fn stats(&self) -> Stats {
-        self.lock().stats
+        let mut s = self.lock().stats;
+        s.syncs = self.sync.lock().unwrap_or_else(|e| e.into_inner()).syncs;
+        s
     }
 
     /// True after a write or sync failure; reopen to continue.
     pub fn is_poisoned(&self) -> bool {
         self.lock().poisoned.is_some()
+    }
+}
+
+/// The shell's clock (the core never reads one).
+fn wall_clock_ms() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or(0)
+}
+
+fn poisoned_journal(cause: &str) -> JournalError {
+    JournalError::Poisoned {
+        cause: cause.to_owned(),
     }
 }
 

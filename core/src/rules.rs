@@ -60,6 +60,10 @@ pub(crate) struct Ask<'a> {
 }
 
 impl Rule {
+    pub fn is_customer_limit(&self) -> bool {
+        matches!(self.kind, Kind::CustomerLimit { .. })
+    }
+
     fn applies(&self, offer: OfferId) -> bool {
         match &self.scope {
             None => true,

@@ -247,6 +247,12 @@ pub(crate) fn check(c: &Catalog) -> Vec<Issue> {
                 channel,
                 keep,
             } => {
+                if !r.offers.is_empty() {
+                    is.add(
+                        format!("{path}.offers"),
+                        "a channel_share applies to its pool, not to offers",
+                    );
+                }
                 if !channels.contains(channel.as_str()) {
                     is.add(
                         format!("{path}.channel"),

@@ -730,7 +730,7 @@ impl Ledger {
             Some(c) => self.customers.usage_of(c).collect(),
             None => SmallVec::new(),
         };
-        if let Some(r) = self.intake(at, &p.lines, Some(p.attributes), Some(&usage)) {
+        if let Some(r) = self.intake(at, &p.lines, Some(p.attributes), Some(&usage), false) {
             return Err(r);
         }
         let mut grant = None;
@@ -763,13 +763,16 @@ impl Ledger {
 
     /// Windows, slots and catalog rules for these lines; `None` when all pass.
     /// Without attributes (promotions, previews) attribute rules are skipped;
-    /// without usage (previews) customer limits are.
+    /// without usage (previews) customer limits are. A promotion (`limits_only`)
+    /// judges windows, slots and customer limits only: the order's shape was
+    /// judged when it joined (`docs/CATALOG.md`, "Waiting lists and rules").
     fn intake(
         &self,
         at: Millis,
         lines: &[(OfferId, u64)],
         attributes: Option<&BTreeMap<String, String>>,
         usage: Option<&[(OfferId, u64)]>,
+        limits_only: bool,
     ) -> Option<Refusal> {
         if let Some(r) = rules::check_window(&self.window, at) {
             return Some(r);
@@ -803,7 +806,10 @@ impl Ledger {
             usage,
         };
         let facts = Facts(&self.offers);
-        self.rules.iter().find_map(|r| r.check(&ask, &facts))
+        self.rules
+            .iter()
+            .filter(|r| !limits_only || r.is_customer_limit())
+            .find_map(|r| r.check(&ask, &facts))
     }
 
     fn decide(&mut self, mut p: ReservePlan, events: &mut Vec<Event>) -> (Outcome, First) {
@@ -1136,7 +1142,7 @@ impl Ledger {
         }
         let e = &self.entries[(entry.0 - 1) as usize];
         let usage: SmallVec<[(OfferId, u64); 4]> = self.customers.usage_of(e.customer).collect();
-        self.intake(at, &[(e.offer, e.quantity)], None, Some(&usage))
+        self.intake(at, &[(e.offer, e.quantity)], None, Some(&usage), true)
             .is_none()
     }
 

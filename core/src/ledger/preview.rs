@@ -98,7 +98,7 @@ impl Ledger {
         if l.paused {
             return Ok(Some(Refusal::Paused));
         }
-        if let Some(r) = l.intake(at, &[(id, 1)], None, None) {
+        if let Some(r) = l.intake(at, &[(id, 1)], None, None, false) {
             return Ok(Some(r));
         }
         let ch = l.channel_id(channel);
@@ -141,7 +141,7 @@ impl Ledger {
             .filter_map(|(i, o)| {
                 let slot = o.slot.as_ref().filter(|s| s.template == template)?;
                 let id = crate::id::OfferId(i as u32);
-                if l.paused || l.intake(from, &[(id, 1)], None, None).is_some() {
+                if l.paused || l.intake(from, &[(id, 1)], None, None, false).is_some() {
                     return None;
                 }
                 let available = o.available_for(&l.pools, ch);
