@@ -19,9 +19,10 @@ use crate::error::Error;
 use crate::journal::{self, Journal, JournalError, Recovery};
 use crate::ledger::{Applied, Ledger};
 use crate::storage::{FileStorage, Storage};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::io;
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::Arc;
 use thiserror::Error as ThisError;
 
 /// How much of a write must be done before a command is acknowledged.
@@ -93,21 +94,27 @@ enum Turn {
 
 impl Slot {
     fn set(&self, turn: Turn) {
-        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = turn;
+        *self.state.lock() = turn;
         self.wake.notify_one();
     }
 }
 
+/// The ledger and its journal: held by the write leader while it applies and writes.
 struct State<S: Storage> {
     ledger: Ledger,
     journal: Journal<S>,
-    /// Calls waiting for a leader, in arrival order.
-    queue: Vec<Pending>,
-    /// True while some thread leads a batch (possibly syncing outside the lock).
-    leading: bool,
-    poisoned: Option<String>,
     scratch: Vec<u8>,
     stats: Stats,
+}
+
+/// Callers waiting for a leader. Held only for a push or a swap, so callers never
+/// wait behind a leader's write.
+#[derive(Default)]
+struct Queue {
+    pending: Vec<Pending>,
+    /// True while some thread leads a batch.
+    leading: bool,
+    poisoned: Option<String>,
 }
 
 /// Who syncs, and how far the disk is known to be durable.
@@ -138,6 +145,7 @@ struct SyncState {
 /// ```
 pub struct DurableLedger<S: Storage = FileStorage> {
     state: Mutex<State<S>>,
+    queue: Mutex<Queue>,
     sync: Mutex<SyncState>,
     synced: Condvar,
     /// Last record sequence number written (by this or another process).
@@ -176,6 +184,8 @@ impl<S: Storage> DurableLedger<S> {
     ) -> Result<(Self, Recovery), JournalError> {
         let mut ledger = Ledger::new();
         storage.lock()?;
+        // Records average well over 48 bytes; sizing for that avoids rehashing.
+        ledger.reserve_for((storage.len()? / 48).min(1 << 28) as usize);
         let opened = Journal::open(storage, |cmd| {
             ledger.apply(&cmd).map(drop).map_err(|e| e.to_string())
         });
@@ -185,15 +195,13 @@ impl<S: Storage> DurableLedger<S> {
         let state = State {
             ledger,
             journal,
-            queue: Vec::new(),
-            leading: false,
-            poisoned: None,
             scratch: Vec::with_capacity(64 * 1024),
             stats: Stats::default(),
         };
         let written = state.journal.next_seq() - 1;
         let me = DurableLedger {
             state: Mutex::new(state),
+            queue: Mutex::new(Queue::default()),
             sync: Mutex::new(SyncState {
                 synced: written,
                 syncing: false,
@@ -210,9 +218,7 @@ impl<S: Storage> DurableLedger<S> {
     }
 
     fn lock(&self) -> MutexGuard<'_, State<S>> {
-        // The state is only mutated by code that cannot panic midway on input;
-        // a poisoned mutex means a bug elsewhere, and the ledger is poisoned anyway.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock()
     }
 
     /// What recovery found when this ledger was opened.
@@ -258,56 +264,61 @@ impl<S: Storage> DurableLedger<S> {
             state: Mutex::new(Turn::Waiting),
             wake: Condvar::new(),
         });
-        {
-            let mut st = self.lock();
-            if let Some(cause) = &st.poisoned {
-                let cause = cause.clone();
-                return cmds.iter().map(|_| Err(poisoned(&cause))).collect();
-            }
-            st.queue.push(Pending {
-                cmds: cmds.into_iter().map(|c| (c, stamp)).collect(),
-                slot: slot.clone(),
-            });
-            if !st.leading {
-                st.leading = true;
-                self.lead(st);
-            }
+        let mut q = self.queue.lock();
+        if let Some(cause) = &q.poisoned {
+            let cause = cause.clone();
+            return cmds.iter().map(|_| Err(poisoned(&cause))).collect();
+        }
+        q.pending.push(Pending {
+            cmds: cmds.into_iter().map(|c| (c, stamp)).collect(),
+            slot: slot.clone(),
+        });
+        let lead_now = !q.leading;
+        q.leading = true;
+        drop(q);
+        if lead_now {
+            self.lead();
         }
         loop {
-            let mut turn = slot.state.lock().unwrap_or_else(|e| e.into_inner());
+            let mut turn = slot.state.lock();
             while matches!(*turn, Turn::Waiting) {
-                turn = slot.wake.wait(turn).unwrap_or_else(|e| e.into_inner());
+                slot.wake.wait(&mut turn);
             }
             match std::mem::replace(&mut *turn, Turn::Waiting) {
                 Turn::Done(results) => return results,
                 // The previous leader handed over: `leading` is already set for us.
                 _ => {
                     drop(turn);
-                    self.lead(self.lock());
+                    self.lead();
                 }
             }
         }
     }
 
-    /// Run one batch as the write leader (`leading` is set): apply and write it,
-    /// hand write leadership to the first caller still queued, then wait until a
-    /// sync covers the batch and wake exactly the callers it served.
-    fn lead<'a>(&'a self, mut st: MutexGuard<'a, State<S>>) {
-        let mut batch = std::mem::take(&mut st.queue);
-        let written = match &st.poisoned {
+    /// Run one batch as the write leader (`leading` is set): apply and write
+    /// everything queued, hand write leadership to the first caller queued since,
+    /// then wait until a sync covers the batch and wake exactly the callers it served.
+    fn lead(&self) {
+        let mut batch = std::mem::take(&mut self.queue.lock().pending);
+        let poisoned_cause = self.queue.lock().poisoned.clone();
+        let mut st = self.lock();
+        let written = match &poisoned_cause {
             Some(cause) => Err(poisoned_journal(cause)),
             None => self.write_batch(&mut st, &mut batch),
         };
         let end = st.journal.next_seq() - 1;
+        drop(st);
         self.written
             .fetch_max(end, std::sync::atomic::Ordering::AcqRel);
-        match st.queue.first() {
-            Some(next) => next.slot.set(Turn::Lead),
-            None => st.leading = false,
+        {
+            let mut q = self.queue.lock();
+            match q.pending.first() {
+                Some(next) => next.slot.set(Turn::Lead),
+                None => q.leading = false,
+            }
         }
-        drop(st);
-        let done = written.and_then(|(records, results)| {
-            if self.durability == Durability::Full && (records > 0 || end > 0) {
+        let done = written.and_then(|(_, results)| {
+            if self.durability == Durability::Full {
                 self.wait_durable(end)?;
             }
             Ok(results)
@@ -320,7 +331,7 @@ impl<S: Storage> DurableLedger<S> {
             }
             Err(e) => {
                 let cause = e.to_string();
-                self.lock().poisoned.get_or_insert(cause.clone());
+                self.queue.lock().poisoned.get_or_insert(cause.clone());
                 // Nothing of this batch may be acknowledged, whatever it returned.
                 for p in &batch {
                     p.slot.set(Turn::Done(
@@ -335,7 +346,7 @@ impl<S: Storage> DurableLedger<S> {
     /// run one for everything written so far; otherwise wait for the running one
     /// and look again (it may have started before `seq` was written).
     fn wait_durable(&self, seq: u64) -> Result<(), JournalError> {
-        let mut ss = self.sync.lock().unwrap_or_else(|e| e.into_inner());
+        let mut ss = self.sync.lock();
         loop {
             if let Some(cause) = &ss.failed {
                 return Err(poisoned_journal(cause));
@@ -344,7 +355,7 @@ impl<S: Storage> DurableLedger<S> {
                 return Ok(());
             }
             if ss.syncing {
-                ss = self.synced.wait(ss).unwrap_or_else(|e| e.into_inner());
+                self.synced.wait(&mut ss);
                 continue;
             }
             ss.syncing = true;
@@ -355,7 +366,7 @@ impl<S: Storage> DurableLedger<S> {
                 Some(sync) => sync(),
                 None => Err(io::Error::other("no syncer")),
             };
-            ss = self.sync.lock().unwrap_or_else(|e| e.into_inner());
+            ss = self.sync.lock();
             ss.syncer = syncer;
             ss.syncing = false;
             ss.syncs += 1;
@@ -425,11 +436,11 @@ impl<S: Storage> DurableLedger<S> {
     /// include commands of a batch whose sync is still running: never acknowledged,
     /// but visible.
     pub fn read<R>(&self, f: impl FnOnce(&Ledger) -> R) -> Result<R, LedgerError> {
-        let mut st = self.lock();
-        if let Some(cause) = &st.poisoned {
+        if let Some(cause) = &self.queue.lock().poisoned {
             return Err(poisoned(cause));
         }
-        if self.durability != Durability::None && !st.leading {
+        let mut st = self.lock();
+        if self.durability != Durability::None {
             let State {
                 ledger,
                 journal,
@@ -447,13 +458,13 @@ impl<S: Storage> DurableLedger<S> {
 
     pub fn stats(&self) -> Stats {
         let mut s = self.lock().stats;
-        s.syncs = self.sync.lock().unwrap_or_else(|e| e.into_inner()).syncs;
+        s.syncs = self.sync.lock().syncs;
         s
     }
 
     /// True after a write or sync failure; reopen to continue.
     pub fn is_poisoned(&self) -> bool {
-        self.lock().poisoned.is_some()
+        self.queue.lock().poisoned.is_some()
     }
 }
 

@@ -99,6 +99,13 @@ impl Requests {
         self.entries.len()
     }
 
+    /// Make room for `n` more requests without rehashing (replay knows roughly how many).
+    pub fn reserve(&mut self, n: usize) {
+        self.entries.reserve(n);
+        let entries = &self.entries;
+        self.index.reserve(n, |&j| entries[j as usize].hash);
+    }
+
     /// Remember a new request id. The caller checked that it is new and that
     /// fewer than `REQUESTS_MAX` (< 2^32) are known.
     pub fn record(&mut self, request_id: &str, hash: u64, fingerprint: u64, first: First) {

@@ -111,15 +111,45 @@ enum Read {
     Invalid(String),
 }
 
-fn read_record<S: Storage>(s: &mut S, at: u64, file_len: u64) -> io::Result<Read> {
+/// A read-ahead window over the storage: replay reads the journal in large
+/// chunks instead of two small reads per record.
+#[derive(Default)]
+struct Window {
+    data: Vec<u8>,
+    base: u64,
+}
+
+const READ_AHEAD: u64 = 4 << 20;
+
+impl Window {
+    /// The bytes `[at, at + len)`; the caller checked they are inside the file.
+    fn get<S: Storage>(
+        &mut self,
+        s: &mut S,
+        at: u64,
+        len: u64,
+        file_len: u64,
+    ) -> io::Result<&[u8]> {
+        let inside = at >= self.base && at + len <= self.base + self.data.len() as u64;
+        if !inside {
+            let n = len.max(READ_AHEAD).min(file_len - at);
+            self.data.resize(n as usize, 0);
+            s.read_exact_at(at, &mut self.data)?;
+            self.base = at;
+        }
+        let start = (at - self.base) as usize;
+        Ok(&self.data[start..start + len as usize])
+    }
+}
+
+fn read_record<S: Storage>(s: &mut S, w: &mut Window, at: u64, file_len: u64) -> io::Result<Read> {
     if at == file_len {
         return Ok(Read::End);
     }
     if file_len - at < FRAME_LEN {
         return Ok(Read::Invalid("incomplete record frame".into()));
     }
-    let mut f = [0u8; 16];
-    s.read_exact_at(at, &mut f)?;
+    let f = w.get(s, at, FRAME_LEN, file_len)?;
     let n = u64::from(u32::from_le_bytes([f[0], f[1], f[2], f[3]]));
     let crc = u32::from_le_bytes([f[4], f[5], f[6], f[7]]);
     let seq = u64::from_le_bytes([f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15]]);
@@ -129,15 +159,13 @@ fn read_record<S: Storage>(s: &mut S, at: u64, file_len: u64) -> io::Result<Read
     if file_len - at - FRAME_LEN < n {
         return Ok(Read::Invalid("record runs past the end of the file".into()));
     }
-    let mut payload = vec![0u8; n as usize];
-    s.read_exact_at(at + FRAME_LEN, &mut payload)?;
-    let actual = crc32c::crc32c_append(crc32c::crc32c(&f[8..16]), &payload);
-    if actual != crc {
+    let record = w.get(s, at, FRAME_LEN + n, file_len)?;
+    if crc32c::crc32c(&record[8..]) != crc {
         return Ok(Read::Invalid("checksum mismatch".into()));
     }
     Ok(Read::Record {
         seq,
-        payload,
+        payload: record[FRAME_LEN as usize..].to_vec(),
         len: FRAME_LEN + n,
     })
 }
@@ -190,9 +218,10 @@ impl<S: Storage> Journal<S> {
         count: &mut u64,
     ) -> Result<(u64, u64), JournalError> {
         let file_len = self.storage.len()?;
+        let mut window = Window::default();
         loop {
             let at = self.end;
-            let problem = match read_record(&mut self.storage, at, file_len)? {
+            let problem = match read_record(&mut self.storage, &mut window, at, file_len)? {
                 Read::End => return Ok((0, 0)),
                 Read::Record { seq, payload, len } if seq == self.next_seq => {
                     let cmd = codec::decode(&payload).map_err(|e: DecodeError| {
@@ -215,7 +244,7 @@ impl<S: Storage> Journal<S> {
                 }
                 Read::Invalid(reason) => reason,
             };
-            return match self.torn_or_corrupt(at, file_len, problem)? {
+            return match self.torn_or_corrupt(&mut window, at, file_len, problem)? {
                 Cut::Torn { bytes, records } => {
                     self.storage.truncate(at)?;
                     self.storage.sync()?;
@@ -229,6 +258,7 @@ impl<S: Storage> Journal<S> {
     /// Decide between a torn tail and corruption for a bad record at `at`.
     fn torn_or_corrupt(
         &mut self,
+        window: &mut Window,
         at: u64,
         file_len: u64,
         problem: String,
@@ -236,7 +266,9 @@ impl<S: Storage> Journal<S> {
         // Is there a valid record with a sequence number we still expect after `at`?
         let mut probe = at + 1;
         while probe + FRAME_LEN <= file_len {
-            if let Read::Record { seq, .. } = read_record(&mut self.storage, probe, file_len)? {
+            if let Read::Record { seq, .. } =
+                read_record(&mut self.storage, window, probe, file_len)?
+            {
                 if seq >= self.next_seq {
                     return Ok(Cut::Corrupt(JournalError::Corrupt {
                         offset: at,

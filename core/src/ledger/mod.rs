@@ -1230,6 +1230,13 @@ impl Ledger {
 
     // ----------------------------------------------------------------- queries
 
+    /// A hint before replaying about `commands` commands: sizes the request and
+    /// reservation tables once instead of growing them step by step.
+    pub fn reserve_for(&mut self, commands: usize) {
+        self.requests.reserve(commands);
+        self.reservations.reserve(commands);
+    }
+
     /// Time of the last valid command.
     pub fn now(&self) -> Millis {
         self.now
