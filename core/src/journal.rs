@@ -217,6 +217,16 @@ impl<S: Storage> Journal<S> {
         apply: &mut impl FnMut(Command) -> Result<(), String>,
         count: &mut u64,
     ) -> Result<(u64, u64), JournalError> {
+        self.replay_with(apply, count, true)
+    }
+
+    /// Replay; with `cut == false` a torn tail is reported but left in place.
+    fn replay_with(
+        &mut self,
+        apply: &mut impl FnMut(Command) -> Result<(), String>,
+        count: &mut u64,
+        cut: bool,
+    ) -> Result<(u64, u64), JournalError> {
         let file_len = self.storage.len()?;
         let mut window = Window::default();
         loop {
@@ -246,8 +256,10 @@ impl<S: Storage> Journal<S> {
             };
             return match self.torn_or_corrupt(&mut window, at, file_len, problem)? {
                 Cut::Torn { bytes, records } => {
-                    self.storage.truncate(at)?;
-                    self.storage.sync()?;
+                    if cut {
+                        self.storage.truncate(at)?;
+                        self.storage.sync()?;
+                    }
                     Ok((bytes, records))
                 }
                 Cut::Corrupt(e) => Err(e),
@@ -299,6 +311,35 @@ impl<S: Storage> Journal<S> {
             bytes: file_len - at,
             records,
         })
+    }
+
+    /// Read a journal without changing it: every record is passed to `apply`;
+    /// returns what opening it would find (a torn tail is reported, not cut).
+    /// Errors as [`Journal::open`]: `BadHeader`, `Corrupt { offset }`, `Io`.
+    pub fn scan(
+        mut storage: S,
+        mut apply: impl FnMut(Command) -> Result<(), String>,
+    ) -> Result<(Recovery, u64), JournalError> {
+        let mut recovery = Recovery::default();
+        let len = storage.len()?;
+        if len < HEADER_LEN {
+            recovery.created = true;
+            recovery.torn_bytes = len;
+            return Ok((recovery, 0));
+        }
+        let mut h = [0u8; 64];
+        storage.read_exact_at(0, &mut h)?;
+        let ledger_id = check_header(&h)?;
+        let mut j = Journal {
+            storage,
+            ledger_id,
+            end: HEADER_LEN,
+            next_seq: 1,
+        };
+        let (bytes, records) = j.replay_with(&mut apply, &mut recovery.records, false)?;
+        recovery.torn_bytes = bytes;
+        recovery.torn_records = records;
+        Ok((recovery, j.end))
     }
 
     /// Records appended by other processes since we last looked, applied in order.

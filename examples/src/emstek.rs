@@ -17,8 +17,8 @@
 use crate::sim::{self, local, reason_key, Queue, Rng, MINUTE, SECOND};
 use kontingent::catalog::{Limit, RuleKind};
 use kontingent::{
-    Action, Catalog, Command, EventKind, Ledger, Millis, Outcome, Refusal, Request, ReservationId,
-    ReservationState, WaitEntryId,
+    Action, Catalog, Command, Durability, DurableLedger, EventKind, Ledger, Millis, Outcome,
+    Refusal, Request, ReservationId, ReservationState, WaitEntryId,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -71,9 +71,34 @@ pub fn run(seed: u64) -> Report {
 /// Replay the rush against any voucher catalog of the same shape (a `budget` pool
 /// in euros, restaurant pools, offers drawing 1 from a restaurant and their value
 /// from the budget).
+///
+/// The ledger is the embedded default: a journal file (in a fresh temporary
+/// directory) with every answer fdatasynced before the simulated customer sees it.
 pub fn run_with(catalog: Catalog, seed: u64) -> Report {
-    Sim::new(catalog, seed).run()
+    let dir = std::env::temp_dir().join(format!(
+        "kontingent-emstek-{}-{seed}-{}",
+        std::process::id(),
+        RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+    let journal = dir.join("emstek.journal");
+    let ledger = Ledger::open(&journal, Durability::Full)
+        .unwrap_or_else(|e| panic!("opening {}: {e}", journal.display()));
+    let report = Sim::new(ledger, catalog, seed).run();
+    // What the report describes is what the journal holds: replay it from disk.
+    let replayed = Ledger::open(&journal, Durability::Full)
+        .map(|l| l.read(|l| l.digest().to_string()))
+        .unwrap_or_else(|e| panic!("reopening {}: {e}", journal.display()));
+    assert_eq!(
+        replayed.ok(),
+        Some(report.digest.clone()),
+        "the journal replays to the reported state"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    report
 }
+
+static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 // ------------------------------------------------------------------------- report
 
@@ -371,7 +396,7 @@ enum Source {
 }
 
 struct Sim {
-    ledger: Ledger,
+    ledger: DurableLedger,
     rng: Rng,
     queue: Queue<Task>,
     restaurants: Vec<Restaurant>,
@@ -398,7 +423,7 @@ struct Sim {
 }
 
 impl Sim {
-    fn new(catalog: Catalog, seed: u64) -> Self {
+    fn new(ledger: DurableLedger, catalog: Catalog, seed: u64) -> Self {
         let tz = sim::berlin();
         let opens_at = catalog
             .window
@@ -455,10 +480,9 @@ impl Sim {
             } => Some(*v),
             _ => None,
         });
-        let mut ledger = Ledger::new();
         let load_at = opens_at - 60 * MINUTE;
         ledger
-            .apply(&Command::new(
+            .submit(Command::new(
                 load_at,
                 Action::LoadCatalog(Box::new(catalog)),
             ))
@@ -624,15 +648,22 @@ impl Sim {
         }
     }
 
+    /// Read the durable ledger (nothing is pending: the simulation waits for each answer).
+    fn view<R>(&self, f: impl FnOnce(&Ledger) -> R) -> R {
+        self.ledger
+            .read(f)
+            .unwrap_or_else(|e| panic!("reading the ledger: {e}"))
+    }
+
     fn budget(&self) -> kontingent::PoolView {
-        self.ledger.pool(BUDGET).expect("the budget pool")
+        self.view(|l| l.pool(BUDGET)).expect("the budget pool")
     }
 
     /// Apply one command, look at its events, and watch the invariants.
     fn apply(&mut self, at: Millis, action: Action) -> Outcome {
         let applied = self
             .ledger
-            .apply(&Command::new(at, action))
+            .submit(Command::new(at, action))
             .unwrap_or_else(|e| panic!("a simulated command was invalid: {e}"));
         self.report.commands += 1;
         for event in &applied.events {
@@ -662,7 +693,7 @@ impl Sim {
                 _ => {}
             }
         }
-        let pools = self.ledger.pools();
+        let pools = self.view(Ledger::pools);
         if pools.iter().any(|p| p.held + p.confirmed > p.capacity) {
             self.report.oversold += 1;
         }
@@ -699,8 +730,7 @@ impl Sim {
             .map(|(i, r)| {
                 let open = !only_available
                     || self
-                        .ledger
-                        .offer_available(&r.offers[0].1)
+                        .view(|l| l.offer_available(&r.offers[0].1))
                         .is_some_and(|n| n > 0);
                 if except.contains(&i) || !open {
                     0.0
@@ -1181,7 +1211,8 @@ impl Sim {
     }
 
     fn finish(mut self) -> Report {
-        let ledger = &self.ledger;
+        // A copy of the final state, so the report can borrow it freely.
+        let ledger = &self.view(Ledger::clone);
         let mut app_sold = vec![0u64; self.restaurants.len()];
         let mut app_eur = 0;
         let mut false_confirmations = 0;
