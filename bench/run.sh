@@ -31,6 +31,7 @@ done
 "$K" durable --clients 4 --batch 1000 --secs "$SECS" --dir "$DIR" >>"$J"
 "$K" processes --procs 4 --threads 16 --secs "$SECS" --dir "$DIR" >>"$J"
 "$K" replay --records 3000000 --dir "$DIR" >>"$J"
+"$K" restart --records 10000000 --dir "$DIR" >>"$J"
 rm -rf "$DIR"
 
 python3 bench/report.py "$OUT/baselines/latest/results.jsonl" "$J" bench/comparison.png >bench/README.md

@@ -132,3 +132,15 @@ fn inspect_shows_availability_at_a_record() {
     let cols: Vec<&str> = row.split_whitespace().collect();
     assert_eq!(cols, vec!["zur-post", "5", "2", "0", "3"]);
 }
+
+#[test]
+fn checkpoint_writes_a_file_that_the_next_open_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = journal(dir.path());
+    let (code, out, err) = kontingent(&["checkpoint", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("checkpoint of 6 records"), "{out}");
+    let l = Ledger::open(&path, Durability::Full).unwrap();
+    assert_eq!(l.recovery().from_checkpoint, Some(6));
+    assert_eq!(l.recovery().records, 0);
+}

@@ -117,13 +117,20 @@ pub fn encode(cmd: &Command, out: &mut Vec<u8>) {
     }
 }
 
-struct Reader<'a> {
+/// A bounds-checked little-endian reader (also used for checkpoint states).
+pub(crate) struct Reader<'a> {
     b: &'a [u8],
     at: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+    pub fn new(b: &'a [u8]) -> Self {
+        Reader { b, at: 0 }
+    }
+    pub fn remaining(&self) -> usize {
+        self.b.len() - self.at
+    }
+    pub fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         let end = self.at.checked_add(n).filter(|&e| e <= self.b.len());
         let Some(end) = end else {
             return Err(DecodeError::Short {
@@ -135,20 +142,20 @@ impl<'a> Reader<'a> {
         self.at = end;
         Ok(s)
     }
-    fn u8(&mut self) -> Result<u8, DecodeError> {
+    pub fn u8(&mut self) -> Result<u8, DecodeError> {
         Ok(self.take(1)?[0])
     }
-    fn u32(&mut self) -> Result<u32, DecodeError> {
+    pub fn u32(&mut self) -> Result<u32, DecodeError> {
         let b = self.take(4)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
     }
-    fn u64(&mut self) -> Result<u64, DecodeError> {
+    pub fn u64(&mut self) -> Result<u64, DecodeError> {
         let b = self.take(8)?;
         let mut a = [0u8; 8];
         a.copy_from_slice(b);
         Ok(u64::from_le_bytes(a))
     }
-    fn bool(&mut self, what: &'static str) -> Result<bool, DecodeError> {
+    pub fn bool(&mut self, what: &'static str) -> Result<bool, DecodeError> {
         match self.u8()? {
             0 => Ok(false),
             1 => Ok(true),
@@ -158,7 +165,7 @@ impl<'a> Reader<'a> {
             }),
         }
     }
-    fn str(&mut self, what: &'static str, max: usize) -> Result<String, DecodeError> {
+    pub fn str(&mut self, what: &'static str, max: usize) -> Result<String, DecodeError> {
         let len = self.u32()? as usize;
         if len > max {
             return Err(DecodeError::TooLong { what, len, max });
@@ -168,7 +175,16 @@ impl<'a> Reader<'a> {
             .map(str::to_owned)
             .map_err(|_| DecodeError::Utf8 { what })
     }
-    fn count(&mut self, what: &'static str, max: usize) -> Result<usize, DecodeError> {
+    /// A string borrowed from the input (no allocation).
+    pub fn str_ref(&mut self, what: &'static str, max: usize) -> Result<&'a str, DecodeError> {
+        let len = self.u32()? as usize;
+        if len > max {
+            return Err(DecodeError::TooLong { what, len, max });
+        }
+        let b = self.take(len)?;
+        std::str::from_utf8(b).map_err(|_| DecodeError::Utf8 { what })
+    }
+    pub fn count(&mut self, what: &'static str, max: usize) -> Result<usize, DecodeError> {
         let n = self.u32()? as usize;
         if n > max {
             return Err(DecodeError::TooLong { what, len: n, max });

@@ -14,6 +14,7 @@
 //! `Poisoned` until it is reopened, because memory is now ahead of the disk and
 //! retrying would risk acknowledging something that is not durable.
 
+use crate::checkpoint;
 use crate::command::{Action, Command, Millis};
 use crate::error::Error;
 use crate::journal::{self, Journal, JournalError, Recovery};
@@ -152,6 +153,8 @@ pub struct DurableLedger<S: Storage = FileStorage> {
     written: std::sync::atomic::AtomicU64,
     durability: Durability,
     recovery: Recovery,
+    /// The journal file, when there is one (checkpoints are written beside it).
+    path: Option<std::path::PathBuf>,
 }
 
 impl Ledger {
@@ -166,13 +169,83 @@ impl Ledger {
 
 impl DurableLedger<FileStorage> {
     /// Open (or create) a journal file and replay it.
+    ///
+    /// If a checkpoint file lies beside the journal, the state is loaded from it and
+    /// only the records after it are replayed; a checkpoint that is damaged or does
+    /// not fit the journal is ignored (see `Recovery::checkpoint_ignored`).
     pub fn open(path: impl AsRef<Path>, durability: Durability) -> Result<Self, JournalError> {
-        let existed = path.as_ref().exists();
+        let path = path.as_ref();
+        let existed = path.exists();
         let storage = FileStorage::open(path)?;
         if !existed {
             storage.sync_dir()?;
         }
-        Ok(Self::open_storage(storage, durability)?.0)
+        let ignored = match checkpoint::read(path) {
+            Ok(None) => None,
+            Err(reason) => Some(reason),
+            Ok(Some(c)) => match Self::open_from_checkpoint(storage, &c, durability)? {
+                Ok(mut me) => {
+                    me.path = Some(path.to_path_buf());
+                    return Ok(me);
+                }
+                Err(reason) => Some(reason),
+            },
+        };
+        let storage = FileStorage::open(path)?;
+        let (mut me, _) = Self::open_storage(storage, durability)?;
+        me.recovery.checkpoint_ignored = ignored;
+        me.path = Some(path.to_path_buf());
+        Ok(me)
+    }
+
+    fn open_from_checkpoint(
+        mut storage: FileStorage,
+        c: &checkpoint::Checkpoint,
+        durability: Durability,
+    ) -> Result<Result<Self, String>, JournalError> {
+        let mut ledger = match Ledger::from_state_bytes(&c.state) {
+            Ok(l) => l,
+            Err(e) => return Ok(Err(format!("the checkpoint's state does not decode: {e}"))),
+        };
+        storage.lock()?;
+        let opened = Journal::open_after(storage, c.ledger_id, c.offset, c.records + 1, |cmd| {
+            ledger.apply(&cmd).map(drop).map_err(|e| e.to_string())
+        })?;
+        match opened {
+            Err(reason) => Ok(Err(reason)),
+            Ok((journal, recovery)) => {
+                Ok(Ok(Self::from_parts(ledger, journal, recovery, durability)?))
+            }
+        }
+    }
+
+    /// Write a checkpoint beside the journal: the whole state at the last record
+    /// this handle has applied, made durable first. A restart then replays only
+    /// the records after it. Returns the number of records it covers.
+    pub fn checkpoint(&self) -> Result<u64, LedgerError> {
+        if let Some(cause) = &self.queue.lock().poisoned {
+            return Err(poisoned(cause));
+        }
+        let (Some(path), Durability::Full | Durability::Buffered) = (&self.path, self.durability)
+        else {
+            return Err(LedgerError::Rejected(Error::Misuse {
+                field: "checkpoint".into(),
+                reason: "needs a journal file (durability Full or Buffered)",
+            }));
+        };
+        let c = {
+            let mut st = self.lock();
+            // Only what is durable may be checkpointed: sync everything written.
+            st.journal.storage().sync().map_err(JournalError::from)?;
+            checkpoint::Checkpoint {
+                ledger_id: st.journal.ledger_id(),
+                records: st.journal.next_seq() - 1,
+                offset: st.journal.end(),
+                state: st.ledger.state_bytes(),
+            }
+        };
+        checkpoint::write(path, &c)?;
+        Ok(c.records)
     }
 }
 
@@ -189,7 +262,17 @@ impl<S: Storage> DurableLedger<S> {
         let opened = Journal::open(storage, |cmd| {
             ledger.apply(&cmd).map(drop).map_err(|e| e.to_string())
         });
-        let (mut journal, recovery) = opened?;
+        let (journal, recovery) = opened?;
+        let me = Self::from_parts(ledger, journal, recovery.clone(), durability)?;
+        Ok((me, recovery))
+    }
+
+    fn from_parts(
+        ledger: Ledger,
+        mut journal: Journal<S>,
+        recovery: Recovery,
+        durability: Durability,
+    ) -> Result<Self, JournalError> {
         journal.storage().unlock()?;
         let syncer = journal.storage().syncer()?;
         let state = State {
@@ -212,9 +295,10 @@ impl<S: Storage> DurableLedger<S> {
             synced: Condvar::new(),
             written: std::sync::atomic::AtomicU64::new(written),
             durability,
-            recovery: recovery.clone(),
+            recovery,
+            path: None,
         };
-        Ok((me, recovery))
+        Ok(me)
     }
 
     fn lock(&self) -> MutexGuard<'_, State<S>> {

@@ -50,6 +50,11 @@ pub struct Recovery {
     pub torn_records: u64,
     /// True if the journal was created (or its interrupted creation redone).
     pub created: bool,
+    /// Records covered by the checkpoint the state was loaded from (then `records`
+    /// counts only the records replayed after it).
+    pub from_checkpoint: Option<u64>,
+    /// Why a checkpoint file was not used (the journal was replayed in full).
+    pub checkpoint_ignored: Option<String>,
 }
 
 fn header(ledger_id: [u8; 16]) -> [u8; 64] {
@@ -311,6 +316,51 @@ impl<S: Storage> Journal<S> {
             bytes: file_len - at,
             records,
         })
+    }
+
+    /// Open a journal whose first `next_seq - 1` records are already in the state
+    /// (from a checkpoint that ended at byte `offset`), replaying only the rest.
+    /// `Err(reason)` in the outer result means the checkpoint does not fit this
+    /// journal (another ledger, or a journal shorter than the checkpoint): open
+    /// it in full instead.
+    #[allow(clippy::type_complexity)]
+    pub fn open_after(
+        mut storage: S,
+        ledger_id: [u8; 16],
+        offset: u64,
+        next_seq: u64,
+        mut apply: impl FnMut(Command) -> Result<(), String>,
+    ) -> Result<Result<(Journal<S>, Recovery), String>, JournalError> {
+        let len = storage.len()?;
+        if len < HEADER_LEN || len < offset || offset < HEADER_LEN {
+            return Ok(Err(format!(
+                "the journal ({len} bytes) is shorter than the checkpoint ({offset})"
+            )));
+        }
+        let mut h = [0u8; 64];
+        storage.read_exact_at(0, &mut h)?;
+        if check_header(&h)? != ledger_id {
+            return Ok(Err("the checkpoint belongs to another journal".into()));
+        }
+        let mut j = Journal {
+            storage,
+            ledger_id,
+            end: offset,
+            next_seq,
+        };
+        let mut recovery = Recovery {
+            from_checkpoint: Some(next_seq - 1),
+            ..Recovery::default()
+        };
+        let (bytes, records) = j.replay(&mut apply, &mut recovery.records)?;
+        recovery.torn_bytes = bytes;
+        recovery.torn_records = records;
+        Ok(Ok((j, recovery)))
+    }
+
+    /// Offset just past the last record read or written.
+    pub fn end(&self) -> u64 {
+        self.end
     }
 
     /// Read a journal without changing it: every record is passed to `apply`;

@@ -11,6 +11,7 @@
 mod arena;
 pub mod availability;
 pub mod catalog;
+pub mod checkpoint;
 pub mod codec;
 mod command;
 mod customer;

@@ -420,3 +420,77 @@ proptest! {
         let _ = codec::decode(&bytes);
     }
 }
+
+#[test]
+fn a_restart_from_a_checkpoint_replays_only_the_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.journal");
+    let cmds = traffic(60);
+    let (before, after) = cmds.split_at(50);
+    let l = Ledger::open(&path, Durability::Full).unwrap();
+    for c in before {
+        let _ = l.submit(c.clone());
+    }
+    let covered = l.checkpoint().unwrap();
+    for c in after {
+        let _ = l.submit(c.clone());
+    }
+    let digest = l.read(|l| l.digest()).unwrap();
+    let total = l.read(|l| l.seq()).unwrap();
+    drop(l);
+    let again = Ledger::open(&path, Durability::Full).unwrap();
+    let rec = again.recovery().clone();
+    assert_eq!(rec.from_checkpoint, Some(covered));
+    assert!(
+        rec.records > 0 && rec.records < covered,
+        "only the tail: {rec:?}"
+    );
+    assert_eq!(
+        again.read(|l| (l.digest(), l.seq())).unwrap(),
+        (digest, total)
+    );
+    // The ledger goes on from there, and the next restart agrees.
+    again.submit(Command::new(1_000, Action::Tick)).unwrap();
+    let d2 = again.read(|l| l.digest()).unwrap();
+    drop(again);
+    assert_eq!(
+        Ledger::open(&path, Durability::Full)
+            .unwrap()
+            .read(|l| l.digest())
+            .unwrap(),
+        d2
+    );
+
+    // A damaged checkpoint is ignored, with the reason, and the journal replayed in full.
+    let ck = kontingent::checkpoint::path_for(&path);
+    let mut b = std::fs::read(&ck).unwrap();
+    let last = b.len() - 1;
+    b[last] ^= 1;
+    std::fs::write(&ck, &b).unwrap();
+    let full = Ledger::open(&path, Durability::Full).unwrap();
+    assert!(full
+        .recovery()
+        .checkpoint_ignored
+        .as_deref()
+        .unwrap()
+        .contains("checksum"));
+    assert_eq!(full.recovery().from_checkpoint, None);
+    assert_eq!(full.read(|l| l.digest()).unwrap(), d2);
+    drop(full);
+
+    // A checkpoint of another journal is ignored too.
+    let other = dir.path().join("other.journal");
+    let o = Ledger::open(&other, Durability::Full).unwrap();
+    o.submit(Command::new(0, Action::Tick)).unwrap();
+    o.checkpoint().unwrap();
+    drop(o);
+    std::fs::copy(kontingent::checkpoint::path_for(&other), &ck).unwrap();
+    let full = Ledger::open(&path, Durability::Full).unwrap();
+    assert!(full
+        .recovery()
+        .checkpoint_ignored
+        .as_deref()
+        .unwrap()
+        .contains("another journal"));
+    assert_eq!(full.read(|l| l.digest()).unwrap(), d2);
+}

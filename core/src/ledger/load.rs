@@ -129,11 +129,7 @@ impl Ledger {
                     OfferId(self.offers.len() as u32 - 1)
                 }
             };
-            let o: &mut Offer = &mut self.offers[offer.index()];
-            o.price = spec.price;
-            o.policy = spec.waitlist;
-            o.window = spec.window;
-            o.slot = spec.slot.clone().map(Box::new);
+            let _ = offer;
         }
         let allowed = c
             .channels
@@ -150,6 +146,25 @@ impl Ledger {
                     hold_ms: c.default_hold_ms,
                 },
             );
+        }
+        self.adopt_catalog(c);
+        // New capacity, a reopened window or a relaxed rule may let waiters in.
+        self.serve(at, events);
+    }
+
+    /// Take over everything a catalog decides beyond pools and offers: offer prices,
+    /// windows, slots and policies, the campaign window, the rules and the channel
+    /// shares. No events: also used to rebuild a checkpointed state.
+    pub(super) fn adopt_catalog(&mut self, c: &Catalog) {
+        for spec in &c.offers {
+            let Some(offer) = self.offer_id(&spec.name) else {
+                continue;
+            };
+            let o: &mut Offer = &mut self.offers[offer.index()];
+            o.price = spec.price;
+            o.policy = spec.waitlist;
+            o.window = spec.window;
+            o.slot = spec.slot.clone().map(Box::new);
         }
         self.window = c.window;
         self.rules.clear();
@@ -212,8 +227,6 @@ impl Ledger {
         }
         self.recount_shares();
         self.catalog = Some(Box::new(c.clone()));
-        // New capacity, a reopened window or a relaxed rule may let waiters in.
-        self.serve(at, events);
     }
 
     /// Shares count what their channel already holds: rebuilt from the live

@@ -12,6 +12,7 @@
 
 mod load;
 mod preview;
+mod state;
 
 pub use preview::SlotView;
 

@@ -1,0 +1,112 @@
+//! Checkpoint files: the whole state at a record of the journal, so a restart
+//! replays only the records after it (`docs/FORMAT.md`, "Checkpoint file").
+//!
+//! Written to a temporary file, fsynced, renamed over the old checkpoint, and the
+//! directory fsynced: a crash leaves either the old or the new checkpoint, whole.
+//! A checkpoint is only an accelerator: the journal stays the source of truth, and a
+//! checkpoint that is damaged or does not fit is ignored (the journal is replayed).
+
+use crate::journal::JournalError;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+pub const MAGIC: &[u8; 8] = b"KONTCKPT";
+pub const VERSION: u16 = 1;
+pub const HEADER_LEN: usize = 64;
+
+/// What a checkpoint covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub ledger_id: [u8; 16],
+    /// Records of the journal included in the state.
+    pub records: u64,
+    /// Journal offset just past the last included record.
+    pub offset: u64,
+    /// The state (`Ledger::state_bytes`).
+    pub state: Vec<u8>,
+}
+
+/// The checkpoint file next to a journal.
+pub fn path_for(journal: &Path) -> PathBuf {
+    let mut p = journal.as_os_str().to_owned();
+    p.push(".checkpoint");
+    PathBuf::from(p)
+}
+
+pub fn write(journal: &Path, c: &Checkpoint) -> Result<(), JournalError> {
+    let mut h = [0u8; HEADER_LEN];
+    h[..8].copy_from_slice(MAGIC);
+    h[8..10].copy_from_slice(&VERSION.to_le_bytes());
+    h[12..28].copy_from_slice(&c.ledger_id);
+    h[28..36].copy_from_slice(&c.records.to_le_bytes());
+    h[36..44].copy_from_slice(&c.offset.to_le_bytes());
+    h[44..52].copy_from_slice(&(c.state.len() as u64).to_le_bytes());
+    h[52..56].copy_from_slice(&crc32c::crc32c(&c.state).to_le_bytes());
+    let crc = crc32c::crc32c(&h[..56]);
+    h[56..60].copy_from_slice(&crc.to_le_bytes());
+    let target = path_for(journal);
+    let mut tmp = target.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    f.write_all(&h)?;
+    f.write_all(&c.state)?;
+    f.sync_all()?;
+    drop(f);
+    fs::rename(&tmp, &target)?;
+    let dir = target
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    File::open(dir)?.sync_all()?;
+    Ok(())
+}
+
+/// The checkpoint next to `journal`: `Ok(None)` if there is none,
+/// `Err(reason)` if it is there but damaged.
+pub fn read(journal: &Path) -> Result<Option<Checkpoint>, String> {
+    let bytes = match fs::read(path_for(journal)) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read the checkpoint: {e}")),
+    };
+    if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
+        return Err("not a checkpoint file".into());
+    }
+    let h = &bytes[..HEADER_LEN];
+    let u64_at = |i: usize| {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&h[i..i + 8]);
+        u64::from_le_bytes(a)
+    };
+    let u32_at = |i: usize| u32::from_le_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
+    if crc32c::crc32c(&h[..56]) != u32_at(56) {
+        return Err("checkpoint header checksum mismatch".into());
+    }
+    if u16::from_le_bytes([h[8], h[9]]) != VERSION {
+        return Err("unknown checkpoint version".into());
+    }
+    let len = usize::try_from(u64_at(44)).unwrap_or(usize::MAX);
+    let state = bytes
+        .get(HEADER_LEN..)
+        .filter(|s| s.len() == len)
+        .ok_or("checkpoint has the wrong length")?;
+    if crc32c::crc32c(state) != u32_at(52) {
+        return Err("checkpoint state checksum mismatch".into());
+    }
+    let mut ledger_id = [0u8; 16];
+    ledger_id.copy_from_slice(&h[12..28]);
+    Ok(Some(Checkpoint {
+        ledger_id,
+        records: u64_at(28),
+        offset: u64_at(36),
+        state: state.to_vec(),
+    }))
+}

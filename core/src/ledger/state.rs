@@ -1,0 +1,297 @@
+//! The whole state as bytes, and back: what a checkpoint holds.
+//!
+//! The bytes are the canonical encoding the digest hashes (`Ledger::encode`), so a
+//! decoded ledger has the digest of the ledger that was saved — the test of this
+//! module. Derived parts (hash indexes, waiting-offer set, rules, channel shares,
+//! offer prices and windows) are rebuilt, the latter from the logged catalog.
+
+use super::Ledger;
+use crate::catalog::Catalog;
+use crate::codec::{DecodeError, Reader};
+use crate::command::WaitlistPolicy;
+use crate::customer::hash_name;
+use crate::id::{OfferId, PoolId, ReservationId, WaitEntryId};
+use crate::idempotency::{hash_id, First, Recorded};
+use crate::offer::Offer;
+use crate::outcome::Refusal;
+use crate::pool::Pool;
+use crate::reservation::{Line, Reservation};
+use crate::view::ReservationState;
+use crate::waitlist::{EntryState, WaitEntry};
+use smallvec::SmallVec;
+
+const MAGIC: &[u8] = b"kontingent-state-v1";
+const STR: usize = 8 << 20;
+
+fn bad(what: &'static str, value: u64) -> DecodeError {
+    DecodeError::BadValue { what, value }
+}
+
+fn index(what: &'static str, v: u64, len: usize) -> Result<usize, DecodeError> {
+    usize::try_from(v)
+        .ok()
+        .filter(|&i| i < len)
+        .ok_or(bad(what, v))
+}
+
+fn count(r: &mut Reader<'_>, what: &'static str) -> Result<usize, DecodeError> {
+    let n = r.u64()?;
+    // Every item takes at least one byte: a count beyond the bytes left is a lie.
+    usize::try_from(n)
+        .ok()
+        .filter(|&n| n <= r.remaining())
+        .ok_or(bad(what, n))
+}
+
+fn refusal(r: &mut Reader<'_>) -> Result<Refusal, DecodeError> {
+    let code = r.str("refusal", 64)?;
+    Ok(match code.as_str() {
+        "sold_out" => Refusal::SoldOut {
+            pool: r.str("pool", STR)?,
+            requested: r.u64()?,
+            left: r.u64()?,
+        },
+        "customer_limit" => Refusal::CustomerLimit {
+            name: r.str("rule", STR)?,
+            limit: r.u64()?,
+            used: r.u64()?,
+        },
+        "not_open_yet" => Refusal::NotOpenYet { opens_at: r.u64()? },
+        "closed" => Refusal::Closed {
+            closed_at: r.u64()?,
+        },
+        "paused" => Refusal::Paused,
+        "rule" => Refusal::Rule {
+            name: r.str("rule", STR)?,
+            detail: r.str("detail", STR)?,
+        },
+        "hold_expired" => Refusal::HoldExpired {
+            expired_at: r.u64()?,
+        },
+        _ => return Err(bad("refusal code", 0)),
+    })
+}
+
+impl Ledger {
+    /// The whole state as bytes (the canonical encoding).
+    pub fn state_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode(&mut out);
+        out
+    }
+
+    /// Rebuild a ledger from [`Ledger::state_bytes`]. Hostile bytes give an error,
+    /// never a panic (every id is checked against what was read before it).
+    pub fn from_state_bytes(bytes: &[u8]) -> Result<Ledger, DecodeError> {
+        let mut r = Reader::new(bytes);
+        if r.take(MAGIC.len())? != MAGIC {
+            return Err(bad("state magic", 0));
+        }
+        let mut l = Ledger::new();
+        let catalog_json = r.str("catalog", STR)?;
+        let catalog: Option<Catalog> = match catalog_json.as_str() {
+            "" => None,
+            json => {
+                Some(serde_json::from_str(json).map_err(|e| DecodeError::Catalog(e.to_string()))?)
+            }
+        };
+        let allowed = r.u64()?;
+        let allowed: Option<Vec<u64>> = if allowed == u64::MAX {
+            None
+        } else {
+            let n = usize::try_from(allowed)
+                .ok()
+                .filter(|&n| n <= r.remaining())
+                .ok_or(bad("channels", allowed))?;
+            Some(
+                (0..n)
+                    .map(|_| r.u32().map(u64::from))
+                    .collect::<Result<_, _>>()?,
+            )
+        };
+        l.now = r.u64()?;
+        l.seq = r.u64()?;
+        l.paused = r.bool("paused")?;
+        l.default_hold_ms = r.u64()?;
+        for _ in 0..count(&mut r, "pools")? {
+            let name = r.str("pool", STR)?;
+            let mut p = Pool::new(name.clone(), r.u64()?);
+            p.held = r.u64()?;
+            p.confirmed = r.u64()?;
+            l.pool_names.insert(name, PoolId(l.pools.len() as u32));
+            l.pools.push(p);
+        }
+        for _ in 0..count(&mut r, "offers")? {
+            let name = r.str("offer", STR)?;
+            let policy = match r.u8()? {
+                0 => WaitlistPolicy::Strict,
+                1 => WaitlistPolicy::Skip,
+                v => return Err(bad("waitlist policy", u64::from(v))),
+            };
+            let mut draws = crate::event::PoolAmounts::new();
+            for _ in 0..count(&mut r, "draws")? {
+                let pool = PoolId(index("draw pool", u64::from(r.u32()?), l.pools.len())? as u32);
+                draws.push(crate::event::PoolAmount {
+                    pool,
+                    amount: r.u64()?,
+                });
+            }
+            let mut waiting = std::collections::VecDeque::new();
+            for _ in 0..count(&mut r, "waiting")? {
+                waiting.push_back(WaitEntryId(r.u64()?));
+            }
+            let id = OfferId(l.offers.len() as u32);
+            if !waiting.is_empty() {
+                l.waiting_offers.insert(id);
+            }
+            l.offer_names.insert(name.clone(), id);
+            l.offers.push(Offer {
+                name,
+                draws,
+                policy,
+                waiting,
+                price: 0,
+                window: Default::default(),
+                slot: None,
+            });
+        }
+        for _ in 0..count(&mut r, "channels")? {
+            l.channels.push(r.str("channel", STR)?);
+        }
+        l.allowed_channels = match allowed {
+            None => None,
+            Some(a) => Some(
+                a.into_iter()
+                    .map(|c| index("allowed channel", c, l.channels.len()).map(|c| c as u16))
+                    .collect::<Result<_, _>>()?,
+            ),
+        };
+        for i in 0..count(&mut r, "customers")? {
+            let name = r.str_ref("customer", STR)?;
+            let c = l.customers.intern(name, hash_name(name), None);
+            if c as usize != i {
+                return Err(bad("duplicate customer", i as u64));
+            }
+            for _ in 0..count(&mut r, "usage")? {
+                let o = index("usage offer", u64::from(r.u32()?), l.offers.len())?;
+                l.customers.add_usage(c, OfferId(o as u32), r.u64()?);
+            }
+        }
+        let n = count(&mut r, "reservations")?;
+        l.reservations.reserve_exact(n);
+        for _ in 0..n {
+            let expires_at = r.u64()?;
+            let customer = index("customer", u64::from(r.u32()?), l.customers.len())? as u32;
+            let channel = index("channel", u64::from(r.u32()?), l.channels.len())? as u16;
+            let state = match r.u8()? {
+                0 => ReservationState::Held,
+                1 => ReservationState::Confirmed,
+                2 => ReservationState::Released,
+                3 => ReservationState::Expired,
+                v => return Err(bad("reservation state", u64::from(v))),
+            };
+            let mut lines = SmallVec::new();
+            for _ in 0..count(&mut r, "lines")? {
+                let offer =
+                    OfferId(index("line offer", u64::from(r.u32()?), l.offers.len())? as u32);
+                lines.push(Line {
+                    offer,
+                    quantity: r.u32()?,
+                });
+            }
+            l.reservations.push(Reservation {
+                expires_at,
+                lines,
+                customer,
+                channel,
+                state,
+            });
+        }
+        for _ in 0..count(&mut r, "expiries")? {
+            let t = r.u64()?;
+            let id = r.u64()?;
+            index(
+                "expiring reservation",
+                id.wrapping_sub(1),
+                l.reservations.len(),
+            )?;
+            l.expiries.push(t, id);
+        }
+        for _ in 0..count(&mut r, "entries")? {
+            let offer = OfferId(index("entry offer", u64::from(r.u32()?), l.offers.len())? as u32);
+            let quantity = r.u64()?;
+            let customer = index("entry customer", u64::from(r.u32()?), l.customers.len())? as u32;
+            let channel = index("entry channel", u64::from(r.u32()?), l.channels.len())? as u16;
+            let hold_ms = r.u64()?;
+            let joined_at_position = r.u32()?;
+            let state = match r.u8()? {
+                0 => EntryState::Waiting,
+                1 => {
+                    let id = r.u64()?;
+                    index(
+                        "promoted reservation",
+                        id.wrapping_sub(1),
+                        l.reservations.len(),
+                    )?;
+                    EntryState::Promoted(ReservationId(id))
+                }
+                2 => EntryState::Left,
+                v => return Err(bad("entry state", u64::from(v))),
+            };
+            l.entries.push(WaitEntry {
+                offer,
+                quantity,
+                customer,
+                channel,
+                hold_ms,
+                state,
+                joined_at_position,
+            });
+        }
+        for o in &l.offers {
+            for w in &o.waiting {
+                index("waiting entry", w.0.wrapping_sub(1), l.entries.len())?;
+            }
+        }
+        let n = count(&mut r, "requests")?;
+        l.requests.reserve(n);
+        for _ in 0..n {
+            let id = r.str_ref("request id", STR)?;
+            let fingerprint = r.u64()?;
+            let reservation =
+                |r: &mut Reader<'_>, l: &Ledger| -> Result<ReservationId, DecodeError> {
+                    let id = r.u64()?;
+                    index(
+                        "recorded reservation",
+                        id.wrapping_sub(1),
+                        l.reservations.len(),
+                    )?;
+                    Ok(ReservationId(id))
+                };
+            let first = match r.u8()? {
+                0 => First::Recorded(Recorded::held(reservation(&mut r, &l)?)),
+                1 => First::Recorded(Recorded::confirmed(reservation(&mut r, &l)?)),
+                2 => {
+                    let w = r.u64()?;
+                    index("recorded entry", w.wrapping_sub(1), l.entries.len())?;
+                    First::Recorded(Recorded::waiting(WaitEntryId(w)))
+                }
+                3 => First::Refused(refusal(&mut r)?),
+                v => return Err(bad("recorded outcome", u64::from(v))),
+            };
+            // A duplicate id (only possible in forged bytes that passed the CRC)
+            // would shadow an entry, never panic; no lookup per request is spent on it.
+            let hash = hash_id(id);
+            l.requests.record(id, hash, fingerprint, first);
+        }
+        if r.remaining() != 0 {
+            return Err(DecodeError::Trailing {
+                extra: r.remaining(),
+            });
+        }
+        if let Some(c) = catalog {
+            l.adopt_catalog(&c);
+        }
+        Ok(l)
+    }
+}
