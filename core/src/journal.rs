@@ -109,7 +109,7 @@ pub struct Journal<S: Storage> {
 enum Read {
     Record {
         seq: u64,
-        payload: Vec<u8>,
+        /// The payload is `window` bytes `[at + FRAME_LEN, at + len)`.
         len: u64,
     },
     End,
@@ -170,7 +170,6 @@ fn read_record<S: Storage>(s: &mut S, w: &mut Window, at: u64, file_len: u64) ->
     }
     Ok(Read::Record {
         seq,
-        payload: record[FRAME_LEN as usize..].to_vec(),
         len: FRAME_LEN + n,
     })
 }
@@ -181,7 +180,7 @@ impl<S: Storage> Journal<S> {
     /// torn tail and refusing corruption, as in the decision table.
     pub fn open(
         mut storage: S,
-        mut apply: impl FnMut(Command) -> Result<(), String>,
+        mut apply: impl FnMut(&Command) -> Result<(), String>,
     ) -> Result<(Journal<S>, Recovery), JournalError> {
         let mut recovery = Recovery::default();
         let len = storage.len()?;
@@ -219,7 +218,7 @@ impl<S: Storage> Journal<S> {
     /// bytes and partial records cut from a torn tail.
     fn replay(
         &mut self,
-        apply: &mut impl FnMut(Command) -> Result<(), String>,
+        apply: &mut impl FnMut(&Command) -> Result<(), String>,
         count: &mut u64,
     ) -> Result<(u64, u64), JournalError> {
         self.replay_with(apply, count, true)
@@ -228,24 +227,28 @@ impl<S: Storage> Journal<S> {
     /// Replay; with `cut == false` a torn tail is reported but left in place.
     fn replay_with(
         &mut self,
-        apply: &mut impl FnMut(Command) -> Result<(), String>,
+        apply: &mut impl FnMut(&Command) -> Result<(), String>,
         count: &mut u64,
         cut: bool,
     ) -> Result<(u64, u64), JournalError> {
         let file_len = self.storage.len()?;
         let mut window = Window::default();
+        // One command, decoded into again and again: its strings keep their buffers.
+        let mut cmd = Command::new(0, crate::command::Action::Tick);
         loop {
             let at = self.end;
             let problem = match read_record(&mut self.storage, &mut window, at, file_len)? {
                 Read::End => return Ok((0, 0)),
-                Read::Record { seq, payload, len } if seq == self.next_seq => {
-                    let cmd = codec::decode(&payload).map_err(|e: DecodeError| {
+                Read::Record { seq, len } if seq == self.next_seq => {
+                    let payload =
+                        window.get(&mut self.storage, at + FRAME_LEN, len - FRAME_LEN, file_len)?;
+                    codec::decode_into(payload, &mut cmd).map_err(|e: DecodeError| {
                         JournalError::Corrupt {
                             offset: at,
                             reason: format!("record {seq} is not a command: {e}"),
                         }
                     })?;
-                    apply(cmd).map_err(|reason| JournalError::Corrupt {
+                    apply(&cmd).map_err(|reason| JournalError::Corrupt {
                         offset: at,
                         reason: format!("record {seq} was rejected on replay: {reason}"),
                     })?;
@@ -329,7 +332,7 @@ impl<S: Storage> Journal<S> {
         ledger_id: [u8; 16],
         offset: u64,
         next_seq: u64,
-        mut apply: impl FnMut(Command) -> Result<(), String>,
+        mut apply: impl FnMut(&Command) -> Result<(), String>,
     ) -> Result<Result<(Journal<S>, Recovery), String>, JournalError> {
         let len = storage.len()?;
         if len < HEADER_LEN || len < offset || offset < HEADER_LEN {
@@ -368,7 +371,7 @@ impl<S: Storage> Journal<S> {
     /// Errors as [`Journal::open`]: `BadHeader`, `Corrupt { offset }`, `Io`.
     pub fn scan(
         mut storage: S,
-        mut apply: impl FnMut(Command) -> Result<(), String>,
+        mut apply: impl FnMut(&Command) -> Result<(), String>,
     ) -> Result<(Recovery, u64), JournalError> {
         let mut recovery = Recovery::default();
         let len = storage.len()?;
@@ -396,7 +399,7 @@ impl<S: Storage> Journal<S> {
     /// Call with the storage lock held.
     pub fn tail(
         &mut self,
-        mut apply: impl FnMut(Command) -> Result<(), String>,
+        mut apply: impl FnMut(&Command) -> Result<(), String>,
     ) -> Result<u64, JournalError> {
         if self.storage.len()? == self.end {
             return Ok(0);

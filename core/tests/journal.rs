@@ -416,6 +416,21 @@ proptest! {
     }
 
     #[test]
+    fn decoding_into_a_reused_command_equals_decoding(cmds in prop::collection::vec(arb_command(), 1..12)) {
+        let mut reused = Command::new(0, Action::Tick);
+        for cmd in cmds {
+            let mut b = Vec::new();
+            codec::encode(&cmd, &mut b);
+            codec::decode_into(&b, &mut reused).unwrap();
+            prop_assert_eq!(&reused, &cmd);
+            for cut in 0..b.len() {
+                let mut scratch = reused.clone();
+                prop_assert!(codec::decode_into(&b[..cut], &mut scratch).is_err());
+            }
+        }
+    }
+
+    #[test]
     fn hostile_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
         let _ = codec::decode(&bytes);
     }
