@@ -131,7 +131,7 @@ fn inspect(path: PathBuf, records: Option<u64>, commands: bool, events: bool) ->
         if commands {
             bar.suspend(|| println!("#{n} {}", serde_json::to_string(&cmd).unwrap_or_default()));
         }
-        let applied = ledger.apply(&cmd).map_err(|e| e.to_string())?;
+        let applied = ledger.apply(cmd).map_err(|e| e.to_string())?;
         if events {
             for e in &applied.events {
                 bar.suspend(|| {
@@ -219,7 +219,7 @@ fn verify(path: PathBuf) -> ExitCode {
         if n.is_multiple_of(65_536) {
             bar.set_position(n);
         }
-        ledger.apply(&cmd).map(drop).map_err(|e| e.to_string())
+        ledger.apply(cmd).map(drop).map_err(|e| e.to_string())
     });
     bar.finish_and_clear();
     match scanned {

@@ -209,7 +209,7 @@ impl DurableLedger<FileStorage> {
         };
         storage.lock()?;
         let opened = Journal::open_after(storage, c.ledger_id, c.offset, c.records + 1, |cmd| {
-            ledger.apply(&cmd).map(drop).map_err(|e| e.to_string())
+            ledger.apply(cmd).map(drop).map_err(|e| e.to_string())
         })?;
         match opened {
             Err(reason) => Ok(Err(reason)),
@@ -260,7 +260,7 @@ impl<S: Storage> DurableLedger<S> {
         // Records average well over 48 bytes; sizing for that avoids rehashing.
         ledger.reserve_for((storage.len()? / 48).min(1 << 28) as usize);
         let opened = Journal::open(storage, |cmd| {
-            ledger.apply(&cmd).map(drop).map_err(|e| e.to_string())
+            ledger.apply(cmd).map(drop).map_err(|e| e.to_string())
         });
         let (journal, recovery) = opened?;
         let me = Self::from_parts(ledger, journal, recovery.clone(), durability)?;
@@ -481,7 +481,7 @@ impl<S: Storage> DurableLedger<S> {
         let result = (|| -> Result<(u64, Vec<Vec<Outcome>>), JournalError> {
             if self.durability != Durability::None {
                 let tailed =
-                    journal.tail(|cmd| ledger.apply(&cmd).map(drop).map_err(|e| e.to_string()))?;
+                    journal.tail(|cmd| ledger.apply(cmd).map(drop).map_err(|e| e.to_string()))?;
                 stats.tailed += tailed;
             }
             scratch.clear();
@@ -532,8 +532,7 @@ impl<S: Storage> DurableLedger<S> {
                 ..
             } = &mut *st;
             journal.storage().lock().map_err(JournalError::from)?;
-            let tailed =
-                journal.tail(|cmd| ledger.apply(&cmd).map(drop).map_err(|e| e.to_string()));
+            let tailed = journal.tail(|cmd| ledger.apply(cmd).map(drop).map_err(|e| e.to_string()));
             journal.storage().unlock().map_err(JournalError::from)?;
             stats.tailed += tailed?;
         }
