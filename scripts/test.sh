@@ -15,4 +15,7 @@ echo "== examples (each asserts its own report and exits non-zero on a violation
 cargo run --release --locked -p kontingent --example quickstart >/dev/null
 cargo run --release --locked -p kontingent-examples --bin emstek-vouchers >/dev/null
 cargo run --release --locked -p kontingent-examples --bin pampanin-delivery >/dev/null
+echo "== python binding (built with maturin through pip; tests with pytest)"
+python3 -m pip install -q --disable-pip-version-check ./bindings-python pytest
+(cd bindings-python && python3 -m pytest -q tests)
 echo "all tests passed"

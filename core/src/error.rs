@@ -59,6 +59,28 @@ pub enum Error {
 }
 
 impl Error {
+    /// Every code [`Error::code`] can return (bindings test their mapping against it).
+    pub const ALL_CODES: &'static [&'static str] = &[
+        "time_went_backwards",
+        "out_of_range",
+        "zero",
+        "empty",
+        "too_long",
+        "too_many",
+        "unknown_pool",
+        "unknown_offer",
+        "unknown_reservation",
+        "unknown_wait_entry",
+        "duplicate",
+        "overflow",
+        "request_id_reused",
+        "reservation_state",
+        "misuse",
+        "unknown_channel",
+        "invalid_catalog",
+        "catalog_change",
+    ];
+
     /// Stable snake_case code for bindings and logs.
     pub fn code(&self) -> &'static str {
         match self {

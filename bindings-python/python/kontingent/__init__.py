@@ -1,0 +1,502 @@
+"""kontingent: a small, fast, durable, linearizable ledger of quotas.
+
+A campaign says *yes* only when a unit really exists, and *no*, with a reason a UI
+can show, otherwise. Outcomes (including every refusal) are values you can
+``match`` on; invalid requests and broken journals raise :class:`KontingentError`.
+
+>>> import kontingent
+>>> ledger = kontingent.Ledger.in_memory(catalog={
+...     "pools": [{"name": "zur-post", "capacity": 1}],
+...     "offers": [{"name": "voucher", "draws": {"zur-post": 1}}],
+... })
+>>> ledger.reserve("form-1", customer="anna", lines={"voucher": 1})
+Held(reservation=1, expires_at=..., units=1)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, ClassVar, Iterable, Mapping, Optional, Union
+
+from . import _kontingent as _native
+
+__all__ = [
+    "Ledger", "Outcome", "Held", "Confirmed", "Released", "Waiting", "Left", "Promoted",
+    "Refused", "Done", "Refusal", "SoldOut", "CustomerLimit", "NotOpenYet", "Closed",
+    "Paused", "Rule", "HoldExpired", "Pool", "Slot", "KontingentError", "CatalogError",
+    "CatalogIssue", "InvalidRequestError", "UnknownNameError", "RequestIdReusedError",
+    "TimeWentBackwardsError", "JournalError", "JournalCorruptedError", "PoisonedError",
+]
+
+# ----------------------------------------------------------------------------- errors
+
+
+class KontingentError(Exception):
+    """Base of every kontingent error. ``code`` is stable snake_case."""
+
+    code: str
+
+    def __init__(self, code: str, message: str, details: Optional[Mapping[str, Any]] = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = dict(details or {})
+
+
+class InvalidRequestError(KontingentError, ValueError):
+    """The command is invalid; nothing changed."""
+
+
+class UnknownNameError(InvalidRequestError, LookupError):
+    """An unknown pool, offer, reservation, waiting entry or channel."""
+
+
+class RequestIdReusedError(InvalidRequestError):
+    """The request id was already used for a different request."""
+
+
+class TimeWentBackwardsError(InvalidRequestError):
+    """The command is older than the previous one."""
+
+
+@dataclass(frozen=True)
+class CatalogIssue:
+    path: str
+    message: str
+    line: Optional[int] = None
+    column: Optional[int] = None
+
+
+class CatalogError(InvalidRequestError):
+    """A catalog has errors; ``issues`` lists every one with its field and line."""
+
+    @property
+    def issues(self) -> list[CatalogIssue]:
+        out = []
+        for item in self.details.get("issues", []):
+            out.append(CatalogIssue(*item))
+        return out
+
+
+class JournalError(KontingentError, OSError):
+    """The journal could not be read or written (I/O, not a journal)."""
+
+
+class JournalCorruptedError(JournalError):
+    """A record in the middle of the journal is damaged; ``offset`` names it."""
+
+    @property
+    def offset(self) -> int:
+        return int(self.details["offset"])
+
+
+class PoisonedError(JournalError):
+    """A write or sync failed earlier; reopen the ledger."""
+
+
+_UNKNOWN = {"unknown_pool", "unknown_offer", "unknown_reservation", "unknown_wait_entry", "unknown_channel"}
+
+
+def _error_class(code: str) -> type[KontingentError]:
+    if code in _UNKNOWN:
+        return UnknownNameError
+    return {
+        "invalid_catalog": CatalogError,
+        "request_id_reused": RequestIdReusedError,
+        "time_went_backwards": TimeWentBackwardsError,
+        "journal_corrupted": JournalCorruptedError,
+        "poisoned": PoisonedError,
+        "io": JournalError,
+        "bad_header": JournalError,
+    }.get(code, InvalidRequestError)
+
+
+def _raise(e: _native.NativeError) -> "KontingentError":
+    code, message, details = e.args
+    return _error_class(code)(code, message, details)
+
+
+# --------------------------------------------------------------------------- time
+
+
+def _ms(at: Optional[datetime]) -> Optional[int]:
+    if at is None:
+        return None
+    if not isinstance(at, datetime):
+        raise InvalidRequestError("invalid_input", f"expected a datetime, got {type(at).__name__}")
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise InvalidRequestError("naive_datetime", f"{at!r} has no time zone; use an aware datetime")
+    ms = int(at.timestamp() * 1000)
+    if ms < 0:
+        raise InvalidRequestError("out_of_range", f"{at!r} is before 1970")
+    return ms
+
+
+def _dt(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+
+
+def _duration_ms(d: Optional[timedelta]) -> Optional[int]:
+    if d is None:
+        return None
+    if not isinstance(d, timedelta):
+        raise InvalidRequestError("invalid_input", f"expected a timedelta, got {type(d).__name__}")
+    return int(d.total_seconds() * 1000)
+
+
+# ------------------------------------------------------------------------ outcomes
+
+
+class Refusal:
+    """Why a request was refused."""
+
+    code: ClassVar[str]
+
+
+@dataclass(frozen=True)
+class SoldOut(Refusal):
+    code: ClassVar[str] = "sold_out"
+    pool: str
+    requested: int
+    left: int
+
+
+@dataclass(frozen=True)
+class CustomerLimit(Refusal):
+    code: ClassVar[str] = "customer_limit"
+    name: str
+    limit: int
+    used: int
+
+
+@dataclass(frozen=True)
+class NotOpenYet(Refusal):
+    code: ClassVar[str] = "not_open_yet"
+    opens_at: datetime
+
+
+@dataclass(frozen=True)
+class Closed(Refusal):
+    code: ClassVar[str] = "closed"
+    closed_at: datetime
+
+
+@dataclass(frozen=True)
+class Paused(Refusal):
+    code: ClassVar[str] = "paused"
+
+
+@dataclass(frozen=True)
+class Rule(Refusal):
+    code: ClassVar[str] = "rule"
+    name: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class HoldExpired(Refusal):
+    code: ClassVar[str] = "hold_expired"
+    expired_at: datetime
+
+
+class Outcome:
+    """The result of a valid command."""
+
+
+@dataclass(frozen=True)
+class Held(Outcome):
+    reservation: int
+    expires_at: datetime
+    units: int
+
+
+@dataclass(frozen=True)
+class Confirmed(Outcome):
+    reservation: int
+    units: int
+
+
+@dataclass(frozen=True)
+class Released(Outcome):
+    reservation: int
+
+
+@dataclass(frozen=True)
+class Waiting(Outcome):
+    entry: int
+    position: int
+
+
+@dataclass(frozen=True)
+class Left(Outcome):
+    entry: int
+
+
+@dataclass(frozen=True)
+class Promoted(Outcome):
+    entry: int
+    reservation: int
+
+
+@dataclass(frozen=True)
+class Refused(Outcome):
+    reason: Refusal
+
+
+@dataclass(frozen=True)
+class Done(Outcome):
+    pass
+
+
+def _refusal(d: Mapping[str, Any]) -> Refusal:
+    r = d["reason"]
+    if r == "sold_out":
+        return SoldOut(d["pool"], d["requested"], d["left"])
+    if r == "customer_limit":
+        return CustomerLimit(d["name"], d["limit"], d["used"])
+    if r == "not_open_yet":
+        return NotOpenYet(_dt(d["opens_at"]))
+    if r == "closed":
+        return Closed(_dt(d["closed_at"]))
+    if r == "paused":
+        return Paused()
+    if r == "rule":
+        return Rule(d["name"], d["detail"])
+    if r == "hold_expired":
+        return HoldExpired(_dt(d["expired_at"]))
+    raise KontingentError("invalid_input", f"unknown refusal {r!r}")
+
+
+def _outcome(d: Mapping[str, Any]) -> Outcome:
+    s = d["status"]
+    if s == "held":
+        return Held(d["reservation"], _dt(d["expires_at"]), d["units"])
+    if s == "confirmed":
+        return Confirmed(d["reservation"], d["units"])
+    if s == "released":
+        return Released(d["reservation"])
+    if s == "waiting":
+        return Waiting(d["entry"], d["position"])
+    if s == "left":
+        return Left(d["entry"])
+    if s == "promoted":
+        return Promoted(d["entry"], d["reservation"])
+    if s == "refused":
+        return Refused(_refusal(d))
+    return Done()
+
+
+@dataclass(frozen=True)
+class Pool:
+    name: str
+    capacity: int
+    held: int
+    confirmed: int
+    available: int
+
+
+@dataclass(frozen=True)
+class Slot:
+    offer: str
+    starts_at: datetime
+    ends_at: datetime
+    available: int
+
+
+# -------------------------------------------------------------------------- ledger
+
+CatalogSource = Union[str, "os.PathLike[str]", Mapping[str, Any]]
+
+
+def _compile(catalog: CatalogSource) -> dict:
+    try:
+        if isinstance(catalog, Mapping):
+            return _native.compile_catalog(json.dumps(catalog), "json", "<dict>")
+        path = os.fspath(catalog)
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        fmt = "json" if path.endswith(".json") else "toml"
+        return _native.compile_catalog(text, fmt, path)
+    except _native.NativeError as e:
+        raise _raise(e) from None
+
+
+def _lines(lines: Union[Mapping[str, int], Iterable[tuple[str, int]]]) -> list[dict]:
+    items = lines.items() if isinstance(lines, Mapping) else lines
+    out = []
+    for offer, quantity in items:
+        if not isinstance(offer, str) or isinstance(quantity, bool) or not isinstance(quantity, int):
+            raise InvalidRequestError("invalid_input", f"a line is (offer name, whole quantity), got {(offer, quantity)!r}")
+        if quantity < 0 or quantity >= 2**64:
+            raise InvalidRequestError("out_of_range", f"quantity {quantity} is out of range")
+        out.append({"offer": offer, "quantity": quantity})
+    return out
+
+
+class Ledger:
+    """A quota ledger: on a journal file (durable, shared by processes) or in memory.
+
+    Thread-safe; every method that changes the ledger returns once its record is on
+    stable storage (``durability="full"``), with concurrent callers sharing one sync.
+    Times are aware ``datetime`` objects; ``at=None`` means "now" (stamped when applied).
+    """
+
+    def __init__(self, native: Any):
+        self._n = native
+
+    @classmethod
+    def open(cls, path: Union[str, "os.PathLike[str]"], *, catalog: Optional[CatalogSource] = None,
+             durability: str = "full") -> "Ledger":
+        """Open (or create) a ledger on a journal file, replaying it; optionally load a catalog."""
+        try:
+            me = cls(_native.NativeLedger.open(os.fspath(path), durability))
+        except _native.NativeError as e:
+            raise _raise(e) from None
+        if catalog is not None:
+            me.load_catalog(catalog)
+        return me
+
+    @classmethod
+    def in_memory(cls, *, catalog: Optional[CatalogSource] = None) -> "Ledger":
+        """A ledger that keeps nothing on disk (tests, previews, ad-hoc scripts)."""
+        try:
+            me = cls(_native.NativeLedger.open(None, "none"))
+        except _native.NativeError as e:
+            raise _raise(e) from None
+        if catalog is not None:
+            me.load_catalog(catalog)
+        return me
+
+    def _submit(self, action: dict, at: Optional[datetime]) -> Outcome:
+        try:
+            return _outcome(self._n.submit(_ms(at), action)["outcome"])
+        except _native.NativeError as e:
+            raise _raise(e) from None
+
+    def _query(self, what: str, **kw: Any) -> Any:
+        try:
+            return self._n.query(what, **kw)
+        except _native.NativeError as e:
+            raise _raise(e) from None
+
+    # ---- commands
+
+    def load_catalog(self, catalog: CatalogSource, *, at: Optional[datetime] = None) -> Outcome:
+        """Load a catalog (file path or dict in the file schema), or change the loaded one."""
+        compiled = _compile(catalog)
+        return self._submit({"type": "load_catalog", **compiled}, at)
+
+    def _request(self, request_id: str, customer: str, lines: Any, channel: str,
+                 attributes: Optional[Mapping[str, str]], hold: Optional[timedelta],
+                 confirm: bool, up_to: bool, waitlist: bool) -> dict:
+        return {
+            "request_id": request_id, "customer": customer, "channel": channel,
+            "attributes": dict(attributes or {}), "lines": _lines(lines),
+            "hold_ms": _duration_ms(hold), "confirm": bool(confirm), "up_to": bool(up_to),
+            "waitlist": bool(waitlist),
+        }
+
+    def reserve(self, request_id: str, *, customer: str,
+                lines: Union[Mapping[str, int], Iterable[tuple[str, int]]], channel: str = "web",
+                attributes: Optional[Mapping[str, str]] = None, hold: Optional[timedelta] = None,
+                confirm: bool = False, up_to: bool = False, waitlist: bool = False,
+                at: Optional[datetime] = None) -> Outcome:
+        """Ask for units: all lines or none. Repeating ``request_id`` returns the first outcome."""
+        req = self._request(request_id, customer, lines, channel, attributes, hold, confirm, up_to, waitlist)
+        return self._submit({"type": "reserve", **req}, at)
+
+    def confirm(self, reservation: int, *, at: Optional[datetime] = None) -> Outcome:
+        return self._submit({"type": "confirm", "reservation": reservation}, at)
+
+    def release(self, reservation: int, *, at: Optional[datetime] = None) -> Outcome:
+        return self._submit({"type": "release", "reservation": reservation}, at)
+
+    def leave_waitlist(self, entry: int, *, at: Optional[datetime] = None) -> Outcome:
+        return self._submit({"type": "leave_waitlist", "entry": entry}, at)
+
+    def set_capacity(self, pool: str, capacity: int, *, at: Optional[datetime] = None) -> Outcome:
+        return self._submit({"type": "set_capacity", "pool": pool, "capacity": capacity}, at)
+
+    def pause(self, *, at: Optional[datetime] = None) -> Outcome:
+        return self._submit({"type": "pause"}, at)
+
+    def resume(self, *, at: Optional[datetime] = None) -> Outcome:
+        return self._submit({"type": "resume"}, at)
+
+    def tick(self, *, at: Optional[datetime] = None) -> Outcome:
+        """Advance time (expiring due holds) without a request."""
+        return self._submit({"type": "tick"}, at)
+
+    # ---- queries
+
+    def preview(self, request_id: str, *, customer: str,
+                lines: Union[Mapping[str, int], Iterable[tuple[str, int]]], channel: str = "web",
+                attributes: Optional[Mapping[str, str]] = None, hold: Optional[timedelta] = None,
+                confirm: bool = False, up_to: bool = False, waitlist: bool = False,
+                at: Optional[datetime] = None) -> Outcome:
+        """The outcome :meth:`reserve` would give at ``at``, without changing anything."""
+        req = self._request(request_id, customer, lines, channel, attributes, hold, confirm, up_to, waitlist)
+        when = _ms(at) if at is not None else self._query("now")
+        try:
+            return _outcome(self._n.preview(req, when))
+        except _native.NativeError as e:
+            raise _raise(e) from None
+
+    def pool(self, name: str) -> Optional[Pool]:
+        p = self._query("pool", name=name)
+        return None if p is None else Pool(p["name"], p["capacity"], p["held"], p["confirmed"], p["available"])
+
+    def pools(self) -> list[Pool]:
+        return [Pool(p["name"], p["capacity"], p["held"], p["confirmed"], p["available"]) for p in self._query("pools")]
+
+    def available(self, offer: str, *, channel: str = "web") -> Optional[int]:
+        """Units of ``offer`` that ``channel`` could be promised now."""
+        return self._query("offer_available", name=offer, channel=channel)
+
+    def why_unavailable(self, offer: str, *, channel: str = "web", at: Optional[datetime] = None) -> Optional[Refusal]:
+        r = self._query("why_unavailable", name=offer, channel=channel, at=_ms(at))
+        return None if r is None else _refusal(r)
+
+    def slots(self, template: str, *, after: Optional[datetime] = None, channel: str = "web",
+              count: int = 10) -> list[Slot]:
+        """The next bookable slots of a slot template."""
+        rows = self._query("next_slots", name=template, channel=channel, at=_ms(after), count=count)
+        return [Slot(s["offer"], _dt(s["starts_at"]), _dt(s["ends_at"]), s["available"]) for s in rows]
+
+    def reservation(self, reservation: int) -> Optional[dict]:
+        r = self._query("reservation", number=reservation)
+        if r is not None:
+            r["expires_at"] = _dt(r["expires_at"])
+        return r
+
+    def customer_usage(self, customer: str) -> dict[str, int]:
+        return {offer: units for offer, units in self._query("customer_usage", name=customer)}
+
+    def waitlist(self, offer: str) -> list[dict]:
+        return self._query("waitlist", name=offer) or []
+
+    def snapshot(self) -> dict:
+        """Availability of every pool and offer, without private data (for browsers)."""
+        return self._query("snapshot")
+
+    @property
+    def digest(self) -> str:
+        return self._query("digest")
+
+    @property
+    def seq(self) -> int:
+        return self._query("seq")
+
+    @property
+    def now(self) -> datetime:
+        return _dt(self._query("now"))
+
+    def checkpoint(self) -> int:
+        """Write a checkpoint beside the journal; returns the records it covers."""
+        try:
+            return self._n.checkpoint()
+        except _native.NativeError as e:
+            raise _raise(e) from None
