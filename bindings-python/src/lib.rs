@@ -31,8 +31,10 @@ fn empty(py: Python<'_>) -> Bound<'_, PyAny> {
 fn rejected(py: Python<'_>, e: &Error) -> PyErr {
     let details = match e {
         Error::InvalidCatalog { issues } => {
-            let list: Vec<(String, String)> =
-                issues.iter().map(|i| (i.path.clone(), i.message.clone())).collect();
+            let list: Vec<(String, String)> = issues
+                .iter()
+                .map(|i| (i.path.clone(), i.message.clone()))
+                .collect();
             let d = PyDict::new(py);
             let _ = d.set_item("issues", list);
             d.into_any()
@@ -136,7 +138,12 @@ impl NativeLedger {
 
     /// Apply one command (a dict: `{"at": ms, "action": {...}}`, or `at=None` to
     /// stamp it when applied). Returns `{"outcome": ..., "events": [...]}`.
-    fn submit(&self, py: Python<'_>, at: Option<u64>, action: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    fn submit(
+        &self,
+        py: Python<'_>,
+        at: Option<u64>,
+        action: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
         let action: Action = depythonize(action).map_err(|e| bad_input(py, "action", e))?;
         let result = py.detach(|| match at {
             Some(at) => with!(&self.inner, l => l.submit(Command::new(at, action))),
@@ -153,7 +160,9 @@ impl NativeLedger {
     fn preview(&self, py: Python<'_>, request: &Bound<'_, PyAny>, at: u64) -> PyResult<Py<PyAny>> {
         let request: Request = depythonize(request).map_err(|e| bad_input(py, "request", e))?;
         let r = with!(&self.inner, l => l.read(|l| l.preview(&request, at)));
-        let outcome = r.map_err(|e| ledger_error(py, &e))?.map_err(|e| rejected(py, &e))?;
+        let outcome = r
+            .map_err(|e| ledger_error(py, &e))?
+            .map_err(|e| rejected(py, &e))?;
         to_py(py, &outcome)
     }
 
@@ -206,8 +215,14 @@ impl NativeLedger {
     /// Write a checkpoint beside the journal; returns the records it covers.
     fn checkpoint(&self, py: Python<'_>) -> PyResult<u64> {
         match &self.inner {
-            Inner::File(l) => py.detach(|| l.checkpoint()).map_err(|e| ledger_error(py, &e)),
-            Inner::Memory(_) => Err(bad_input(py, "checkpoint", "an in-memory ledger has no journal file")),
+            Inner::File(l) => py
+                .detach(|| l.checkpoint())
+                .map_err(|e| ledger_error(py, &e)),
+            Inner::Memory(_) => Err(bad_input(
+                py,
+                "checkpoint",
+                "an in-memory ledger has no journal file",
+            )),
         }
     }
 
@@ -228,7 +243,13 @@ fn compile_catalog(py: Python<'_>, text: &str, format: &str, file: &str) -> PyRe
     let c = match format {
         "toml" => Catalog::from_toml_str(text, file),
         "json" => Catalog::from_json_str(text, file),
-        other => return Err(bad_input(py, "format", format!("{other:?} is not toml or json"))),
+        other => {
+            return Err(bad_input(
+                py,
+                "format",
+                format!("{other:?} is not toml or json"),
+            ))
+        }
     }
     .map_err(|e| catalog_error(py, &e))?;
     to_py(py, &c)
@@ -238,7 +259,14 @@ fn compile_catalog(py: Python<'_>, text: &str, format: &str, file: &str) -> PyRe
 #[pyfunction]
 fn error_codes() -> Vec<&'static str> {
     let mut codes = Error::ALL_CODES.to_vec();
-    codes.extend(["io", "bad_header", "journal_corrupted", "poisoned", "invalid_catalog", "invalid_input"]);
+    codes.extend([
+        "io",
+        "bad_header",
+        "journal_corrupted",
+        "poisoned",
+        "invalid_catalog",
+        "invalid_input",
+    ]);
     codes
 }
 
