@@ -19,7 +19,7 @@ import json
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, ClassVar, Iterable, Mapping, Optional, Union
+from typing import Any, ClassVar, Iterable, Mapping, Optional, Union, cast
 
 from . import _kontingent as _native
 
@@ -311,20 +311,20 @@ class Slot:
 CatalogSource = Union[str, "os.PathLike[str]", Mapping[str, Any]]
 
 
-def _compile(catalog: CatalogSource) -> dict:
+def _compile(catalog: CatalogSource) -> dict[str, Any]:
     try:
         if isinstance(catalog, Mapping):
-            return _native.compile_catalog(json.dumps(catalog), "json", "<dict>")
+            return cast(dict[str, Any], _native.compile_catalog(json.dumps(catalog), "json", "<dict>"))
         path = os.fspath(catalog)
         with open(path, encoding="utf-8") as f:
             text = f.read()
         fmt = "json" if path.endswith(".json") else "toml"
-        return _native.compile_catalog(text, fmt, path)
+        return cast(dict[str, Any], _native.compile_catalog(text, fmt, path))
     except _native.NativeError as e:
         raise _raise(e) from None
 
 
-def _lines(lines: Union[Mapping[str, int], Iterable[tuple[str, int]]]) -> list[dict]:
+def _lines(lines: Union[Mapping[str, int], Iterable[tuple[str, int]]]) -> list[dict[str, Any]]:
     items = lines.items() if isinstance(lines, Mapping) else lines
     out = []
     for offer, quantity in items:
@@ -370,7 +370,7 @@ class Ledger:
             me.load_catalog(catalog)
         return me
 
-    def _submit(self, action: dict, at: Optional[datetime]) -> Outcome:
+    def _submit(self, action: dict[str, Any], at: Optional[datetime]) -> Outcome:
         try:
             return _outcome(self._n.submit(_ms(at), action)["outcome"])
         except _native.NativeError as e:
@@ -391,7 +391,7 @@ class Ledger:
 
     def _request(self, request_id: str, customer: str, lines: Any, channel: str,
                  attributes: Optional[Mapping[str, str]], hold: Optional[timedelta],
-                 confirm: bool, up_to: bool, waitlist: bool) -> dict:
+                 confirm: bool, up_to: bool, waitlist: bool) -> dict[str, Any]:
         return {
             "request_id": request_id, "customer": customer, "channel": channel,
             "attributes": dict(attributes or {}), "lines": _lines(lines),
@@ -454,7 +454,7 @@ class Ledger:
 
     def available(self, offer: str, *, channel: str = "web") -> Optional[int]:
         """Units of ``offer`` that ``channel`` could be promised now."""
-        return self._query("offer_available", name=offer, channel=channel)
+        return cast(Optional[int], self._query("offer_available", name=offer, channel=channel))
 
     def why_unavailable(self, offer: str, *, channel: str = "web", at: Optional[datetime] = None) -> Optional[Refusal]:
         r = self._query("why_unavailable", name=offer, channel=channel, at=_ms(at))
@@ -466,8 +466,8 @@ class Ledger:
         rows = self._query("next_slots", name=template, channel=channel, at=_ms(after), count=count)
         return [Slot(s["offer"], _dt(s["starts_at"]), _dt(s["ends_at"]), s["available"]) for s in rows]
 
-    def reservation(self, reservation: int) -> Optional[dict]:
-        r = self._query("reservation", number=reservation)
+    def reservation(self, reservation: int) -> Optional[dict[str, Any]]:
+        r = cast(Optional[dict[str, Any]], self._query("reservation", number=reservation))
         if r is not None:
             r["expires_at"] = _dt(r["expires_at"])
         return r
@@ -475,20 +475,20 @@ class Ledger:
     def customer_usage(self, customer: str) -> dict[str, int]:
         return {offer: units for offer, units in self._query("customer_usage", name=customer)}
 
-    def waitlist(self, offer: str) -> list[dict]:
-        return self._query("waitlist", name=offer) or []
+    def waitlist(self, offer: str) -> list[dict[str, Any]]:
+        return cast(list[dict[str, Any]], self._query("waitlist", name=offer) or [])
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         """Availability of every pool and offer, without private data (for browsers)."""
-        return self._query("snapshot")
+        return cast(dict[str, Any], self._query("snapshot"))
 
     @property
     def digest(self) -> str:
-        return self._query("digest")
+        return str(self._query("digest"))
 
     @property
     def seq(self) -> int:
-        return self._query("seq")
+        return int(self._query("seq"))
 
     @property
     def now(self) -> datetime:
@@ -497,6 +497,6 @@ class Ledger:
     def checkpoint(self) -> int:
         """Write a checkpoint beside the journal; returns the records it covers."""
         try:
-            return self._n.checkpoint()
+            return int(self._n.checkpoint())
         except _native.NativeError as e:
             raise _raise(e) from None

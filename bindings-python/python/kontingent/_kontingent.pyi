@@ -1,0 +1,30 @@
+"""The native part of kontingent (conversion and error mapping only)."""
+
+from typing import Any, Optional, final
+
+__all__ = ["NativeError", "NativeLedger", "compile_catalog", "error_codes"]
+
+class NativeError(Exception):
+    """Raised by every native call: args are (code, message, details)."""
+
+@final
+class NativeLedger:
+    @staticmethod
+    def open(path: Optional[str], durability_name: str) -> NativeLedger: ...
+    def submit(self, at: Optional[int], action: Any) -> Any: ...
+    def preview(self, request: Any, at: int) -> Any: ...
+    def query(
+        self,
+        what: str,
+        name: Optional[str] = None,
+        number: Optional[int] = None,
+        channel: Optional[str] = None,
+        at: Optional[int] = None,
+        count: Optional[int] = None,
+    ) -> Any: ...
+    def checkpoint(self) -> int: ...
+    def recovery(self) -> tuple[int, int, int, Optional[int]]: ...
+    def is_poisoned(self) -> bool: ...
+
+def compile_catalog(text: str, format: str, file: str) -> Any: ...
+def error_codes() -> list[str]: ...
