@@ -25,4 +25,5 @@ def test_campaign_script(tmp_path):
     # Running the same submissions again on the same journal sells nothing twice.
     again = subprocess.run([sys.executable, script, "--journal", journal],
                            capture_output=True, text=True, check=True).stdout
+    assert again.splitlines()[:-1] == lines[:-1], "every row answers as the first time"
     assert again.splitlines()[-1].startswith("budget: 360 of 20000 EUR confirmed")

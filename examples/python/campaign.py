@@ -48,7 +48,10 @@ def main(argv: list[str]) -> int:
     ledger = k.Ledger.open(journal, catalog=CATALOG)
     with open(args.csv, newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
-            at = datetime.fromisoformat(row["submitted_at"])
+            submitted = datetime.fromisoformat(row["submitted_at"])
+            # The journal's clock never goes back: on a re-run the rows are in its
+            # past, and their request ids answer with what they got the first time.
+            at = max(submitted, ledger.now)
             try:
                 outcome = ledger.reserve(
                     row["request_id"], customer=row["customer"],
@@ -58,7 +61,7 @@ def main(argv: list[str]) -> int:
                 answer = "error: request id reused for a different request"
             except k.UnknownNameError as e:
                 answer = f"error: {e.message}"
-            print(f"{at:%H:%M:%S} {row['request_id']} {row['customer']:<22} "
+            print(f"{submitted:%H:%M:%S} {row['request_id']} {row['customer']:<22} "
                   f"{row['quantity']} x {row['voucher']:<20} {answer}")
     budget = ledger.pool("budget")
     assert budget is not None
