@@ -16,7 +16,7 @@ cargo run --release --locked -p kontingent --example quickstart >/dev/null
 cargo run --release --locked -p kontingent-examples --bin emstek-vouchers >/dev/null
 cargo run --release --locked -p kontingent-examples --bin pampanin-delivery >/dev/null
 echo "== python binding (built with maturin through pip; tests with pytest)"
-python3 -m pip install -q --disable-pip-version-check ./bindings-python pytest mypy
+python3 -m pip install -q --disable-pip-version-check ./bindings-python pytest mypy flask gunicorn
 (cd bindings-python && python3 -m pytest -q tests)
 (cd /tmp && python3 -m mypy.stubtest kontingent._kontingent)
 python3 -m mypy --strict bindings-python/python/kontingent/__init__.py
