@@ -47,8 +47,14 @@ pub fn write(journal: &Path, c: &Checkpoint) -> Result<(), JournalError> {
     let crc = crc32c::crc32c(&h[..56]);
     h[56..60].copy_from_slice(&crc.to_le_bytes());
     let target = path_for(journal);
+    // A name of our own: two writers (a server and the CLI) never share a temp file.
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let mut tmp = target.as_os_str().to_owned();
-    tmp.push(".tmp");
+    tmp.push(format!(
+        ".{}.{}.tmp",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
     let tmp = PathBuf::from(tmp);
     let mut f = OpenOptions::new()
         .write(true)

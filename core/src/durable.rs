@@ -234,9 +234,19 @@ impl DurableLedger<FileStorage> {
             }));
         };
         let c = {
-            let mut st = self.lock();
-            // Only what is durable may be checkpointed: sync everything written.
-            st.journal.storage().sync().map_err(JournalError::from)?;
+            let st = self.lock();
+            if let Some(cause) = &self.queue.lock().poisoned {
+                return Err(poisoned(cause));
+            }
+            // Only what is durable may be checkpointed: sync everything written,
+            // through the one sync path (a failure there poisons the ledger).
+            let end = st.journal.next_seq() - 1;
+            self.written
+                .fetch_max(end, std::sync::atomic::Ordering::AcqRel);
+            if let Err(e) = self.wait_durable(end) {
+                self.poison(&e.to_string());
+                return Err(e.into());
+            }
             checkpoint::Checkpoint {
                 ledger_id: st.journal.ledger_id(),
                 records: st.journal.next_seq() - 1,
@@ -258,7 +268,7 @@ impl<S: Storage> DurableLedger<S> {
         let mut ledger = Ledger::new();
         storage.lock()?;
         // Records average well over 48 bytes; sizing for that avoids rehashing.
-        ledger.reserve_for((storage.len()? / 48).min(1 << 28) as usize);
+        ledger.reserve_for((storage.len()? / 48).min(1 << 22) as usize);
         let opened = Journal::open(storage, |cmd| {
             ledger.apply(cmd).map(drop).map_err(|e| e.to_string())
         });
@@ -273,6 +283,10 @@ impl<S: Storage> DurableLedger<S> {
         recovery: Recovery,
         durability: Durability,
     ) -> Result<Self, JournalError> {
+        // Records replayed on open may sit in the page cache only (a process killed
+        // between its write and its sync): make them durable before anything is
+        // answered on top of them.
+        journal.storage().sync()?;
         journal.storage().unlock()?;
         let syncer = journal.storage().syncer()?;
         let state = State {
@@ -384,12 +398,17 @@ impl<S: Storage> DurableLedger<S> {
     /// then wait until a sync covers the batch and wake exactly the callers it served.
     fn lead(&self) {
         let mut batch = std::mem::take(&mut self.queue.lock().pending);
-        let poisoned_cause = self.queue.lock().poisoned.clone();
         let mut st = self.lock();
+        // Checked under the state lock: a failed write poisons before it lets go of
+        // that lock, so no later batch can be applied on top of an unjournaled one.
+        let poisoned_cause = self.queue.lock().poisoned.clone();
         let written = match &poisoned_cause {
             Some(cause) => Err(poisoned_journal(cause)),
             None => self.write_batch(&mut st, &mut batch),
         };
+        if let Err(e) = &written {
+            self.poison(&e.to_string());
+        }
         let end = st.journal.next_seq() - 1;
         drop(st);
         self.written
@@ -415,7 +434,7 @@ impl<S: Storage> DurableLedger<S> {
             }
             Err(e) => {
                 let cause = e.to_string();
-                self.queue.lock().poisoned.get_or_insert(cause.clone());
+                self.poison(&cause);
                 // Nothing of this batch may be acknowledged, whatever it returned.
                 for p in &batch {
                     p.slot.set(Turn::Done(
@@ -424,6 +443,19 @@ impl<S: Storage> DurableLedger<S> {
                 }
             }
         }
+    }
+
+    /// Mark the ledger poisoned (memory may be ahead of the disk): nothing more is
+    /// acknowledged, and no sync may report success for it.
+    fn poison(&self, cause: &str) {
+        self.queue
+            .lock()
+            .poisoned
+            .get_or_insert_with(|| cause.to_owned());
+        self.sync
+            .lock()
+            .failed
+            .get_or_insert_with(|| cause.to_owned());
     }
 
     /// Block until every record up to `seq` is durable: if no sync is running,
@@ -494,10 +526,20 @@ impl<S: Storage> DurableLedger<S> {
                     if *stamp {
                         cmd.at = wall_clock_ms().max(ledger.now());
                     }
+                    // Frame first: a command whose record could not be read back
+                    // (too large) is refused before it changes anything.
+                    let mark = scratch.len();
+                    journal::frame(seq + records, cmd, scratch);
+                    if let Err(e) = journal::check_frame(&scratch[mark..]) {
+                        scratch.truncate(mark);
+                        outs.push(Err(LedgerError::Rejected(e)));
+                        continue;
+                    }
                     let outcome = ledger.apply(cmd);
                     if outcome.is_ok() {
-                        journal::frame(seq + records, cmd, scratch);
                         records += 1;
+                    } else {
+                        scratch.truncate(mark);
                     }
                     outs.push(outcome.map_err(LedgerError::from));
                 }
@@ -533,8 +575,17 @@ impl<S: Storage> DurableLedger<S> {
             } = &mut *st;
             journal.storage().lock().map_err(JournalError::from)?;
             let tailed = journal.tail(|cmd| ledger.apply(cmd).map(drop).map_err(|e| e.to_string()));
-            journal.storage().unlock().map_err(JournalError::from)?;
-            stats.tailed += tailed?;
+            let unlocked = journal.storage().unlock();
+            match tailed {
+                Ok(n) => stats.tailed += n,
+                // A failed tail (its cut or sync, or a record that does not apply)
+                // leaves memory and disk out of step: poison.
+                Err(e) => {
+                    self.poison(&e.to_string());
+                    return Err(e.into());
+                }
+            }
+            unlocked.map_err(JournalError::from)?;
         }
         Ok(f(&st.ledger))
     }

@@ -95,6 +95,28 @@ pub fn frame(seq: u64, cmd: &Command, out: &mut Vec<u8>) {
     out[start + 4..start + 8].copy_from_slice(&crc.to_le_bytes());
 }
 
+/// Refuse a framed record that a reader would not accept back: longer than
+/// [`PAYLOAD_MAX`], or a catalog beyond the decoder's limit.
+pub fn check_frame(framed: &[u8]) -> Result<(), crate::error::Error> {
+    let n = framed.len() as u64 - FRAME_LEN;
+    if n > PAYLOAD_MAX {
+        return Err(crate::error::Error::TooLong {
+            field: "command".into(),
+            len: n as usize,
+            max: PAYLOAD_MAX as usize,
+        });
+    }
+    if framed.get(FRAME_LEN as usize + 8) == Some(&12) {
+        // A catalog: make sure it decodes within the limits it will be read with.
+        codec::decode(&framed[FRAME_LEN as usize..]).map_err(|e| crate::error::Error::TooLong {
+            field: format!("catalog ({e})"),
+            len: n as usize,
+            max: codec::CATALOG_JSON_MAX,
+        })?;
+    }
+    Ok(())
+}
+
 /// A journal open for appending.
 pub struct Journal<S: Storage> {
     storage: S,
@@ -148,6 +170,11 @@ impl Window {
 }
 
 fn read_record<S: Storage>(s: &mut S, w: &mut Window, at: u64, file_len: u64) -> io::Result<Read> {
+    if file_len < at {
+        return Err(io::Error::other(format!(
+            "the journal is {file_len} bytes, shorter than the {at} already read: truncated by someone else"
+        )));
+    }
     if at == file_len {
         return Ok(Read::End);
     }
@@ -189,7 +216,9 @@ impl<S: Storage> Journal<S> {
             true
         } else {
             storage.read_exact_at(0, &mut h)?;
-            h.iter().all(|&b| b == 0)
+            // A zeroed header is an interrupted creation only if nothing follows it
+            // (the header is synced before any record is written).
+            h.iter().all(|&b| b == 0) && len == HEADER_LEN
         };
         let ledger_id = if fresh {
             // Nothing in a file without a complete header was ever acknowledged.
@@ -286,6 +315,21 @@ impl<S: Storage> Journal<S> {
         // Is there a valid record with a sequence number we still expect after `at`?
         let mut probe = at + 1;
         while probe + FRAME_LEN <= file_len {
+            // Cheap checks first: a plausible length and sequence number, or skip
+            // the CRC over a possibly large "payload" of garbage.
+            let f = window.get(&mut self.storage, probe, FRAME_LEN, file_len)?;
+            let n = u64::from(u32::from_le_bytes([f[0], f[1], f[2], f[3]]));
+            let seq = u64::from_le_bytes([f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15]]);
+            let records_left = (file_len - probe) / (FRAME_LEN + 1);
+            if n == 0
+                || n > PAYLOAD_MAX
+                || n > file_len - probe - FRAME_LEN
+                || seq < self.next_seq
+                || seq > self.next_seq + records_left
+            {
+                probe += 1;
+                continue;
+            }
             if let Read::Record { seq, .. } =
                 read_record(&mut self.storage, window, probe, file_len)?
             {

@@ -67,6 +67,9 @@ impl<T: Storage + ?Sized> Storage for Box<T> {
 pub struct FileStorage {
     file: File,
     path: PathBuf,
+    /// The process that opened it: `flock` belongs to the open file, which a
+    /// fork shares, so a handle used across a fork would not exclude anything.
+    pid: u32,
 }
 
 impl FileStorage {
@@ -78,7 +81,11 @@ impl FileStorage {
             .create(true)
             .mode(0o600)
             .open(&path)?;
-        Ok(FileStorage { file, path })
+        Ok(FileStorage {
+            file,
+            path,
+            pid: std::process::id(),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -117,7 +124,18 @@ impl Storage for FileStorage {
         Ok(Box::new(move || f.sync_data()))
     }
     fn lock(&mut self) -> io::Result<()> {
-        self.file.lock()
+        if std::process::id() != self.pid {
+            return Err(io::Error::other(
+                "this journal was opened before a fork: open it in each process (after forking)",
+            ));
+        }
+        loop {
+            // A signal handler without SA_RESTART (CPython installs such) interrupts flock.
+            match self.file.lock() {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => return other,
+            }
+        }
     }
     fn unlock(&mut self) -> io::Result<()> {
         self.file.unlock()
@@ -129,6 +147,7 @@ impl Storage for FileStorage {
 pub struct MemoryStorage {
     inner: Arc<Mutex<Memory>>,
     fail_sync: Arc<AtomicBool>,
+    fail_append: Arc<AtomicBool>,
     /// Which handle holds the lock, shared by every handle: several ledgers on
     /// one memory storage behave like several processes on one file. Like a
     /// file's `flock`, a handle's lock is released when the handle is dropped.
@@ -143,6 +162,7 @@ impl Default for MemoryStorage {
         MemoryStorage {
             inner: Arc::default(),
             fail_sync: Arc::default(),
+            fail_append: Arc::default(),
             locked: Arc::default(),
             handle: HANDLES.fetch_add(1, Ordering::Relaxed),
         }
@@ -154,6 +174,7 @@ impl Clone for MemoryStorage {
         MemoryStorage {
             inner: self.inner.clone(),
             fail_sync: self.fail_sync.clone(),
+            fail_append: self.fail_append.clone(),
             locked: self.locked.clone(),
             handle: HANDLES.fetch_add(1, Ordering::Relaxed),
         }
@@ -204,6 +225,16 @@ impl MemoryStorage {
         self.fail_sync.store(fail, Ordering::SeqCst);
     }
 
+    /// Make every later append fail (or succeed again).
+    pub fn fail_appends(&self, fail: bool) {
+        self.fail_append.store(fail, Ordering::SeqCst);
+    }
+
+    /// How many bytes the last successful sync made durable.
+    pub fn synced_len(&self) -> usize {
+        self.mem().synced
+    }
+
     /// Lose everything written since the last successful sync, as a power loss would.
     pub fn lose_unsynced(&self) {
         let mut m = self.mem();
@@ -227,6 +258,9 @@ impl Storage for MemoryStorage {
         Ok(())
     }
     fn append(&mut self, data: &[u8]) -> io::Result<()> {
+        if self.fail_append.load(Ordering::SeqCst) {
+            return Err(io::Error::other("injected write failure"));
+        }
         self.mem().bytes.extend_from_slice(data);
         Ok(())
     }

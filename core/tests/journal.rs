@@ -509,3 +509,119 @@ fn a_restart_from_a_checkpoint_replays_only_the_tail() {
         .contains("another journal"));
     assert_eq!(full.read(|l| l.digest()).unwrap(), d2);
 }
+
+#[test]
+fn a_failed_write_poisons_before_anything_else_is_applied() {
+    let mem = MemoryStorage::new();
+    let (l, _) = DurableLedger::open_storage(mem.clone(), Durability::Full).unwrap();
+    mem.fail_appends(true);
+    let err = l
+        .submit(Command::new(
+            0,
+            Action::DefinePool {
+                pool: "p".into(),
+                capacity: 1,
+            },
+        ))
+        .unwrap_err();
+    assert!(matches!(err.code(), "io" | "poisoned"), "{err}");
+    mem.fail_appends(false);
+    // The pool exists in memory but not on disk: nothing may be built on it.
+    let err = l
+        .submit(Command::new(
+            0,
+            Action::DefineOffer {
+                offer: "o".into(),
+                draws: vec![Draw::new("p", 1)],
+                waitlist: Default::default(),
+            },
+        ))
+        .unwrap_err();
+    assert_eq!(err.code(), "poisoned");
+    drop(l);
+    let (l, _) = DurableLedger::open_storage(mem, Durability::Full).unwrap();
+    assert!(l.read(|l| l.pool("p").is_none()).unwrap());
+}
+
+#[test]
+fn opening_makes_replayed_records_durable() {
+    let mem = MemoryStorage::new();
+    let (l, _) = DurableLedger::open_storage(mem.clone(), Durability::Buffered).unwrap();
+    for c in setup() {
+        l.submit(c).unwrap();
+    }
+    drop(l);
+    let written = mem.bytes().len();
+    assert!(mem.synced_len() < written, "buffered: not synced");
+    // Reopening fully durable syncs what it replayed before answering anything.
+    let (l, _) = DurableLedger::open_storage(mem.clone(), Durability::Full).unwrap();
+    assert_eq!(mem.synced_len(), written);
+    let err = l
+        .submit(Command::new(
+            1,
+            Action::Confirm {
+                reservation: ReservationId(1),
+            },
+        ))
+        .unwrap_err();
+    assert_eq!(err.code(), "unknown_reservation");
+    mem.lose_unsynced();
+    assert_eq!(mem.bytes().len(), written);
+}
+
+#[test]
+fn a_command_too_large_to_read_back_is_refused() {
+    for place in Place::all() {
+        let (l, _) = place.open().unwrap();
+        let mut c = kontingent::Catalog {
+            default_hold_ms: 60_000,
+            channels: vec!["web".into()],
+            ..Default::default()
+        };
+        for i in 0..60_000 {
+            c.pools.push(kontingent::catalog::PoolSpec {
+                name: format!("pool-with-a-long-name-{i:06}"),
+                capacity: 1,
+            });
+            c.offers.push(kontingent::catalog::OfferSpec {
+                name: format!("offer-with-a-long-name-{i:06}"),
+                price: 0,
+                draws: vec![Draw::new(format!("pool-with-a-long-name-{i:06}"), 1)],
+                waitlist: Default::default(),
+                window: Default::default(),
+                slot: None,
+            });
+        }
+        let before = place.bytes().len();
+        let err = l
+            .submit(Command::new(0, Action::LoadCatalog(Box::new(c))))
+            .unwrap_err();
+        assert_eq!(err.code(), "too_long", "{}: {err}", place.name());
+        assert_eq!(place.bytes().len(), before);
+        assert!(l.read(|l| l.pools().is_empty()).unwrap());
+        drop(l);
+        let (l, rec) = place.open().unwrap();
+        assert_eq!((rec.records, rec.torn_bytes), (0, 0));
+        drop(l);
+    }
+}
+
+#[test]
+fn a_zeroed_header_with_records_after_it_is_refused_not_wiped() {
+    for place in Place::all() {
+        let (l, _) = place.open().unwrap();
+        for c in setup() {
+            l.submit(c).unwrap();
+        }
+        drop(l);
+        let mut b = place.bytes();
+        b[..64].fill(0);
+        place.set_bytes(b.clone());
+        assert!(
+            matches!(place.open(), Err(JournalError::BadHeader { .. })),
+            "{}",
+            place.name()
+        );
+        assert_eq!(place.bytes(), b);
+    }
+}
