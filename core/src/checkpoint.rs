@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub const MAGIC: &[u8; 8] = b"KONTCKPT";
 pub const VERSION: u16 = 1;
-pub const HEADER_LEN: usize = 64;
+pub const HEADER_LEN: usize = 80;
 
 /// What a checkpoint covers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,6 +24,9 @@ pub struct Checkpoint {
     pub records: u64,
     /// Journal offset just past the last included record.
     pub offset: u64,
+    /// Where the last included record starts, and its CRC: opening checks that the
+    /// journal still has exactly that record there.
+    pub last: Option<(u64, u32)>,
     /// The state (`Ledger::state_bytes`).
     pub state: Vec<u8>,
 }
@@ -44,8 +47,13 @@ pub fn write(journal: &Path, c: &Checkpoint) -> Result<(), JournalError> {
     h[36..44].copy_from_slice(&c.offset.to_le_bytes());
     h[44..52].copy_from_slice(&(c.state.len() as u64).to_le_bytes());
     h[52..56].copy_from_slice(&crc32c::crc32c(&c.state).to_le_bytes());
-    let crc = crc32c::crc32c(&h[..56]);
-    h[56..60].copy_from_slice(&crc.to_le_bytes());
+    if let Some((start, crc)) = c.last {
+        h[10] = 1;
+        h[56..64].copy_from_slice(&start.to_le_bytes());
+        h[64..68].copy_from_slice(&crc.to_le_bytes());
+    }
+    let crc = crc32c::crc32c(&h[..68]);
+    h[68..72].copy_from_slice(&crc.to_le_bytes());
     let target = path_for(journal);
     // A name of our own: two writers (a server and the CLI) never share a temp file.
     static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -93,7 +101,7 @@ pub fn read(journal: &Path) -> Result<Option<Checkpoint>, String> {
         u64::from_le_bytes(a)
     };
     let u32_at = |i: usize| u32::from_le_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
-    if crc32c::crc32c(&h[..56]) != u32_at(56) {
+    if crc32c::crc32c(&h[..68]) != u32_at(68) {
         return Err("checkpoint header checksum mismatch".into());
     }
     if u16::from_le_bytes([h[8], h[9]]) != VERSION {
@@ -113,6 +121,7 @@ pub fn read(journal: &Path) -> Result<Option<Checkpoint>, String> {
         ledger_id,
         records: u64_at(28),
         offset: u64_at(36),
+        last: (h[10] == 1).then(|| (u64_at(56), u32_at(64))),
         state: state.to_vec(),
     }))
 }

@@ -207,10 +207,14 @@ impl DurableLedger<FileStorage> {
             Ok(l) => l,
             Err(e) => return Ok(Err(format!("the checkpoint's state does not decode: {e}"))),
         };
+        let Some(next_seq) = c.records.checked_add(1) else {
+            return Ok(Err("the checkpoint's record count is out of range".into()));
+        };
         storage.lock()?;
-        let opened = Journal::open_after(storage, c.ledger_id, c.offset, c.records + 1, |cmd| {
-            ledger.apply(cmd).map(drop).map_err(|e| e.to_string())
-        })?;
+        let opened =
+            Journal::open_after(storage, c.ledger_id, c.offset, next_seq, c.last, |cmd| {
+                ledger.apply(cmd).map(drop).map_err(|e| e.to_string())
+            })?;
         match opened {
             Err(reason) => Ok(Err(reason)),
             Ok((journal, recovery)) => {
@@ -251,6 +255,7 @@ impl DurableLedger<FileStorage> {
                 ledger_id: st.journal.ledger_id(),
                 records: st.journal.next_seq() - 1,
                 offset: st.journal.end(),
+                last: st.journal.last_record(),
                 state: st.ledger.state_bytes(),
             }
         };

@@ -125,6 +125,8 @@ pub struct Journal<S: Storage> {
     end: u64,
     /// Sequence number of the next record.
     next_seq: u64,
+    /// Where the last record starts and its CRC (what a checkpoint pins itself to).
+    last: Option<(u64, u32)>,
 }
 
 /// The outcome of reading one record at an offset.
@@ -236,6 +238,7 @@ impl<S: Storage> Journal<S> {
             ledger_id,
             end: HEADER_LEN,
             next_seq: 1,
+            last: None,
         };
         let cut = j.replay(&mut apply, &mut recovery.records)?;
         recovery.torn_bytes = cut.0;
@@ -281,6 +284,8 @@ impl<S: Storage> Journal<S> {
                         offset: at,
                         reason: format!("record {seq} was rejected on replay: {reason}"),
                     })?;
+                    let f = window.get(&mut self.storage, at, FRAME_LEN, file_len)?;
+                    self.last = Some((at, u32::from_le_bytes([f[4], f[5], f[6], f[7]])));
                     self.end = at + len;
                     self.next_seq += 1;
                     *count += 1;
@@ -376,6 +381,7 @@ impl<S: Storage> Journal<S> {
         ledger_id: [u8; 16],
         offset: u64,
         next_seq: u64,
+        last: Option<(u64, u32)>,
         mut apply: impl FnMut(&Command) -> Result<(), String>,
     ) -> Result<Result<(Journal<S>, Recovery), String>, JournalError> {
         let len = storage.len()?;
@@ -389,25 +395,60 @@ impl<S: Storage> Journal<S> {
         if check_header(&h)? != ledger_id {
             return Ok(Err("the checkpoint belongs to another journal".into()));
         }
+        // The checkpoint's last record must be exactly where it says, unchanged:
+        // otherwise the journal has another history (restored from a backup...).
+        let pinned = match last {
+            None => offset == HEADER_LEN && next_seq == 1,
+            Some((start, crc)) => {
+                let mut w = Window::default();
+                match read_record(&mut storage, &mut w, start, len)? {
+                    Read::Record { seq, len: n } => {
+                        let f = w.get(&mut storage, start, FRAME_LEN, len)?;
+                        let stored = u32::from_le_bytes([f[4], f[5], f[6], f[7]]);
+                        seq + 1 == next_seq && stored == crc && start + n == offset
+                    }
+                    _ => false,
+                }
+            }
+        };
+        if !pinned {
+            return Ok(Err(
+                "the journal's record at the checkpoint does not match it".into(),
+            ));
+        }
         let mut j = Journal {
             storage,
             ledger_id,
             end: offset,
             next_seq,
+            last,
         };
         let mut recovery = Recovery {
             from_checkpoint: Some(next_seq - 1),
             ..Recovery::default()
         };
-        let (bytes, records) = j.replay(&mut apply, &mut recovery.records)?;
-        recovery.torn_bytes = bytes;
-        recovery.torn_records = records;
-        Ok(Ok((j, recovery)))
+        match j.replay(&mut apply, &mut recovery.records) {
+            Ok((bytes, records)) => {
+                recovery.torn_bytes = bytes;
+                recovery.torn_records = records;
+                Ok(Ok((j, recovery)))
+            }
+            // On the checkpoint's word alone nothing is judged corrupt: replay in full.
+            Err(JournalError::Corrupt { offset, reason }) => Ok(Err(format!(
+                "replaying after the checkpoint failed at offset {offset}: {reason}"
+            ))),
+            Err(e) => Err(e),
+        }
     }
 
     /// Offset just past the last record read or written.
     pub fn end(&self) -> u64 {
         self.end
+    }
+
+    /// Start and CRC of the last record read or written.
+    pub fn last_record(&self) -> Option<(u64, u32)> {
+        self.last
     }
 
     /// Read a journal without changing it: every record is passed to `apply`;
@@ -432,6 +473,7 @@ impl<S: Storage> Journal<S> {
             ledger_id,
             end: HEADER_LEN,
             next_seq: 1,
+            last: None,
         };
         let (bytes, records) = j.replay_with(&mut apply, &mut recovery.records, false)?;
         recovery.torn_bytes = bytes;
@@ -456,6 +498,16 @@ impl<S: Storage> Journal<S> {
     /// Append already framed records (see [`frame`]) numbered from `next_seq()`.
     pub fn append(&mut self, framed: &[u8], records: u64) -> io::Result<()> {
         self.storage.append(framed)?;
+        // Remember where the last of these records starts, and its CRC.
+        let mut o = 0usize;
+        while o + FRAME_LEN as usize <= framed.len() {
+            let n = u32::from_le_bytes([framed[o], framed[o + 1], framed[o + 2], framed[o + 3]])
+                as usize;
+            let crc =
+                u32::from_le_bytes([framed[o + 4], framed[o + 5], framed[o + 6], framed[o + 7]]);
+            self.last = Some((self.end + o as u64, crc));
+            o += FRAME_LEN as usize + n;
+        }
         self.end += framed.len() as u64;
         self.next_seq += records;
         Ok(())

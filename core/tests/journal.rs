@@ -625,3 +625,67 @@ fn a_zeroed_header_with_records_after_it_is_refused_not_wiped() {
         assert_eq!(place.bytes(), b);
     }
 }
+
+#[test]
+fn a_stale_checkpoint_never_cuts_acknowledged_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.journal");
+    let cmds = traffic(12);
+    let l = Ledger::open(&path, Durability::Full).unwrap();
+    for c in &cmds[..8] {
+        let _ = l.submit(c.clone());
+    }
+    drop(l);
+    let backup = std::fs::read(&path).unwrap();
+    let l = Ledger::open(&path, Durability::Full).unwrap();
+    for c in &cmds[8..] {
+        let _ = l.submit(c.clone());
+    }
+    l.checkpoint().unwrap();
+    drop(l);
+    // The journal is restored from the backup; new reservations are acknowledged on it.
+    std::fs::write(&path, &backup).unwrap();
+    let l = Ledger::open(&path, Durability::Full).unwrap();
+    assert!(
+        l.recovery().checkpoint_ignored.is_some(),
+        "{:?}",
+        l.recovery()
+    );
+    let mut acked = Vec::new();
+    for i in 0..20 {
+        let r = Request::new(format!("new-{i}"), "n")
+            .line("v20", 1)
+            .confirm();
+        if let Outcome::Confirmed { reservation, .. } = l
+            .submit(Command::new(10_000 + i, Action::Reserve(r)))
+            .unwrap()
+            .outcome
+        {
+            acked.push(reservation);
+        }
+    }
+    let digest = l.read(|l| l.digest()).unwrap();
+    let len = std::fs::metadata(&path).unwrap().len();
+    let ck = kontingent::checkpoint::read(&path).unwrap().unwrap();
+    assert!(
+        len > ck.offset,
+        "the new history runs past the old checkpoint's offset"
+    );
+    drop(l);
+    // The old checkpoint does not match this history: ignored again, nothing cut.
+    let l = Ledger::open(&path, Durability::Full).unwrap();
+    assert!(
+        l.recovery().checkpoint_ignored.is_some(),
+        "{:?}",
+        l.recovery()
+    );
+    assert_eq!(l.recovery().torn_bytes, 0);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), len);
+    assert_eq!(l.read(|l| l.digest()).unwrap(), digest);
+    for r in acked {
+        assert_eq!(
+            l.read(|l| l.reservation(r).unwrap().state).unwrap(),
+            kontingent::ReservationState::Confirmed
+        );
+    }
+}

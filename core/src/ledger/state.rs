@@ -12,6 +12,7 @@ use crate::command::WaitlistPolicy;
 use crate::customer::hash_name;
 use crate::id::{OfferId, PoolId, ReservationId, WaitEntryId};
 use crate::idempotency::{hash_id, First, Recorded};
+use crate::limits::*;
 use crate::offer::Offer;
 use crate::outcome::Refusal;
 use crate::pool::Pool;
@@ -73,6 +74,51 @@ fn refusal(r: &mut Reader<'_>) -> Result<Refusal, DecodeError> {
 }
 
 impl Ledger {
+    /// Pool counters and customer usage must be exactly what the live reservations
+    /// add up to: decoded bytes that say otherwise are refused, never trusted.
+    fn check_counters(&self) -> Result<(), DecodeError> {
+        let mut pools = vec![(0u64, 0u64); self.pools.len()];
+        let mut usage = std::collections::BTreeMap::<(u32, OfferId), u64>::new();
+        for r in &self.reservations {
+            if !r.state.is_live() {
+                continue;
+            }
+            for line in &r.lines {
+                let q = u64::from(line.quantity);
+                let u = usage.entry((r.customer, line.offer)).or_insert(0);
+                *u = u.checked_add(q).ok_or(bad("usage", q))?;
+                for d in &self.offers[line.offer.index()].draws {
+                    let amount = d.amount.checked_mul(q).ok_or(bad("demand", q))?;
+                    let slot = &mut pools[d.pool.index()];
+                    let counter = if r.state == ReservationState::Confirmed {
+                        &mut slot.1
+                    } else {
+                        &mut slot.0
+                    };
+                    *counter = counter
+                        .checked_add(amount)
+                        .ok_or(bad("pool counter", amount))?;
+                }
+            }
+        }
+        for (i, p) in self.pools.iter().enumerate() {
+            if (p.held, p.confirmed) != pools[i] {
+                return Err(bad("pool counters", i as u64));
+            }
+        }
+        for c in 0..self.customers.len() as u32 {
+            for (o, u) in self.customers.usage_of(c) {
+                if usage.remove(&(c, o)) != Some(u) {
+                    return Err(bad("customer usage", u64::from(c)));
+                }
+            }
+        }
+        if !usage.is_empty() {
+            return Err(bad("customer usage", 0));
+        }
+        Ok(())
+    }
+
     /// The whole state as bytes (the canonical encoding).
     pub fn state_bytes(&self) -> Vec<u8> {
         let mut out = Vec::new();
@@ -114,15 +160,19 @@ impl Ledger {
         l.paused = r.bool("paused")?;
         l.default_hold_ms = r.u64()?;
         for _ in 0..count(&mut r, "pools")? {
-            let name = r.str("pool", STR)?;
-            let mut p = Pool::new(name.clone(), r.u64()?);
+            let name = r.str("pool", NAME_LEN_MAX)?;
+            let capacity = r.u64()?;
+            if capacity > CAPACITY_MAX {
+                return Err(bad("capacity", capacity));
+            }
+            let mut p = Pool::new(name.clone(), capacity);
             p.held = r.u64()?;
             p.confirmed = r.u64()?;
             l.pool_names.insert(name, PoolId(l.pools.len() as u32));
             l.pools.push(p);
         }
         for _ in 0..count(&mut r, "offers")? {
-            let name = r.str("offer", STR)?;
+            let name = r.str("offer", NAME_LEN_MAX)?;
             let policy = match r.u8()? {
                 0 => WaitlistPolicy::Strict,
                 1 => WaitlistPolicy::Skip,
@@ -131,10 +181,11 @@ impl Ledger {
             let mut draws = crate::event::PoolAmounts::new();
             for _ in 0..count(&mut r, "draws")? {
                 let pool = PoolId(index("draw pool", u64::from(r.u32()?), l.pools.len())? as u32);
-                draws.push(crate::event::PoolAmount {
-                    pool,
-                    amount: r.u64()?,
-                });
+                let amount = r.u64()?;
+                if amount == 0 || amount > DRAW_AMOUNT_MAX {
+                    return Err(bad("draw amount", amount));
+                }
+                draws.push(crate::event::PoolAmount { pool, amount });
             }
             let mut waiting = std::collections::VecDeque::new();
             for _ in 0..count(&mut r, "waiting")? {
@@ -156,7 +207,7 @@ impl Ledger {
             });
         }
         for _ in 0..count(&mut r, "channels")? {
-            l.channels.push(r.str("channel", STR)?);
+            l.channels.push(r.str("channel", CHANNEL_LEN_MAX)?);
         }
         l.allowed_channels = match allowed {
             None => None,
@@ -167,7 +218,7 @@ impl Ledger {
             ),
         };
         for i in 0..count(&mut r, "customers")? {
-            let name = r.str_ref("customer", STR)?;
+            let name = r.str_ref("customer", CUSTOMER_ID_LEN_MAX)?;
             let c = l.customers.intern(name, hash_name(name), None);
             if c as usize != i {
                 return Err(bad("duplicate customer", i as u64));
@@ -220,6 +271,9 @@ impl Ledger {
         for _ in 0..count(&mut r, "entries")? {
             let offer = OfferId(index("entry offer", u64::from(r.u32()?), l.offers.len())? as u32);
             let quantity = r.u64()?;
+            if quantity == 0 || quantity > LINE_QUANTITY_MAX {
+                return Err(bad("waiting quantity", quantity));
+            }
             let customer = index("entry customer", u64::from(r.u32()?), l.customers.len())? as u32;
             let channel = index("entry channel", u64::from(r.u32()?), l.channels.len())? as u16;
             let hold_ms = r.u64()?;
@@ -256,7 +310,7 @@ impl Ledger {
         let n = count(&mut r, "requests")?;
         l.requests.reserve(n);
         for _ in 0..n {
-            let id = r.str_ref("request id", STR)?;
+            let id = r.str_ref("request id", REQUEST_ID_LEN_MAX)?;
             let fingerprint = r.u64()?;
             let reservation =
                 |r: &mut Reader<'_>, l: &Ledger| -> Result<ReservationId, DecodeError> {
@@ -289,7 +343,33 @@ impl Ledger {
                 extra: r.remaining(),
             });
         }
+        l.check_counters()?;
         if let Some(c) = catalog {
+            // The catalog must be valid and name only what the state has, or
+            // adopting it would resolve names to nothing.
+            if let Some(issue) = c.check().first() {
+                return Err(DecodeError::Catalog(format!(
+                    "{}: {}",
+                    issue.path, issue.message
+                )));
+            }
+            let missing = c
+                .pools
+                .iter()
+                .map(|p| &p.name)
+                .find(|n| l.pool_id(n).is_none())
+                .or_else(|| {
+                    c.offers
+                        .iter()
+                        .map(|o| &o.name)
+                        .find(|n| l.offer_id(n).is_none())
+                })
+                .or_else(|| c.channels.iter().find(|ch| l.channel_id(ch).is_none()));
+            if let Some(name) = missing {
+                return Err(DecodeError::Catalog(format!(
+                    "the catalog names {name:?}, which the state lacks"
+                )));
+            }
             l.adopt_catalog(&c);
         }
         Ok(l)
