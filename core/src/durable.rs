@@ -403,6 +403,15 @@ impl<S: Storage> DurableLedger<S> {
     /// then wait until a sync covers the batch and wake exactly the callers it served.
     fn lead(&self) {
         let mut batch = std::mem::take(&mut self.queue.lock().pending);
+        let mut guard = Abandon {
+            ledger: self,
+            slots: batch
+                .iter()
+                .map(|p| (p.slot.clone(), p.cmds.len()))
+                .collect(),
+            handed_off: false,
+            done: false,
+        };
         let mut st = self.lock();
         // Checked under the state lock: a failed write poisons before it lets go of
         // that lock, so no later batch can be applied on top of an unjournaled one.
@@ -425,6 +434,7 @@ impl<S: Storage> DurableLedger<S> {
                 None => q.leading = false,
             }
         }
+        guard.handed_off = true;
         let done = written.and_then(|(_, results)| {
             if self.durability == Durability::Full {
                 self.wait_durable(end)?;
@@ -448,6 +458,7 @@ impl<S: Storage> DurableLedger<S> {
                 }
             }
         }
+        guard.done = true;
     }
 
     /// Mark the ledger poisoned (memory may be ahead of the disk): nothing more is
@@ -604,6 +615,36 @@ impl<S: Storage> DurableLedger<S> {
     /// True after a write or sync failure; reopen to continue.
     pub fn is_poisoned(&self) -> bool {
         self.queue.lock().poisoned.is_some()
+    }
+}
+
+/// Answers a leader's callers if the leader unwinds (a bug elsewhere): the ledger is
+/// poisoned, every caller of the batch gets `Poisoned`, and leadership is handed on
+/// if it had not been yet, so nobody waits forever.
+struct Abandon<'a, S: Storage> {
+    ledger: &'a DurableLedger<S>,
+    slots: Vec<(Arc<Slot>, usize)>,
+    handed_off: bool,
+    done: bool,
+}
+
+impl<S: Storage> Drop for Abandon<'_, S> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let cause = "a panic while writing a batch";
+        self.ledger.poison(cause);
+        for (slot, n) in &self.slots {
+            slot.set(Turn::Done((0..*n).map(|_| Err(poisoned(cause))).collect()));
+        }
+        if !self.handed_off {
+            let mut q = self.ledger.queue.lock();
+            match q.pending.first() {
+                Some(next) => next.slot.set(Turn::Lead),
+                None => q.leading = false,
+            }
+        }
     }
 }
 

@@ -689,3 +689,64 @@ fn a_stale_checkpoint_never_cuts_acknowledged_records() {
         );
     }
 }
+
+/// A storage that panics on append when told to (a stand-in for a bug anywhere).
+struct Panicky(MemoryStorage, std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Storage for Panicky {
+    fn len(&mut self) -> std::io::Result<u64> {
+        self.0.len()
+    }
+    fn read_exact_at(&mut self, o: u64, b: &mut [u8]) -> std::io::Result<()> {
+        self.0.read_exact_at(o, b)
+    }
+    fn append(&mut self, d: &[u8]) -> std::io::Result<()> {
+        assert!(
+            !self.1.load(std::sync::atomic::Ordering::SeqCst),
+            "injected panic"
+        );
+        self.0.append(d)
+    }
+    fn truncate(&mut self, l: u64) -> std::io::Result<()> {
+        self.0.truncate(l)
+    }
+    fn sync(&mut self) -> std::io::Result<()> {
+        self.0.sync()
+    }
+    fn syncer(&self) -> std::io::Result<Box<dyn FnMut() -> std::io::Result<()> + Send>> {
+        self.0.syncer()
+    }
+    fn lock(&mut self) -> std::io::Result<()> {
+        self.0.lock()
+    }
+    fn unlock(&mut self) -> std::io::Result<()> {
+        self.0.unlock()
+    }
+}
+
+#[test]
+fn a_panic_while_leading_poisons_instead_of_hanging() {
+    let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (l, _) = DurableLedger::open_storage(
+        Panicky(MemoryStorage::new(), flag.clone()),
+        Durability::Full,
+    )
+    .unwrap();
+    l.submit(Command::new(
+        0,
+        Action::DefinePool {
+            pool: "p".into(),
+            capacity: 1,
+        },
+    ))
+    .unwrap();
+    flag.store(true, std::sync::atomic::Ordering::SeqCst);
+    let l = std::sync::Arc::new(l);
+    let l2 = l.clone();
+    let panicked = std::thread::spawn(move || l2.submit(Command::new(1, Action::Tick))).join();
+    assert!(panicked.is_err(), "the leader's own call unwinds");
+    flag.store(false, std::sync::atomic::Ordering::SeqCst);
+    // The next caller is answered (poisoned), not left waiting for a leader.
+    let err = l.submit(Command::new(2, Action::Tick)).unwrap_err();
+    assert_eq!(err.code(), "poisoned");
+}
