@@ -131,6 +131,25 @@ fn drive(
     (acks.load(Ordering::Relaxed), lat)
 }
 
+/// A journal of `records` confirmed reservations on one hot pool, written in
+/// batches of 10,000 (buffered: building it is not what is measured).
+fn fill(path: &Path, records: u64) -> Arc<DurableLedger> {
+    let l = Arc::new(Ledger::open(path, Durability::Buffered).unwrap());
+    define(&l, "hot");
+    let mut i = 0;
+    while i < records {
+        let n = 10_000.min(records - i);
+        let cmds: Vec<Command> = (0..n)
+            .map(|k| Command::new(1, reserve("r", (k % 64) as usize, i + k, "hot")))
+            .collect();
+        for r in l.submit_batch(cmds) {
+            r.unwrap();
+        }
+        i += n;
+    }
+    l
+}
+
 fn fresh(dir: &Path, name: &str) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
     let p = dir.join(name);
@@ -256,19 +275,7 @@ fn main() {
             let records: u64 = get(&m, "records", 10_000_000);
             let path = fresh(&dir, "replay.journal");
             {
-                let l = Ledger::open(&path, Durability::Buffered).unwrap();
-                define(&l, "hot");
-                let mut i = 0;
-                while i < records {
-                    let n = 10_000.min(records - i);
-                    let cmds: Vec<Command> = (0..n)
-                        .map(|k| Command::new(1, reserve("r", 0, i + k, "hot")))
-                        .collect();
-                    for r in l.submit_batch(cmds) {
-                        r.unwrap();
-                    }
-                    i += n;
-                }
+                drop(fill(&path, records));
             }
             let bytes = std::fs::metadata(&path).unwrap().len();
             let started = Instant::now();
@@ -290,19 +297,7 @@ fn main() {
             let path = fresh(&dir, "restart.journal");
             let _ = std::fs::remove_file(kontingent::checkpoint::path_for(&path));
             {
-                let l = Ledger::open(&path, Durability::Buffered).unwrap();
-                define(&l, "hot");
-                let mut i = 0;
-                while i < records {
-                    let n = 10_000.min(records - i);
-                    let cmds: Vec<Command> = (0..n)
-                        .map(|k| Command::new(1, reserve("r", (k % 64) as usize, i + k, "hot")))
-                        .collect();
-                    for r in l.submit_batch(cmds) {
-                        r.unwrap();
-                    }
-                    i += n;
-                }
+                let l = fill(&path, records);
                 l.checkpoint().unwrap();
                 // A tail after the checkpoint, as a real restart would find.
                 let cmds: Vec<Command> = (0..1000)

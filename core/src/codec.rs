@@ -56,6 +56,33 @@ fn tag_of(a: &Action) -> u8 {
     }
 }
 
+/// Everything of a request but its id, in journal order. Also what the ledger
+/// hashes to tell "the same request" from "another request with the same id".
+pub(crate) fn encode_request_content(r: &Request, out: &mut impl Sink) {
+    out.str(&r.customer);
+    out.str(&r.channel);
+    out.u32(r.attributes.len() as u32);
+    for (k, v) in &r.attributes {
+        out.str(k);
+        out.str(v);
+    }
+    out.u32(r.lines.len() as u32);
+    for l in &r.lines {
+        out.str(&l.offer);
+        out.u64(l.quantity);
+    }
+    match r.hold_ms {
+        Some(h) => {
+            out.u8(1);
+            out.u64(h);
+        }
+        None => out.u8(0),
+    }
+    out.bool(r.confirm);
+    out.bool(r.up_to);
+    out.bool(r.waitlist);
+}
+
 /// Append the encoding of `cmd` to `out`.
 pub fn encode(cmd: &Command, out: &mut Vec<u8>) {
     out.u64(cmd.at);
@@ -63,28 +90,7 @@ pub fn encode(cmd: &Command, out: &mut Vec<u8>) {
     match &cmd.action {
         Action::Reserve(r) => {
             out.str(&r.request_id);
-            out.str(&r.customer);
-            out.str(&r.channel);
-            out.u32(r.attributes.len() as u32);
-            for (k, v) in &r.attributes {
-                out.str(k);
-                out.str(v);
-            }
-            out.u32(r.lines.len() as u32);
-            for l in &r.lines {
-                out.str(&l.offer);
-                out.u64(l.quantity);
-            }
-            match r.hold_ms {
-                Some(h) => {
-                    out.u8(1);
-                    out.u64(h);
-                }
-                None => out.u8(0),
-            }
-            out.bool(r.confirm);
-            out.bool(r.up_to);
-            out.bool(r.waitlist);
+            encode_request_content(r, out);
         }
         Action::Confirm { reservation } | Action::Release { reservation } => out.u64(reservation.0),
         Action::LeaveWaitlist { entry } => out.u64(entry.0),

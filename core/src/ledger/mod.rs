@@ -223,28 +223,7 @@ fn add_demand(into: &mut PoolAmounts, amounts: impl Iterator<Item = PoolAmount>)
 /// Everything of a request but its id, hashed: "same content" for idempotency.
 fn fingerprint(r: &Request) -> u64 {
     let mut buf = StackBuf::new();
-    buf.str(&r.customer);
-    buf.str(&r.channel);
-    buf.u32(r.attributes.len() as u32);
-    for (k, v) in &r.attributes {
-        buf.str(k);
-        buf.str(v);
-    }
-    buf.u32(r.lines.len() as u32);
-    for l in &r.lines {
-        buf.str(&l.offer);
-        buf.u64(l.quantity);
-    }
-    match r.hold_ms {
-        Some(h) => {
-            buf.u8(1);
-            buf.u64(h);
-        }
-        None => buf.u8(0),
-    }
-    buf.bool(r.confirm);
-    buf.bool(r.up_to);
-    buf.bool(r.waitlist);
+    crate::codec::encode_request_content(r, &mut buf);
     xxh3_64(buf.as_slice())
 }
 
@@ -727,9 +706,10 @@ impl Ledger {
             return Err(Refusal::Paused);
         }
         let channel = self.channel_id(p.channel);
+        // Only customer limits read the usage: without rules, don't gather it.
         let usage: SmallVec<[(OfferId, u64); 4]> = match p.customer_id {
-            Some(c) => self.customers.usage_of(c).collect(),
-            None => SmallVec::new(),
+            Some(c) if !self.rules.is_empty() => self.customers.usage_of(c).collect(),
+            _ => SmallVec::new(),
         };
         if let Some(r) = self.intake(at, &p.lines, Some(p.attributes), Some(&usage), false) {
             return Err(r);
