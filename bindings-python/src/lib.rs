@@ -226,6 +226,22 @@ impl NativeLedger {
         }
     }
 
+    /// Retire the journal's records into a base state; returns
+    /// `(records retired, bytes before, bytes after)`.
+    fn compact(&self, py: Python<'_>) -> PyResult<(u64, u64, u64)> {
+        match &self.inner {
+            Inner::File(l) => py
+                .detach(|| l.compact())
+                .map(|c| (c.records, c.bytes_before, c.bytes_after))
+                .map_err(|e| ledger_error(py, &e)),
+            Inner::Memory(_) => Err(bad_input(
+                py,
+                "compact",
+                "an in-memory ledger has no journal file",
+            )),
+        }
+    }
+
     /// What recovery found on open: `(records, torn_bytes, torn_records, from_checkpoint)`.
     fn recovery(&self) -> (u64, u64, u64, Option<u64>) {
         let r = with!(&self.inner, l => l.recovery().clone());

@@ -248,3 +248,21 @@ def test_a_worker_killed_mid_load_loses_no_acknowledged_reservation(tmp_path):
         assert r is not None and r["state"] == "confirmed", request_id
         # The same request id answers the same after recovery.
         assert l.preview(request_id, customer="w", lines={"seat": 1}, confirm=True) == k.Confirmed(int(res), 1)
+
+
+def test_checkpoint_and_compact_keep_the_state(tmp_path):
+    path = str(tmp_path / "c.journal")
+    led = k.Ledger.open(path, catalog=CATALOG)
+    held = [led.reserve(f"r{i}", customer=f"c{i}", lines={"v20": 1}, attributes=ZIP, at=NOON) for i in range(2)]
+    assert all(isinstance(h, k.Held) for h in held)
+    assert led.checkpoint() > 0
+    assert led.compact() > 0
+    last = led.reserve("after", customer="z", lines={"v20": 1}, attributes=ZIP, at=NOON)
+    assert isinstance(last, k.Held)
+    digest = led.digest
+    del led
+    again = k.Ledger.open(path)
+    assert again.digest == digest
+    assert again.reserve("after", customer="z", lines={"v20": 1}, attributes=ZIP, at=NOON) == last
+    with pytest.raises(k.InvalidRequestError):
+        ledger().compact()

@@ -5,7 +5,7 @@
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use kontingent::journal::Journal;
+use kontingent::journal::{apply_entry, Entry, Journal};
 use kontingent::storage::FileStorage;
 use kontingent::{Catalog, Delta, JournalError, Ledger};
 use std::path::PathBuf;
@@ -44,6 +44,9 @@ enum Cmd {
     /// Write a checkpoint beside the journal so a restart replays only what follows.
     /// (Opens the journal: a torn tail is cut, as on any open.)
     Checkpoint { journal: PathBuf },
+    /// Retire the journal's records into one base state at its start (the file is
+    /// replaced atomically; processes that have it open follow on their next write).
+    Compact { journal: PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         } => inspect(journal, records, commands, events),
         Cmd::Verify { journal } => verify(journal),
         Cmd::Checkpoint { journal } => checkpoint(journal),
+        Cmd::Compact { journal } => compact(journal),
     }
 }
 
@@ -120,7 +124,16 @@ fn inspect(path: PathBuf, records: Option<u64>, commands: bool, events: bool) ->
     let mut ledger = Ledger::new();
     let mut n = 0u64;
     let limit = records.unwrap_or(u64::MAX);
-    let scanned = Journal::scan(storage, |cmd| {
+    let scanned = Journal::scan(storage, |entry| {
+        let cmd = match entry {
+            Entry::Base { records, .. } => {
+                // A compacted journal: its first records live on as one state.
+                n = records;
+                bar.suspend(|| println!("records 1..={records}: retired into the base state"));
+                return apply_entry(&mut ledger, entry);
+            }
+            Entry::Command(cmd) => cmd,
+        };
         if n >= limit {
             return Ok(());
         }
@@ -175,15 +188,20 @@ fn inspect(path: PathBuf, records: Option<u64>, commands: bool, events: bool) ->
     ExitCode::SUCCESS
 }
 
-fn checkpoint(path: PathBuf) -> ExitCode {
+/// Open an existing journal for writing (a torn tail is cut, as on any open).
+fn open_ledger(path: &std::path::Path) -> Result<kontingent::DurableLedger, ExitCode> {
     if !path.exists() {
         eprintln!("{}: no such file", path.display());
-        return ExitCode::from(3);
+        return Err(ExitCode::from(3));
     }
+    Ledger::open(path, kontingent::Durability::Full).map_err(|e| report(path, &e))
+}
+
+fn checkpoint(path: PathBuf) -> ExitCode {
     let started = std::time::Instant::now();
-    let ledger = match Ledger::open(&path, kontingent::Durability::Full) {
+    let ledger = match open_ledger(&path) {
         Ok(l) => l,
-        Err(e) => return report(&path, &e),
+        Err(code) => return code,
     };
     match ledger.checkpoint() {
         Ok(records) => {
@@ -205,6 +223,31 @@ fn checkpoint(path: PathBuf) -> ExitCode {
     }
 }
 
+fn compact(path: PathBuf) -> ExitCode {
+    let started = std::time::Instant::now();
+    let ledger = match open_ledger(&path) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    match ledger.compact() {
+        Ok(c) => {
+            println!(
+                "{}: {} records retired; {:.1} MB → {:.1} MB in {:.2} s",
+                path.display(),
+                c.records,
+                c.bytes_before as f64 / 1e6,
+                c.bytes_after as f64 / 1e6,
+                started.elapsed().as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{}: {e}", path.display());
+            ExitCode::from(3)
+        }
+    }
+}
+
 fn verify(path: PathBuf) -> ExitCode {
     let storage = match open(&path) {
         Ok(s) => s,
@@ -214,12 +257,16 @@ fn verify(path: PathBuf) -> ExitCode {
     let mut n = 0u64;
     // Replaying through the ledger also proves every record is an acceptable command.
     let mut ledger = Ledger::new();
-    let scanned = Journal::scan(storage, |cmd| {
+    let mut base = 0;
+    let scanned = Journal::scan(storage, |entry| {
+        if let Entry::Base { records, .. } = entry {
+            base = records;
+        }
         n += 1;
         if n.is_multiple_of(65_536) {
             bar.set_position(n);
         }
-        ledger.apply(cmd).map(drop).map_err(|e| e.to_string())
+        apply_entry(&mut ledger, entry)
     });
     bar.finish_and_clear();
     match scanned {
@@ -235,9 +282,14 @@ fn verify(path: PathBuf) -> ExitCode {
         }
         Ok((r, _)) => {
             println!(
-                "{}: ok — {} records, digest {}",
+                "{}: ok — {} records{}, digest {}",
                 path.display(),
                 r.records,
+                if base > 0 {
+                    format!(" after a base state of {base} retired records")
+                } else {
+                    String::new()
+                },
                 ledger.digest()
             );
             ExitCode::SUCCESS

@@ -144,3 +144,32 @@ fn checkpoint_writes_a_file_that_the_next_open_uses() {
     assert_eq!(l.recovery().from_checkpoint, Some(6));
     assert_eq!(l.recovery().records, 0);
 }
+
+#[test]
+fn compact_retires_the_records_and_verify_and_inspect_still_read_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = journal(dir.path());
+    let digest = Ledger::open(&path, Durability::Full)
+        .unwrap()
+        .read(|l| l.digest())
+        .unwrap();
+    let (code, out, err) = kontingent(&["compact", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("6 records retired"), "{out}");
+    let (code, out, _) = kontingent(&["verify", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("base state of 6 retired records"), "{out}");
+    assert!(out.contains(&digest.to_string()), "{out}");
+    let (code, out, _) = kontingent(&["inspect", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}");
+    let row = out.lines().find(|l| l.starts_with("zur-post")).unwrap();
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cols, vec!["zur-post", "5", "4", "0", "1"]);
+    // A bit flipped in the base state: verify says corrupt (exit 2), naming offset 64.
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[80] ^= 1;
+    std::fs::write(&path, bytes).unwrap();
+    let (code, _, err) = kontingent(&["verify", path.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("offset 64"), "{err}");
+}

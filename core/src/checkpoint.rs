@@ -7,9 +7,7 @@
 //! checkpoint that is damaged or does not fit is ignored (the journal is replayed).
 
 use crate::journal::JournalError;
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 pub const MAGIC: &[u8; 8] = b"KONTCKPT";
@@ -64,16 +62,7 @@ pub fn write(journal: &Path, c: &Checkpoint) -> Result<(), JournalError> {
         N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     let tmp = PathBuf::from(tmp);
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    f.write_all(&h)?;
-    f.write_all(&c.state)?;
-    f.sync_all()?;
-    drop(f);
+    crate::storage::write_synced(&tmp, &[&h, &c.state])?;
     fs::rename(&tmp, &target)?;
     let dir = target
         .parent()

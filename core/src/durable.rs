@@ -211,10 +211,9 @@ impl DurableLedger<FileStorage> {
             return Ok(Err("the checkpoint's record count is out of range".into()));
         };
         storage.lock()?;
-        let opened =
-            Journal::open_after(storage, c.ledger_id, c.offset, next_seq, c.last, |cmd| {
-                ledger.apply(cmd).map(drop).map_err(|e| e.to_string())
-            })?;
+        let opened = Journal::open_after(storage, c.ledger_id, c.offset, next_seq, c.last, |e| {
+            journal::apply_entry(&mut ledger, e)
+        })?;
         match opened {
             Err(reason) => Ok(Err(reason)),
             Ok((journal, recovery)) => {
@@ -274,9 +273,7 @@ impl<S: Storage> DurableLedger<S> {
         storage.lock()?;
         // Records average well over 48 bytes; sizing for that avoids rehashing.
         ledger.reserve_for((storage.len()? / 48).min(1 << 22) as usize);
-        let opened = Journal::open(storage, |cmd| {
-            ledger.apply(cmd).map(drop).map_err(|e| e.to_string())
-        });
+        let opened = Journal::open(storage, |e| journal::apply_entry(&mut ledger, e));
         let (journal, recovery) = opened?;
         let me = Self::from_parts(ledger, journal, recovery.clone(), durability)?;
         Ok((me, recovery))
@@ -528,8 +525,7 @@ impl<S: Storage> DurableLedger<S> {
         journal.storage().lock()?;
         let result = (|| -> Result<(u64, Vec<Vec<Outcome>>), JournalError> {
             if self.durability != Durability::None {
-                let tailed =
-                    journal.tail(|cmd| ledger.apply(cmd).map(drop).map_err(|e| e.to_string()))?;
+                let tailed = journal.tail(|e| journal::apply_entry(ledger, e))?;
                 stats.tailed += tailed;
             }
             scratch.clear();
@@ -583,27 +579,86 @@ impl<S: Storage> DurableLedger<S> {
         }
         let mut st = self.lock();
         if self.durability != Durability::None {
-            let State {
-                ledger,
-                journal,
-                stats,
-                ..
-            } = &mut *st;
-            journal.storage().lock().map_err(JournalError::from)?;
-            let tailed = journal.tail(|cmd| ledger.apply(cmd).map(drop).map_err(|e| e.to_string()));
-            let unlocked = journal.storage().unlock();
-            match tailed {
-                Ok(n) => stats.tailed += n,
-                // A failed tail (its cut or sync, or a record that does not apply)
-                // leaves memory and disk out of step: poison.
-                Err(e) => {
-                    self.poison(&e.to_string());
-                    return Err(e.into());
-                }
-            }
-            unlocked.map_err(JournalError::from)?;
+            self.current(&mut st, |_, _| Ok(()))?;
         }
         Ok(f(&st.ledger))
+    }
+
+    /// Under the journal's lock, apply what other processes appended, then run `f`.
+    /// A failure poisons: memory and the file may disagree (a failed tail, its cut
+    /// or sync, or a compaction whose rename is not known to be durable).
+    fn current<R>(
+        &self,
+        st: &mut State<S>,
+        f: impl FnOnce(&mut Ledger, &mut Journal<S>) -> Result<R, JournalError>,
+    ) -> Result<R, JournalError> {
+        let State {
+            ledger,
+            journal,
+            stats,
+            ..
+        } = st;
+        journal.storage().lock()?;
+        let result = journal
+            .tail(|e| journal::apply_entry(ledger, e))
+            .and_then(|n| {
+                stats.tailed += n;
+                f(ledger, journal)
+            });
+        let unlocked = journal.storage().unlock();
+        match result {
+            Ok(r) => {
+                unlocked?;
+                Ok(r)
+            }
+            Err(e) => {
+                self.poison(&e.to_string());
+                Err(e)
+            }
+        }
+    }
+
+    /// Retire the journal's records: replace the journal, atomically, by one that
+    /// starts with the current state (every record, this and other processes'
+    /// alike, applied first). Other handles on the same journal move to the new
+    /// file when they next take its lock. A checkpoint beside it is removed: the
+    /// compacted journal starts where it would.
+    ///
+    /// A failure poisons this handle, as a sync failure would (whether the new
+    /// journal's rename became durable is not known); reopen to continue. The
+    /// journal on disk is the old one or the new one, whole.
+    pub fn compact(&self) -> Result<Compaction, LedgerError> {
+        if self.durability == Durability::None {
+            return Err(LedgerError::Rejected(Error::Misuse {
+                field: "compact".into(),
+                reason: "needs a journal (durability Full or Buffered)",
+            }));
+        }
+        let mut st = self.lock();
+        if let Some(cause) = &self.queue.lock().poisoned {
+            return Err(poisoned(cause));
+        }
+        let c = self.current(&mut st, |ledger, journal| {
+            let state = ledger.state_bytes();
+            let before = journal.end();
+            let records = journal.next_seq() - 1;
+            journal.compact(&state)?;
+            Ok(Compaction {
+                records,
+                bytes_before: before,
+                bytes_after: journal.end(),
+            })
+        })?;
+        drop(st);
+        if let Some(path) = &self.path {
+            match std::fs::remove_file(checkpoint::path_for(path)) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                    return Err(JournalError::Io(e).into())
+                }
+                _ => {}
+            }
+        }
+        Ok(c)
     }
 
     pub fn stats(&self) -> Stats {
@@ -616,6 +671,16 @@ impl<S: Storage> DurableLedger<S> {
     pub fn is_poisoned(&self) -> bool {
         self.queue.lock().poisoned.is_some()
     }
+}
+
+/// What [`DurableLedger::compact`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Compaction {
+    /// Records retired into the journal's base state.
+    pub records: u64,
+    /// Journal size before and after.
+    pub bytes_before: u64,
+    pub bytes_after: u64,
 }
 
 /// Answers a leader's callers if the leader unwinds (a bug elsewhere): the ledger is

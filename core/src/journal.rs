@@ -8,7 +8,10 @@ use std::io;
 use thiserror::Error;
 
 pub const MAGIC: &[u8; 8] = b"KONTJRNL";
+/// The version written for a journal that starts at record 1.
 pub const VERSION: u16 = 1;
+/// The version written for a compacted journal (it starts with a base state).
+pub const VERSION_COMPACTED: u16 = 2;
 pub const HEADER_LEN: u64 = 64;
 /// Bytes before a record's payload: length, CRC, sequence number.
 pub const FRAME_LEN: u64 = 16;
@@ -39,6 +42,28 @@ impl JournalError {
     }
 }
 
+/// What replay hands its caller, in order: the state of the retired prefix (only a
+/// compacted journal has one), then each command.
+pub enum Entry<'a> {
+    /// The ledger's state after records `1 ..= records` (`Ledger::state_bytes`).
+    Base {
+        records: u64,
+        state: &'a [u8],
+    },
+    Command(&'a Command),
+}
+
+/// Replay one entry into `ledger`: a base state replaces it, a command is applied.
+pub fn apply_entry(ledger: &mut crate::Ledger, entry: Entry<'_>) -> Result<(), String> {
+    match entry {
+        Entry::Base { state, .. } => {
+            *ledger = crate::Ledger::from_state_bytes(state).map_err(|e| e.to_string())?;
+            Ok(())
+        }
+        Entry::Command(cmd) => ledger.apply(cmd).map(drop).map_err(|e| e.to_string()),
+    }
+}
+
 /// What opening found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Recovery {
@@ -55,14 +80,44 @@ pub struct Recovery {
     pub from_checkpoint: Option<u64>,
     /// Why a checkpoint file was not used (the journal was replayed in full).
     pub checkpoint_ignored: Option<String>,
+    /// Records retired by a compaction: the replay started from the base state
+    /// stored in the journal, which covers records `1 ..= base`.
+    pub base: Option<u64>,
 }
 
-fn header(ledger_id: [u8; 16]) -> [u8; 64] {
+/// A journal's header: its ledger id and, once compacted, its base state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Header {
+    ledger_id: [u8; 16],
+    /// Records retired into the base state (0: none, records start at 1).
+    base_records: u64,
+    base_len: u64,
+    base_crc: u32,
+}
+
+impl Header {
+    /// Where the first record starts.
+    fn records_start(&self) -> u64 {
+        HEADER_LEN + self.base_len
+    }
+}
+
+fn header(hd: &Header) -> [u8; 64] {
     let mut h = [0u8; 64];
     h[..8].copy_from_slice(MAGIC);
-    h[8..10].copy_from_slice(&VERSION.to_le_bytes());
+    let version = if hd.base_records == 0 {
+        VERSION
+    } else {
+        VERSION_COMPACTED
+    };
+    h[8..10].copy_from_slice(&version.to_le_bytes());
     h[12..16].copy_from_slice(&(HEADER_LEN as u32).to_le_bytes());
-    h[16..32].copy_from_slice(&ledger_id);
+    h[16..32].copy_from_slice(&hd.ledger_id);
+    if hd.base_records > 0 {
+        h[32..40].copy_from_slice(&hd.base_records.to_le_bytes());
+        h[40..48].copy_from_slice(&hd.base_len.to_le_bytes());
+        h[48..52].copy_from_slice(&hd.base_crc.to_le_bytes());
+    }
     let crc = crc32c::crc32c(&h[..60]);
     h[60..64].copy_from_slice(&crc.to_le_bytes());
     h
@@ -120,7 +175,7 @@ pub fn check_frame(framed: &[u8]) -> Result<(), crate::error::Error> {
 /// A journal open for appending.
 pub struct Journal<S: Storage> {
     storage: S,
-    ledger_id: [u8; 16],
+    header: Header,
     /// Offset just past the last valid record.
     end: u64,
     /// Sequence number of the next record.
@@ -204,15 +259,18 @@ fn read_record<S: Storage>(s: &mut S, w: &mut Window, at: u64, file_len: u64) ->
 }
 
 impl<S: Storage> Journal<S> {
-    /// Open (or create) a journal and replay every record through `apply`
-    /// (which returns `Err(reason)` if the command is not acceptable), cutting a
-    /// torn tail and refusing corruption, as in the decision table.
+    /// Open (or create) a journal and replay it through `apply` (its base state if
+    /// it was compacted, then every record; `Err(reason)` means the entry is not
+    /// acceptable), cutting a torn tail and refusing corruption, as in the
+    /// decision table.
     pub fn open(
         mut storage: S,
-        mut apply: impl FnMut(&Command) -> Result<(), String>,
+        mut apply: impl FnMut(Entry<'_>) -> Result<(), String>,
     ) -> Result<(Journal<S>, Recovery), JournalError> {
         let mut recovery = Recovery::default();
         let len = storage.len()?;
+        // Opening reads the file afresh: a replacement seen while locking is moot.
+        storage.take_replaced();
         let mut h = [0u8; 64];
         let fresh = if len < HEADER_LEN {
             true
@@ -222,35 +280,86 @@ impl<S: Storage> Journal<S> {
             // (the header is synced before any record is written).
             h.iter().all(|&b| b == 0) && len == HEADER_LEN
         };
-        let ledger_id = if fresh {
+        let header = if fresh {
             // Nothing in a file without a complete header was ever acknowledged.
             storage.truncate(0)?;
-            let id = fresh_ledger_id();
-            storage.append(&header(id))?;
+            let hd = Header {
+                ledger_id: fresh_ledger_id(),
+                base_records: 0,
+                base_len: 0,
+                base_crc: 0,
+            };
+            storage.append(&header(&hd))?;
             storage.sync()?;
             recovery.created = true;
-            id
+            hd
         } else {
             check_header(&h)?
         };
-        let mut j = Journal {
-            storage,
-            ledger_id,
-            end: HEADER_LEN,
-            next_seq: 1,
-            last: None,
-        };
+        let mut j = Journal::at_start(storage, header);
+        j.load_base(&mut apply, &mut recovery)?;
         let cut = j.replay(&mut apply, &mut recovery.records)?;
         recovery.torn_bytes = cut.0;
         recovery.torn_records = cut.1;
         Ok((j, recovery))
     }
 
+    /// A journal positioned before its first record (or base state).
+    fn at_start(storage: S, header: Header) -> Journal<S> {
+        Journal {
+            storage,
+            header,
+            end: header.records_start(),
+            next_seq: header.base_records + 1,
+            last: None,
+        }
+    }
+
+    /// Hand a compacted journal's base state to `apply`. It was synced before the
+    /// journal was renamed into place, so any damage to it is corruption.
+    fn load_base(
+        &mut self,
+        apply: &mut impl FnMut(Entry<'_>) -> Result<(), String>,
+        recovery: &mut Recovery,
+    ) -> Result<(), JournalError> {
+        let hd = self.header;
+        if hd.base_records == 0 {
+            return Ok(());
+        }
+        let corrupt = |reason: String| JournalError::Corrupt {
+            offset: HEADER_LEN,
+            reason,
+        };
+        let len = self.storage.len()?;
+        if len < hd.records_start() {
+            return Err(corrupt(format!(
+                "the base state ({} bytes) runs past the end of the file ({len} bytes)",
+                hd.base_len
+            )));
+        }
+        let mut state = vec![
+            0u8;
+            usize::try_from(hd.base_len)
+                .map_err(|_| corrupt("base state too large".into()))?
+        ];
+        self.storage.read_exact_at(HEADER_LEN, &mut state)?;
+        if crc32c::crc32c(&state) != hd.base_crc {
+            return Err(corrupt("base state checksum mismatch".into()));
+        }
+        apply(Entry::Base {
+            records: hd.base_records,
+            state: &state,
+        })
+        .map_err(|reason| corrupt(format!("the base state does not load: {reason}")))?;
+        recovery.base = Some(hd.base_records);
+        Ok(())
+    }
+
     /// Read and apply records from `end` to the end of the storage. Returns the
     /// bytes and partial records cut from a torn tail.
     fn replay(
         &mut self,
-        apply: &mut impl FnMut(&Command) -> Result<(), String>,
+        apply: &mut impl FnMut(Entry<'_>) -> Result<(), String>,
         count: &mut u64,
     ) -> Result<(u64, u64), JournalError> {
         self.replay_with(apply, count, true)
@@ -259,7 +368,7 @@ impl<S: Storage> Journal<S> {
     /// Replay; with `cut == false` a torn tail is reported but left in place.
     fn replay_with(
         &mut self,
-        apply: &mut impl FnMut(&Command) -> Result<(), String>,
+        apply: &mut impl FnMut(Entry<'_>) -> Result<(), String>,
         count: &mut u64,
         cut: bool,
     ) -> Result<(u64, u64), JournalError> {
@@ -280,7 +389,7 @@ impl<S: Storage> Journal<S> {
                             reason: format!("record {seq} is not a command: {e}"),
                         }
                     })?;
-                    apply(&cmd).map_err(|reason| JournalError::Corrupt {
+                    apply(Entry::Command(&cmd)).map_err(|reason| JournalError::Corrupt {
                         offset: at,
                         reason: format!("record {seq} was rejected on replay: {reason}"),
                     })?;
@@ -373,8 +482,8 @@ impl<S: Storage> Journal<S> {
     /// Open a journal whose first `next_seq - 1` records are already in the state
     /// (from a checkpoint that ended at byte `offset`), replaying only the rest.
     /// `Err(reason)` in the outer result means the checkpoint does not fit this
-    /// journal (another ledger, or a journal shorter than the checkpoint): open
-    /// it in full instead.
+    /// journal (another ledger, a journal shorter than the checkpoint, or one
+    /// compacted past it): open it in full instead.
     #[allow(clippy::type_complexity)]
     pub fn open_after(
         mut storage: S,
@@ -382,9 +491,10 @@ impl<S: Storage> Journal<S> {
         offset: u64,
         next_seq: u64,
         last: Option<(u64, u32)>,
-        mut apply: impl FnMut(&Command) -> Result<(), String>,
+        mut apply: impl FnMut(Entry<'_>) -> Result<(), String>,
     ) -> Result<Result<(Journal<S>, Recovery), String>, JournalError> {
         let len = storage.len()?;
+        storage.take_replaced();
         if len < HEADER_LEN || len < offset || offset < HEADER_LEN {
             return Ok(Err(format!(
                 "the journal ({len} bytes) is shorter than the checkpoint ({offset})"
@@ -392,23 +502,28 @@ impl<S: Storage> Journal<S> {
         }
         let mut h = [0u8; 64];
         storage.read_exact_at(0, &mut h)?;
-        if check_header(&h)? != ledger_id {
+        let header = check_header(&h)?;
+        if header.ledger_id != ledger_id {
             return Ok(Err("the checkpoint belongs to another journal".into()));
+        }
+        if next_seq <= header.base_records {
+            return Ok(Err("the journal was compacted past the checkpoint".into()));
         }
         // The checkpoint's last record must be exactly where it says, unchanged:
         // otherwise the journal has another history (restored from a backup...).
         let pinned = match last {
-            None => offset == HEADER_LEN && next_seq == 1,
+            None => offset == header.records_start() && next_seq == header.base_records + 1,
             Some((start, crc)) => {
                 let mut w = Window::default();
-                match read_record(&mut storage, &mut w, start, len)? {
-                    Read::Record { seq, len: n } => {
-                        let f = w.get(&mut storage, start, FRAME_LEN, len)?;
-                        let stored = u32::from_le_bytes([f[4], f[5], f[6], f[7]]);
-                        seq + 1 == next_seq && stored == crc && start + n == offset
+                start >= header.records_start()
+                    && match read_record(&mut storage, &mut w, start, len)? {
+                        Read::Record { seq, len: n } => {
+                            let f = w.get(&mut storage, start, FRAME_LEN, len)?;
+                            let stored = u32::from_le_bytes([f[4], f[5], f[6], f[7]]);
+                            seq + 1 == next_seq && stored == crc && start + n == offset
+                        }
+                        _ => false,
                     }
-                    _ => false,
-                }
             }
         };
         if !pinned {
@@ -418,7 +533,7 @@ impl<S: Storage> Journal<S> {
         }
         let mut j = Journal {
             storage,
-            ledger_id,
+            header,
             end: offset,
             next_seq,
             last,
@@ -451,12 +566,13 @@ impl<S: Storage> Journal<S> {
         self.last
     }
 
-    /// Read a journal without changing it: every record is passed to `apply`;
-    /// returns what opening it would find (a torn tail is reported, not cut).
+    /// Read a journal without changing it: its base state (if compacted) and every
+    /// record are passed to `apply`; returns what opening it would find (a torn
+    /// tail is reported, not cut) and the offset where the valid records end.
     /// Errors as [`Journal::open`]: `BadHeader`, `Corrupt { offset }`, `Io`.
     pub fn scan(
         mut storage: S,
-        mut apply: impl FnMut(&Command) -> Result<(), String>,
+        mut apply: impl FnMut(Entry<'_>) -> Result<(), String>,
     ) -> Result<(Recovery, u64), JournalError> {
         let mut recovery = Recovery::default();
         let len = storage.len()?;
@@ -467,14 +583,8 @@ impl<S: Storage> Journal<S> {
         }
         let mut h = [0u8; 64];
         storage.read_exact_at(0, &mut h)?;
-        let ledger_id = check_header(&h)?;
-        let mut j = Journal {
-            storage,
-            ledger_id,
-            end: HEADER_LEN,
-            next_seq: 1,
-            last: None,
-        };
+        let mut j = Journal::at_start(storage, check_header(&h)?);
+        j.load_base(&mut apply, &mut recovery)?;
         let (bytes, records) = j.replay_with(&mut apply, &mut recovery.records, false)?;
         recovery.torn_bytes = bytes;
         recovery.torn_records = records;
@@ -482,17 +592,103 @@ impl<S: Storage> Journal<S> {
     }
 
     /// Records appended by other processes since we last looked, applied in order.
-    /// Call with the storage lock held.
+    /// If another handle compacted the journal meanwhile, find our place in the new
+    /// file first (loading its base state if it is ahead of us). Call with the
+    /// storage lock held.
     pub fn tail(
         &mut self,
-        mut apply: impl FnMut(&Command) -> Result<(), String>,
+        mut apply: impl FnMut(Entry<'_>) -> Result<(), String>,
     ) -> Result<u64, JournalError> {
+        if self.storage.take_replaced() {
+            self.rebase(&mut apply)?;
+        }
         if self.storage.len()? == self.end {
             return Ok(0);
         }
         let mut n = 0;
         self.replay(&mut apply, &mut n)?;
         Ok(n)
+    }
+
+    /// Find our place in a journal that another handle compacted: it holds every
+    /// record we have seen (compaction takes the lock and reads to the end first).
+    fn rebase(
+        &mut self,
+        apply: &mut impl FnMut(Entry<'_>) -> Result<(), String>,
+    ) -> Result<(), JournalError> {
+        let mut h = [0u8; 64];
+        self.storage.read_exact_at(0, &mut h)?;
+        let header = check_header(&h)?;
+        if header.ledger_id != self.header.ledger_id {
+            return Err(JournalError::BadHeader {
+                reason: "the journal file was replaced by another ledger's journal".into(),
+            });
+        }
+        let seen = self.next_seq - 1;
+        self.header = header;
+        if header.base_records >= seen {
+            // The base is at or ahead of us: take it as our state.
+            self.end = header.records_start();
+            self.next_seq = header.base_records + 1;
+            self.last = None;
+            return self.load_base(apply, &mut Recovery::default());
+        }
+        // Skip the records we already applied, checking each as we go.
+        let file_len = self.storage.len()?;
+        let mut w = Window::default();
+        let mut at = header.records_start();
+        let mut expect = header.base_records + 1;
+        self.last = None;
+        while expect <= seen {
+            match read_record(&mut self.storage, &mut w, at, file_len)? {
+                Read::Record { seq, len } if seq == expect => {
+                    let f = w.get(&mut self.storage, at, FRAME_LEN, file_len)?;
+                    self.last = Some((at, u32::from_le_bytes([f[4], f[5], f[6], f[7]])));
+                    at += len;
+                    expect += 1;
+                }
+                _ => {
+                    return Err(JournalError::Corrupt {
+                        offset: at,
+                        reason: format!(
+                            "the compacted journal lacks record {expect}, which this handle had applied"
+                        ),
+                    })
+                }
+            }
+        }
+        self.end = at;
+        Ok(())
+    }
+
+    /// Retire every record: replace the journal by one whose base is `state`, the
+    /// state after all `next_seq() - 1` records. Call with the storage lock held
+    /// and every record applied (after [`Journal::tail`]). Returns the bytes the
+    /// journal had before.
+    pub fn compact(&mut self, state: &[u8]) -> Result<u64, JournalError> {
+        let before = self.storage.len()?;
+        if self.end != before {
+            return Err(JournalError::Io(io::Error::other(
+                "compaction needs every record of the journal applied first",
+            )));
+        }
+        let hd = Header {
+            ledger_id: self.header.ledger_id,
+            base_records: self.next_seq - 1,
+            base_len: state.len() as u64,
+            base_crc: crc32c::crc32c(state),
+        };
+        if hd.base_records == 0 {
+            return Ok(before);
+        }
+        let mut bytes = Vec::with_capacity(HEADER_LEN as usize + state.len());
+        bytes.extend_from_slice(&header(&hd));
+        bytes.extend_from_slice(state);
+        self.storage.replace(&bytes)?;
+        self.header = hd;
+        self.end = hd.records_start();
+        self.last = None;
+        Ok(before)
     }
 
     /// Append already framed records (see [`frame`]) numbered from `next_seq()`.
@@ -518,7 +714,12 @@ impl<S: Storage> Journal<S> {
     }
 
     pub fn ledger_id(&self) -> [u8; 16] {
-        self.ledger_id
+        self.header.ledger_id
+    }
+
+    /// Records retired into the base state by compaction (0 if never compacted).
+    pub fn base_records(&self) -> u64 {
+        self.header.base_records
     }
 
     pub fn storage(&mut self) -> &mut S {
@@ -531,7 +732,7 @@ enum Cut {
     Corrupt(JournalError),
 }
 
-fn check_header(h: &[u8; 64]) -> Result<[u8; 16], JournalError> {
+fn check_header(h: &[u8; 64]) -> Result<Header, JournalError> {
     let bad = |reason: &str| JournalError::BadHeader {
         reason: reason.to_owned(),
     };
@@ -543,12 +744,31 @@ fn check_header(h: &[u8; 64]) -> Result<[u8; 16], JournalError> {
         return Err(bad("header checksum mismatch"));
     }
     let version = u16::from_le_bytes([h[8], h[9]]);
-    if version != VERSION {
+    if version != VERSION && version != VERSION_COMPACTED {
         return Err(bad(&format!(
-            "format version {version}; this build reads version {VERSION}"
+            "format version {version}; this build reads versions {VERSION} and {VERSION_COMPACTED}"
         )));
     }
-    let mut id = [0u8; 16];
-    id.copy_from_slice(&h[16..32]);
-    Ok(id)
+    let u64_at = |i: usize| {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&h[i..i + 8]);
+        u64::from_le_bytes(a)
+    };
+    let mut ledger_id = [0u8; 16];
+    ledger_id.copy_from_slice(&h[16..32]);
+    let mut hd = Header {
+        ledger_id,
+        base_records: 0,
+        base_len: 0,
+        base_crc: 0,
+    };
+    if version == VERSION_COMPACTED {
+        hd.base_records = u64_at(32);
+        hd.base_len = u64_at(40);
+        hd.base_crc = u32::from_le_bytes([h[48], h[49], h[50], h[51]]);
+        if hd.base_records == 0 || hd.base_len == 0 || hd.base_len > u64::MAX / 2 {
+            return Err(bad("a compacted journal's header without a valid base"));
+        }
+    }
+    Ok(hd)
 }

@@ -38,7 +38,7 @@ pub use availability::{Change, Delta, DeltaError, LevelChange, OfferLevel, PoolL
 pub use catalog::{Catalog, CatalogError};
 pub use command::{Action, Command, Draw, LineRequest, Millis, Request, WaitlistPolicy};
 pub use digest::Digest;
-pub use durable::{Durability, DurableLedger, LedgerError, Stats};
+pub use durable::{Compaction, Durability, DurableLedger, LedgerError, Stats};
 pub use error::Error;
 pub use event::{Event, EventKind, PoolAmount, PoolAmounts, Standing};
 pub use id::{OfferId, PoolId, ReservationId, WaitEntryId};

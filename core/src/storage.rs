@@ -4,6 +4,7 @@
 //! storage scenario on both, and the verification work can add a storage that
 //! fails on purpose.
 
+use parking_lot::RwLock;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
@@ -30,8 +31,17 @@ pub trait Storage: Send {
     /// wait for the disk without holding the ledger's lock.
     fn syncer(&self) -> io::Result<Box<dyn FnMut() -> io::Result<()> + Send>>;
     /// Exclusive lock across processes (a no-op where only one process can see it).
+    /// If another handle replaced the contents (a compaction) while this one
+    /// waited, the handle moves to the new contents and [`Storage::take_replaced`]
+    /// says so.
     fn lock(&mut self) -> io::Result<()>;
     fn unlock(&mut self) -> io::Result<()>;
+    /// Replace the whole contents by `contents`, durably and atomically (a crash
+    /// leaves the old or the new contents, whole). Called with the lock held; the
+    /// handle keeps the lock, now on the new contents.
+    fn replace(&mut self, contents: &[u8]) -> io::Result<()>;
+    /// True once after [`Storage::lock`] found the contents replaced by another handle.
+    fn take_replaced(&mut self) -> bool;
 }
 
 /// A storage chosen at run time (file or memory) is a storage too.
@@ -60,31 +70,78 @@ impl<T: Storage + ?Sized> Storage for Box<T> {
     fn unlock(&mut self) -> io::Result<()> {
         (**self).unlock()
     }
+    fn replace(&mut self, contents: &[u8]) -> io::Result<()> {
+        (**self).replace(contents)
+    }
+    fn take_replaced(&mut self) -> bool {
+        (**self).take_replaced()
+    }
 }
 
 /// A journal file. Opened for append (so concurrent processes never overwrite
 /// each other), created with mode 0600.
+///
+/// A compaction renames a new file over the journal. Every handle notices when it
+/// next takes the lock (the path no longer names its file) and moves to the new file.
 pub struct FileStorage {
-    file: File,
+    /// Shared with the syncer, which must follow the handle to a new file.
+    file: Arc<RwLock<File>>,
     path: PathBuf,
     /// The process that opened it: `flock` belongs to the open file, which a
     /// fork shares, so a handle used across a fork would not exclude anything.
     pid: u32,
+    replaced: bool,
+}
+
+fn open_journal_file(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(path)
+}
+
+/// Create (or truncate) a private file holding `parts`, synced to disk.
+pub(crate) fn write_synced(path: &Path, parts: &[&[u8]]) -> io::Result<()> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    for p in parts {
+        f.write_all(p)?;
+    }
+    f.sync_all()
+}
+
+fn flock(file: &File) -> io::Result<()> {
+    loop {
+        // A signal handler without SA_RESTART (CPython installs such) interrupts flock.
+        match file.lock() {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+/// Does `path` still name `file`?
+fn names(path: &Path, file: &File) -> io::Result<bool> {
+    use std::os::unix::fs::MetadataExt;
+    let (a, b) = (std::fs::metadata(path)?, file.metadata()?);
+    Ok(a.dev() == b.dev() && a.ino() == b.ino())
 }
 
 impl FileStorage {
     pub fn open(path: impl AsRef<Path>) -> io::Result<FileStorage> {
         let path = path.as_ref().to_path_buf();
-        let file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .open(&path)?;
+        let file = open_journal_file(&path)?;
         Ok(FileStorage {
-            file,
+            file: Arc::new(RwLock::new(file)),
             path,
             pid: std::process::id(),
+            replaced: false,
         })
     }
 
@@ -92,36 +149,38 @@ impl FileStorage {
         &self.path
     }
 
-    /// fsync the directory, so a newly created journal's name is durable too.
-    pub fn sync_dir(&self) -> io::Result<()> {
-        let dir = self
-            .path
+    fn dir(&self) -> &Path {
+        self.path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        File::open(dir)?.sync_all()
+            .unwrap_or(Path::new("."))
+    }
+
+    /// fsync the directory, so a newly created journal's name is durable too.
+    pub fn sync_dir(&self) -> io::Result<()> {
+        File::open(self.dir())?.sync_all()
     }
 }
 
 impl Storage for FileStorage {
     fn len(&mut self) -> io::Result<u64> {
-        Ok(self.file.metadata()?.len())
+        Ok(self.file.read().metadata()?.len())
     }
     fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        self.file.read_exact_at(buf, offset)
+        self.file.read().read_exact_at(buf, offset)
     }
     fn append(&mut self, data: &[u8]) -> io::Result<()> {
-        self.file.write_all(data)
+        (&*self.file.read()).write_all(data)
     }
     fn truncate(&mut self, len: u64) -> io::Result<()> {
-        self.file.set_len(len)
+        self.file.read().set_len(len)
     }
     fn sync(&mut self) -> io::Result<()> {
-        self.file.sync_data()
+        self.file.read().sync_data()
     }
     fn syncer(&self) -> io::Result<Box<dyn FnMut() -> io::Result<()> + Send>> {
-        let f = self.file.try_clone()?;
-        Ok(Box::new(move || f.sync_data()))
+        let f = self.file.clone();
+        Ok(Box::new(move || f.read().sync_data()))
     }
     fn lock(&mut self) -> io::Result<()> {
         if std::process::id() != self.pid {
@@ -130,15 +189,39 @@ impl Storage for FileStorage {
             ));
         }
         loop {
-            // A signal handler without SA_RESTART (CPython installs such) interrupts flock.
-            match self.file.lock() {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                other => return other,
+            flock(&self.file.read())?;
+            if names(&self.path, &self.file.read())? {
+                return Ok(());
             }
+            // Compacted by another handle while we waited: move to the new file
+            // (dropping the old one releases its lock) and lock that instead.
+            let new = open_journal_file(&self.path)?;
+            *self.file.write() = new;
+            self.replaced = true;
         }
     }
     fn unlock(&mut self) -> io::Result<()> {
-        self.file.unlock()
+        self.file.read().unlock()
+    }
+    fn replace(&mut self, contents: &[u8]) -> io::Result<()> {
+        let mut tmp = self.path.as_os_str().to_owned();
+        tmp.push(format!(".{}.compact.tmp", std::process::id()));
+        let tmp = PathBuf::from(tmp);
+        if let Err(e) = write_synced(&tmp, &[contents]) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        // Lock the new file before it gets its name: a process opening the journal
+        // after the rename must wait until we are done.
+        let new = open_journal_file(&tmp)?;
+        flock(&new)?;
+        std::fs::rename(&tmp, &self.path)?;
+        // From here the new file is the journal; swap first, then make the rename durable.
+        *self.file.write() = new;
+        self.sync_dir()
+    }
+    fn take_replaced(&mut self) -> bool {
+        std::mem::take(&mut self.replaced)
     }
 }
 
@@ -153,6 +236,9 @@ pub struct MemoryStorage {
     /// file's `flock`, a handle's lock is released when the handle is dropped.
     locked: Arc<(Mutex<Option<u64>>, std::sync::Condvar)>,
     handle: u64,
+    /// The contents' generation this handle last saw (a replace starts a new one).
+    seen: u64,
+    replaced: bool,
 }
 
 static HANDLES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -165,6 +251,8 @@ impl Default for MemoryStorage {
             fail_append: Arc::default(),
             locked: Arc::default(),
             handle: HANDLES.fetch_add(1, Ordering::Relaxed),
+            seen: 0,
+            replaced: false,
         }
     }
 }
@@ -177,6 +265,8 @@ impl Clone for MemoryStorage {
             fail_append: self.fail_append.clone(),
             locked: self.locked.clone(),
             handle: HANDLES.fetch_add(1, Ordering::Relaxed),
+            seen: self.mem().generation,
+            replaced: false,
         }
     }
 }
@@ -196,6 +286,7 @@ impl Drop for MemoryStorage {
 struct Memory {
     bytes: Vec<u8>,
     synced: usize,
+    generation: u64,
 }
 
 impl MemoryStorage {
@@ -292,6 +383,12 @@ impl Storage for MemoryStorage {
             holder = cv.wait(holder).unwrap_or_else(|e| e.into_inner());
         }
         *holder = Some(self.handle);
+        drop(holder);
+        let generation = self.mem().generation;
+        if generation != self.seen {
+            self.seen = generation;
+            self.replaced = true;
+        }
         Ok(())
     }
     fn unlock(&mut self) -> io::Result<()> {
@@ -302,5 +399,21 @@ impl Storage for MemoryStorage {
             cv.notify_one();
         }
         Ok(())
+    }
+    fn replace(&mut self, contents: &[u8]) -> io::Result<()> {
+        if self.fail_sync.load(Ordering::SeqCst) {
+            return Err(io::Error::other("injected fsync failure"));
+        }
+        let mut m = self.mem();
+        m.bytes = contents.to_vec();
+        m.synced = m.bytes.len();
+        m.generation += 1;
+        let generation = m.generation;
+        drop(m);
+        self.seen = generation;
+        Ok(())
+    }
+    fn take_replaced(&mut self) -> bool {
+        std::mem::take(&mut self.replaced)
     }
 }

@@ -722,6 +722,12 @@ impl Storage for Panicky {
     fn unlock(&mut self) -> std::io::Result<()> {
         self.0.unlock()
     }
+    fn replace(&mut self, c: &[u8]) -> std::io::Result<()> {
+        self.0.replace(c)
+    }
+    fn take_replaced(&mut self) -> bool {
+        self.0.take_replaced()
+    }
 }
 
 #[test]
@@ -749,4 +755,227 @@ fn a_panic_while_leading_poisons_instead_of_hanging() {
     // The next caller is answered (poisoned), not left waiting for a leader.
     let err = l.submit(Command::new(2, Action::Tick)).unwrap_err();
     assert_eq!(err.code(), "poisoned");
+}
+
+fn reopen_digest(place: &Place) -> (Digest, kontingent::Recovery) {
+    let (l, rec) = place.open().unwrap();
+    (l.read(|l| l.digest()).unwrap(), rec)
+}
+
+#[test]
+fn compaction_retires_records_and_keeps_the_state() {
+    for place in Place::all() {
+        let cmds = traffic(60);
+        let (l, _) = place.open().unwrap();
+        let (first, rest) = cmds.split_at(50);
+        for c in first {
+            let _ = l.submit(c.clone());
+        }
+        let records = l.recovery().records + l.stats().records;
+        let before = place.bytes().len() as u64;
+        let c = l.compact().unwrap();
+        assert_eq!(c.records, records, "{}", place.name());
+        assert_eq!(c.bytes_before, before);
+        let state = l.read(|l| l.state_bytes()).unwrap();
+        assert_eq!(c.bytes_after, HEADER_LEN + state.len() as u64);
+        let bytes = place.bytes();
+        assert_eq!(bytes.len() as u64, c.bytes_after);
+        assert_eq!(
+            u16::from_le_bytes([bytes[8], bytes[9]]),
+            2,
+            "a compacted journal is version 2"
+        );
+        // New records continue the numbering after the base.
+        for c in rest {
+            let _ = l.submit(c.clone());
+        }
+        let digest = l.read(|l| l.digest()).unwrap();
+        drop(l);
+        let (again, rec) = reopen_digest(&place);
+        assert_eq!(again, digest, "{}", place.name());
+        assert_eq!(rec.base, Some(records));
+        assert_eq!(digest, *prefix_digests(&cmds).last().unwrap());
+        // Compacting twice in a row, and with nothing new, is fine.
+        let (l, _) = place.open().unwrap();
+        l.compact().unwrap();
+        l.compact().unwrap();
+        drop(l);
+        assert_eq!(reopen_digest(&place).0, digest);
+    }
+}
+
+#[test]
+fn other_handles_follow_a_compaction() {
+    for place in Place::all() {
+        let cmds = traffic(90);
+        let (a, _) = place.open().unwrap();
+        let (b, _) = place.open().unwrap();
+        let (c, _) = place.open().unwrap();
+        let mut it = cmds.iter();
+        for cmd in it.by_ref().take(40) {
+            let _ = a.submit(cmd.clone());
+        }
+        // b has read what a wrote, c has not: c must load the base, b skip into it.
+        b.read(|_| ()).unwrap();
+        for cmd in it.by_ref().take(20) {
+            let _ = a.submit(cmd.clone());
+        }
+        b.read(|_| ()).unwrap();
+        a.compact().unwrap();
+        for (i, cmd) in it.enumerate() {
+            let who = [&a, &b, &c][i % 3];
+            let _ = who.submit(cmd.clone());
+        }
+        let want = *prefix_digests(&cmds).last().unwrap();
+        for (name, h) in [("a", &a), ("b", &b), ("c", &c)] {
+            assert_eq!(
+                h.read(|l| l.digest()).unwrap(),
+                want,
+                "{} {name}",
+                place.name()
+            );
+        }
+        // A second compaction by another handle, then more traffic from all.
+        b.compact().unwrap();
+        let extra = Command::new(
+            100_000,
+            Action::Reserve(Request::new("late", "c0").line("v20", 1)),
+        );
+        c.submit(extra.clone()).unwrap();
+        let mut all = cmds.clone();
+        all.push(extra);
+        let want = *prefix_digests(&all).last().unwrap();
+        for h in [&a, &b, &c] {
+            assert_eq!(h.read(|l| l.digest()).unwrap(), want, "{}", place.name());
+        }
+        drop((a, b, c));
+        assert_eq!(reopen_digest(&place).0, want);
+    }
+}
+
+#[test]
+fn a_damaged_base_state_is_corruption_and_a_torn_tail_after_it_is_cut() {
+    for place in Place::all() {
+        let cmds = traffic(30);
+        let (l, _) = place.open().unwrap();
+        for c in &cmds {
+            let _ = l.submit(c.clone());
+        }
+        l.compact().unwrap();
+        let more = Command::new(
+            100_000,
+            Action::Reserve(Request::new("after", "c1").line("v20", 1)),
+        );
+        l.submit(more).unwrap();
+        let digest_base = prefix_digests(&cmds).last().copied().unwrap();
+        drop(l);
+        let good = place.bytes();
+        let base_end =
+            HEADER_LEN as usize + u64::from_le_bytes(good[40..48].try_into().unwrap()) as usize;
+        // Cut inside the record after the base: torn, the base state survives.
+        for cut in base_end..good.len() {
+            place.set_bytes(good[..cut].to_vec());
+            let (d, rec) = reopen_digest(&place);
+            assert_eq!(d, digest_base, "{} cut at {cut}", place.name());
+            assert_eq!(rec.torn_bytes, (cut - base_end) as u64);
+        }
+        // A flipped bit in the base state, or a base cut short: corrupt at offset 64.
+        for bad in [
+            {
+                let mut b = good.clone();
+                b[HEADER_LEN as usize + 10] ^= 0x10;
+                b
+            },
+            good[..base_end - 1].to_vec(),
+        ] {
+            place.set_bytes(bad);
+            match place.open() {
+                Err(JournalError::Corrupt { offset, .. }) => assert_eq!(offset, HEADER_LEN),
+                other => panic!("{}: {:?}", place.name(), other.map(|x| x.1)),
+            }
+        }
+    }
+}
+
+#[test]
+fn checkpoints_and_compaction_work_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j");
+    let cmds = traffic(50);
+    let l = Ledger::open(&path, Durability::Full).unwrap();
+    for c in &cmds[..40] {
+        let _ = l.submit(c.clone());
+    }
+    l.checkpoint().unwrap();
+    let ckpt = kontingent::checkpoint::path_for(&path);
+    assert!(ckpt.exists());
+    l.compact().unwrap();
+    assert!(
+        !ckpt.exists(),
+        "the compacted journal starts where the checkpoint was"
+    );
+    for c in &cmds[40..45] {
+        let _ = l.submit(c.clone());
+    }
+    l.checkpoint().unwrap();
+    for c in &cmds[45..] {
+        let _ = l.submit(c.clone());
+    }
+    drop(l);
+    let want = *prefix_digests(&cmds).last().unwrap();
+    let l = Ledger::open(&path, Durability::Full).unwrap();
+    assert_eq!(l.read(|l| l.digest()).unwrap(), want);
+    assert!(l.recovery().from_checkpoint.is_some(), "{:?}", l.recovery());
+    assert_eq!(l.recovery().checkpoint_ignored, None);
+    drop(l);
+    // A checkpoint from before a compaction (restored by hand) is ignored, not trusted.
+    let old = dir.path().join("old");
+    let lo = Ledger::open(&old, Durability::Full).unwrap();
+    for c in &cmds[..20] {
+        let _ = lo.submit(c.clone());
+    }
+    lo.checkpoint().unwrap();
+    let saved = std::fs::read(kontingent::checkpoint::path_for(&old)).unwrap();
+    lo.compact().unwrap();
+    for c in &cmds[20..] {
+        let _ = lo.submit(c.clone());
+    }
+    drop(lo);
+    std::fs::write(kontingent::checkpoint::path_for(&old), saved).unwrap();
+    let lo = Ledger::open(&old, Durability::Full).unwrap();
+    assert_eq!(lo.read(|l| l.digest()).unwrap(), want);
+    assert!(lo.recovery().checkpoint_ignored.is_some());
+}
+
+#[test]
+fn a_compaction_interrupted_before_its_rename_leaves_the_journal_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j");
+    let cmds = traffic(20);
+    let l = Ledger::open(&path, Durability::Full).unwrap();
+    for c in &cmds {
+        let _ = l.submit(c.clone());
+    }
+    drop(l);
+    let before = std::fs::read(&path).unwrap();
+    // What a crash mid-way leaves: a half-written temporary file beside the journal.
+    let tmp = dir.path().join(format!("j.{}.compact.tmp", 99999));
+    std::fs::write(&tmp, &before[..100]).unwrap();
+    let l = Ledger::open(&path, Durability::Full).unwrap();
+    assert_eq!(
+        l.read(|l| l.digest()).unwrap(),
+        *prefix_digests(&cmds).last().unwrap()
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    // A failing sync during compaction poisons and leaves the old journal in place.
+    let m = MemoryStorage::new();
+    let (l, _) = DurableLedger::open_storage(m.clone(), Durability::Full).unwrap();
+    for c in &cmds {
+        let _ = l.submit(c.clone());
+    }
+    let old = m.bytes();
+    m.fail_syncs(true);
+    assert!(l.compact().is_err());
+    assert!(l.is_poisoned());
+    assert_eq!(m.bytes(), old);
 }

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 const CHILD: &str = "KONTINGENT_TEST_CHILD";
 const JOURNAL: &str = "KONTINGENT_TEST_JOURNAL";
 const TAG: &str = "KONTINGENT_TEST_TAG";
+const COMPACT: &str = "KONTINGENT_TEST_COMPACT";
 
 fn catalog(capacity: u64) -> Vec<Command> {
     vec![
@@ -134,13 +135,28 @@ fn child() {
         _ => (2_000, 16),
     };
     ensure_catalog(&l, capacity);
+    if std::env::var(COMPACT).is_ok() {
+        // Retire the journal again and again while every process keeps writing
+        // (and, in the crash test, until a SIGKILL lands in the middle of one).
+        let l = l.clone();
+        std::thread::spawn(move || loop {
+            std::thread::sleep(Duration::from_millis(3));
+            if let Err(e) = l.compact() {
+                eprintln!("compaction failed: {e}");
+                std::process::exit(101);
+            }
+        });
+    }
     let out: Arc<Mutex<dyn Write + Send>> = Arc::new(Mutex::new(std::io::stdout()));
     reserve_loop(l, &tag, threads, out);
 }
 
-fn spawn(job: &str, journal: &std::path::Path, tag: &str) -> std::process::Child {
-    Process::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child", "--nocapture", "--test-threads=1"])
+fn spawn(job: &str, journal: &std::path::Path, tag: &str, compact: bool) -> std::process::Child {
+    let mut p = Process::new(std::env::current_exe().unwrap());
+    if compact {
+        p.env(COMPACT, "1");
+    }
+    p.args(["--exact", "child", "--nocapture", "--test-threads=1"])
         .env(CHILD, job)
         .env(JOURNAL, journal)
         .env(TAG, tag)
@@ -217,7 +233,7 @@ fn crash_kills_lose_no_acknowledged_reservation() {
     let mut all_acks = Vec::new();
     let mut torn = 0;
     for k in 0..kills {
-        let mut child = spawn("crash", &path, &format!("k{k}"));
+        let mut child = spawn("crash", &path, &format!("k{k}"), k % 4 == 1);
         let stdout = child.stdout.take().unwrap();
         let reader = std::thread::spawn(move || acks(stdout));
         std::thread::sleep(Duration::from_micros(2_000 + next() % 30_000));
@@ -244,7 +260,7 @@ fn four_processes_share_one_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shared.journal");
     let children: Vec<_> = (0..4)
-        .map(|p| spawn("shared", &path, &format!("p{p}")))
+        .map(|p| spawn("shared", &path, &format!("p{p}"), p == 0))
         .collect();
     let readers: Vec<_> = children
         .into_iter()
@@ -280,6 +296,12 @@ fn four_processes_share_one_file() {
         assert_eq!(l.pool("hot").unwrap().confirmed, 2_000);
     })
     .unwrap();
+    let header = std::fs::read(&path).unwrap();
+    assert_eq!(
+        u16::from_le_bytes([header[8], header[9]]),
+        2,
+        "p0 compacted the journal while the others wrote"
+    );
     // Each process's acknowledgements were all there for the others to see.
     assert!(
         all.iter().any(|a| a.0.starts_with("p0-")) && all.iter().any(|a| a.0.starts_with("p3-"))

@@ -500,3 +500,12 @@ class Ledger:
             return int(self._n.checkpoint())
         except _native.NativeError as e:
             raise _raise(e) from None
+
+    def compact(self) -> int:
+        """Retire the journal's records into one base state at its start (the file
+        is replaced atomically; other processes on it follow on their next write).
+        Returns the number of records retired."""
+        try:
+            return int(self._n.compact()[0])
+        except _native.NativeError as e:
+            raise _raise(e) from None
