@@ -212,6 +212,27 @@ impl NativeLedger {
         to_py(py, &value)
     }
 
+    /// Up to `limit` events after seq `after`, as dicts; as availability deltas
+    /// (what a browser preview applies) if `deltas`.
+    fn events_after(
+        &self,
+        py: Python<'_>,
+        after: u64,
+        limit: usize,
+        deltas: bool,
+    ) -> PyResult<Py<PyAny>> {
+        let events = py
+            .detach(|| with!(&self.inner, l => l.events_after(after, limit)))
+            .map_err(|e| ledger_error(py, &e))?;
+        if deltas {
+            let d: Vec<kontingent::Delta> =
+                events.iter().map(kontingent::Delta::from_event).collect();
+            to_py(py, &d)
+        } else {
+            to_py(py, &events)
+        }
+    }
+
     /// Write a checkpoint beside the journal; returns the records it covers.
     fn checkpoint(&self, py: Python<'_>) -> PyResult<u64> {
         match &self.inner {

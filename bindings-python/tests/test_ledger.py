@@ -266,3 +266,28 @@ def test_checkpoint_and_compact_keep_the_state(tmp_path):
     assert again.reserve("after", customer="z", lines={"v20": 1}, attributes=ZIP, at=NOON) == last
     with pytest.raises(k.InvalidRequestError):
         ledger().compact()
+
+
+def test_events_and_deltas_after_a_seq(tmp_path):
+    led = k.Ledger.open(str(tmp_path / "e.journal"), catalog=CATALOG)
+    start = led.snapshot()
+    held = led.reserve("a", customer="anna", lines={"v20": 1}, attributes=ZIP, at=NOON)
+    led.confirm(held.reservation, at=NOON)
+    events = led.events(after=start["seq"])
+    assert [e.type for e in events] == ["held", "confirmed"]
+    assert [e.seq for e in events] == [start["seq"] + 1, start["seq"] + 2]
+    assert events[0].at == NOON and events[0].fields["reservation"] == held.reservation
+    deltas = led.deltas(after=start["seq"])
+    assert [d["seq"] for d in deltas] == [e.seq for e in events]
+    assert all(d["change"]["type"] == "levels" for d in deltas)
+    # The whole stream from the start, gap-free; limits are respected.
+    every = led.events(after=0, limit=10_000)
+    assert [e.seq for e in every] == list(range(1, led.seq + 1))
+    assert len(led.events(after=0, limit=2)) == 2
+    for bad in (-1, "3", 2**64, None):
+        with pytest.raises(k.InvalidRequestError):
+            led.events(after=bad)  # type: ignore[arg-type]
+    # After a restart the journal is replayed for them.
+    del led
+    again = k.Ledger.open(str(tmp_path / "e.journal"))
+    assert again.events(after=start["seq"]) == events

@@ -64,6 +64,22 @@ pub fn apply_entry(ledger: &mut crate::Ledger, entry: Entry<'_>) -> Result<(), S
     }
 }
 
+/// [`apply_entry`], passing each event a command emits to `seen`.
+pub fn apply_entry_with(
+    ledger: &mut crate::Ledger,
+    entry: Entry<'_>,
+    mut seen: impl FnMut(&crate::Event),
+) -> Result<(), String> {
+    match entry {
+        Entry::Command(cmd) => {
+            let applied = ledger.apply(cmd).map_err(|e| e.to_string())?;
+            applied.events.iter().for_each(&mut seen);
+            Ok(())
+        }
+        base => apply_entry(ledger, base),
+    }
+}
+
 /// What opening found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Recovery {

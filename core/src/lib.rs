@@ -19,6 +19,7 @@ mod digest;
 pub mod durable;
 mod error;
 mod event;
+pub mod event_log;
 mod expiry;
 mod id;
 mod idempotency;

@@ -979,3 +979,54 @@ fn a_compaction_interrupted_before_its_rename_leaves_the_journal_as_it_was() {
     assert!(l.is_poisoned());
     assert_eq!(m.bytes(), old);
 }
+
+#[test]
+fn events_after_a_seq_from_memory_from_the_journal_and_from_other_handles() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("e.journal");
+    let cmds = traffic(30);
+    let a = Ledger::open(&path, Durability::Full).unwrap();
+    let b = Ledger::open(&path, Durability::Full).unwrap();
+    let mut emitted = Vec::new();
+    for (i, c) in cmds.iter().enumerate() {
+        // Alternate handles: each must also see the events the other caused.
+        let h = if i % 2 == 0 { &a } else { &b };
+        if let Ok(applied) = h.submit(c.clone()) {
+            emitted.extend(applied.events);
+        }
+    }
+    assert!(emitted.len() > 40);
+    for h in [&a, &b] {
+        assert_eq!(h.events_after(0, usize::MAX).unwrap(), emitted);
+        assert_eq!(h.events_after(10, 5).unwrap(), emitted[10..15].to_vec());
+        assert!(h.events_after(emitted.len() as u64, 10).unwrap().is_empty());
+    }
+    drop((a, b));
+    // After a restart nothing is in memory: the journal is replayed instead.
+    let l = Ledger::open(&path, Durability::Full).unwrap();
+    assert_eq!(l.events_after(0, usize::MAX).unwrap(), emitted);
+    assert_eq!(l.events_after(7, 3).unwrap(), emitted[7..10].to_vec());
+    // After a compaction the events before its base are gone, and say so.
+    l.compact().unwrap();
+    let more = l
+        .submit(Command::new(
+            1_000_000,
+            Action::Reserve(Request::new("late", "c9").line("v20", 1)),
+        ))
+        .unwrap();
+    drop(l);
+    let l = Ledger::open(&path, Durability::Full).unwrap();
+    let base = emitted.len() as u64;
+    assert_eq!(l.events_after(base, 100).unwrap(), more.events);
+    let err = l.events_after(3, 100).unwrap_err();
+    assert_eq!(err.code(), "misuse", "{err}");
+    // A ledger without a journal keeps a window in memory.
+    let (m, _) = DurableLedger::open_storage(MemoryStorage::new(), Durability::None).unwrap();
+    let mut seen = Vec::new();
+    for c in &cmds {
+        if let Ok(applied) = m.submit(c.clone()) {
+            seen.extend(applied.events);
+        }
+    }
+    assert_eq!(m.events_after(0, usize::MAX).unwrap(), seen);
+}

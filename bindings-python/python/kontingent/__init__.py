@@ -28,7 +28,7 @@ __all__ = [
     "Refused", "Done", "Refusal", "SoldOut", "CustomerLimit", "NotOpenYet", "Closed",
     "Paused", "Rule", "HoldExpired", "Pool", "Slot", "KontingentError", "CatalogError",
     "CatalogIssue", "InvalidRequestError", "UnknownNameError", "RequestIdReusedError",
-    "TimeWentBackwardsError", "JournalError", "JournalCorruptedError", "PoisonedError",
+    "TimeWentBackwardsError", "JournalError", "JournalCorruptedError", "PoisonedError", "Event",
 ]
 
 # ----------------------------------------------------------------------------- errors
@@ -249,6 +249,26 @@ class Refused(Outcome):
 @dataclass(frozen=True)
 class Done(Outcome):
     pass
+
+
+@dataclass(frozen=True)
+class Event:
+    """One numbered change: ``type`` is e.g. ``held``, ``confirmed``, ``released``,
+    ``expired``, ``capacity_changed``; ``fields`` holds the rest (ids, pools)."""
+    seq: int
+    at: datetime
+    type: str
+    fields: Mapping[str, Any]
+
+
+def _event(d: Mapping[str, Any]) -> Event:
+    kind = dict(d["kind"])
+    return Event(int(d["seq"]), _dt(int(d["at"])), str(kind.pop("type")), kind)
+
+
+def _check_int(name: str, value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidRequestError("invalid_input", f"{name} must be a non-negative int, not {value!r}")
 
 
 def _refusal(d: Mapping[str, Any]) -> Refusal:
@@ -479,8 +499,31 @@ class Ledger:
         return cast(list[dict[str, Any]], self._query("waitlist", name=offer) or [])
 
     def snapshot(self) -> dict[str, Any]:
-        """Availability of every pool and offer, without private data (for browsers)."""
+        """Availability of every pool and offer, without private data (for browsers),
+        at ``snapshot()["seq"]``; :meth:`deltas` after that seq bring it up to date."""
         return cast(dict[str, Any], self._query("snapshot"))
+
+    def events(self, *, after: int = 0, limit: int = 1000) -> list[Event]:
+        """Up to ``limit`` events with a seq greater than ``after``, in order: the
+        numbered stream of what changed (for e-mails and webhooks). Recent events
+        come from memory, older ones from replaying the journal; events before a
+        compaction are gone (:class:`InvalidRequestError`)."""
+        return [_event(e) for e in self._events(after, limit, False)]
+
+    def deltas(self, *, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        """Availability changes after seq ``after``, without private data: apply
+        them in order to a :meth:`snapshot` (e.g. in the browser preview)."""
+        return cast(list[dict[str, Any]], self._events(after, limit, True))
+
+    def _events(self, after: int, limit: int, deltas: bool) -> Any:
+        _check_int("after", after)
+        _check_int("limit", limit)
+        try:
+            return self._n.events_after(after, limit, deltas)
+        except (OverflowError, TypeError) as e:
+            raise InvalidRequestError("invalid_input", str(e)) from None
+        except _native.NativeError as e:
+            raise _raise(e) from None
 
     @property
     def digest(self) -> str:
