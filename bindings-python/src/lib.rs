@@ -9,12 +9,12 @@
 use kontingent::storage::MemoryStorage;
 use kontingent::{
     Action, Catalog, CatalogError, Command, Durability, DurableLedger, Error, JournalError,
-    LedgerError, Request, ReservationId, WaitEntryId,
+    LedgerError, Outcome, Request, ReservationId, WaitEntryId,
 };
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyList};
 use pythonize::{depythonize, pythonize};
 use serde::Serialize;
 
@@ -79,6 +79,139 @@ fn to_py<T: Serialize>(py: Python<'_>, v: &T) -> PyResult<Py<PyAny>> {
     Ok(pythonize(py, v)
         .map_err(|e| bad_input(py, "result", e))?
         .unbind())
+}
+
+/// A Python string argument, or an `invalid_input` error naming it.
+fn py_str(py: Python<'_>, what: &str, v: &Bound<'_, PyAny>) -> PyResult<String> {
+    v.extract::<String>()
+        .map_err(|_| bad_input(py, what, format!("expected a str, got {}", type_name(v))))
+}
+
+fn type_name(v: &Bound<'_, PyAny>) -> String {
+    v.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// A whole number in `0 ..= u64::MAX` (not a bool), or an error naming it.
+fn py_u64(py: Python<'_>, what: &str, v: &Bound<'_, PyAny>) -> PyResult<u64> {
+    if v.is_instance_of::<pyo3::types::PyBool>() || !v.is_instance_of::<pyo3::types::PyInt>() {
+        return Err(bad_input(
+            py,
+            what,
+            format!("expected a whole number, got {}", type_name(v)),
+        ));
+    }
+    v.extract::<u64>().map_err(|_| {
+        native(
+            py,
+            "out_of_range",
+            format!("{what}: {v} is out of range"),
+            empty(py),
+        )
+    })
+}
+
+fn opt_u64(py: Python<'_>, what: &str, v: &Bound<'_, PyAny>) -> PyResult<Option<u64>> {
+    if v.is_none() {
+        Ok(None)
+    } else {
+        py_u64(py, what, v).map(Some)
+    }
+}
+
+/// A reserve request from Python arguments, checked field by field.
+#[allow(clippy::too_many_arguments)]
+fn request_from(
+    py: Python<'_>,
+    request_id: &Bound<'_, PyAny>,
+    customer: &Bound<'_, PyAny>,
+    lines: &Bound<'_, PyAny>,
+    channel: &Bound<'_, PyAny>,
+    attributes: &Bound<'_, PyAny>,
+    hold_ms: &Bound<'_, PyAny>,
+    confirm: bool,
+    up_to: bool,
+    waitlist: bool,
+) -> PyResult<Request> {
+    let mut parsed = Vec::new();
+    let mut line = |offer: &Bound<'_, PyAny>, quantity: &Bound<'_, PyAny>| -> PyResult<()> {
+        parsed.push(kontingent::LineRequest {
+            offer: py_str(py, "line offer", offer)?,
+            quantity: py_u64(py, "line quantity", quantity)?,
+        });
+        Ok(())
+    };
+    if let Ok(d) = lines.cast::<PyDict>() {
+        for (offer, quantity) in d.iter() {
+            line(&offer, &quantity)?;
+        }
+    } else if lines.is_instance_of::<pyo3::types::PyString>() {
+        return Err(bad_input(
+            py,
+            "lines",
+            "expected a dict or pairs, got a str",
+        ));
+    } else {
+        let items = lines.try_iter().map_err(|_| {
+            bad_input(
+                py,
+                "lines",
+                format!("expected a dict or pairs, got {}", type_name(lines)),
+            )
+        })?;
+        for item in items {
+            let (offer, quantity): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?
+                .extract()
+                .map_err(|_| bad_input(py, "lines", "each line is a pair (offer, quantity)"))?;
+            line(&offer, &quantity)?;
+        }
+    }
+    let mut attrs = std::collections::BTreeMap::new();
+    if !attributes.is_none() {
+        let d = attributes.cast::<PyDict>().map_err(|_| {
+            bad_input(
+                py,
+                "attributes",
+                format!("expected a dict, got {}", type_name(attributes)),
+            )
+        })?;
+        for (k, v) in d.iter() {
+            attrs.insert(
+                py_str(py, "attribute name", &k)?,
+                py_str(py, "attribute value", &v)?,
+            );
+        }
+    }
+    Ok(Request {
+        request_id: py_str(py, "request_id", request_id)?,
+        customer: py_str(py, "customer", customer)?,
+        channel: py_str(py, "channel", channel)?,
+        attributes: attrs,
+        lines: parsed,
+        hold_ms: opt_u64(py, "hold", hold_ms)?,
+        confirm,
+        up_to,
+        waitlist,
+    })
+}
+
+/// An outcome as a tuple the Python layer turns into its dataclass; the two
+/// promises without a dict, the rest through the generic conversion.
+fn outcome_tuple(py: Python<'_>, o: &Outcome) -> PyResult<Py<PyAny>> {
+    use pyo3::IntoPyObjectExt;
+    match o {
+        Outcome::Held {
+            reservation,
+            expires_at,
+            units,
+        } => ("held", reservation.0, *expires_at, *units).into_py_any(py),
+        Outcome::Confirmed { reservation, units } => {
+            ("confirmed", reservation.0, *units).into_py_any(py)
+        }
+        other => ("other", to_py(py, other)?).into_py_any(py),
+    }
 }
 
 /// Either storage, behind one handle.
@@ -154,6 +287,114 @@ impl NativeLedger {
         d.set_item("outcome", to_py(py, &applied.outcome)?)?;
         d.set_item("events", to_py(py, &applied.events)?)?;
         Ok(d.into_any().unbind())
+    }
+
+    /// The hot path of `Ledger.reserve`: arguments extracted directly (no dict
+    /// round trip), the outcome as a tuple `("held", reservation, expires_at, units)`,
+    /// `("confirmed", reservation, units)`, or `(status, outcome dict)` otherwise.
+    #[pyo3(signature = (request_id, customer, lines, channel, attributes, hold_ms, confirm, up_to, waitlist, at))]
+    #[allow(clippy::too_many_arguments)]
+    fn reserve(
+        &self,
+        py: Python<'_>,
+        request_id: &Bound<'_, PyAny>,
+        customer: &Bound<'_, PyAny>,
+        lines: &Bound<'_, PyAny>,
+        channel: &Bound<'_, PyAny>,
+        attributes: &Bound<'_, PyAny>,
+        hold_ms: &Bound<'_, PyAny>,
+        confirm: bool,
+        up_to: bool,
+        waitlist: bool,
+        at: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        let request = request_from(
+            py, request_id, customer, lines, channel, attributes, hold_ms, confirm, up_to, waitlist,
+        )?;
+        let at: Option<u64> = opt_u64(py, "at", at)?;
+        let action = Action::Reserve(request);
+        let result = match &self.inner {
+            Inner::File(l) => py.detach(|| match at {
+                Some(at) => l.submit(Command::new(at, action)),
+                None => l.submit_now(action),
+            }),
+            // Nothing to wait for but the ledger's own lock, which never needs the GIL.
+            Inner::Memory(l) => match at {
+                Some(at) => l.submit(Command::new(at, action)),
+                None => l.submit_now(action),
+            },
+        };
+        let applied = result.map_err(|e| ledger_error(py, &e))?;
+        outcome_tuple(py, &applied.outcome)
+    }
+
+    /// Many `reserve` argument tuples `(request_id, customer, lines, channel,
+    /// attributes, hold_ms, confirm, up_to, waitlist)` as one batch: one journal
+    /// write and sync. Each answer is an outcome tuple (as `reserve`) or a
+    /// `NativeError` instance (not raised).
+    fn reserve_many(
+        &self,
+        py: Python<'_>,
+        at: &Bound<'_, PyAny>,
+        requests: &Bound<'_, PyList>,
+    ) -> PyResult<Py<PyList>> {
+        let at: Option<u64> = opt_u64(py, "at", at)?;
+        let mut errors: Vec<Option<PyErr>> = Vec::with_capacity(requests.len());
+        let mut good = Vec::with_capacity(requests.len());
+        for r in requests.iter() {
+            let parsed = (|| -> PyResult<Request> {
+                let t = r.cast::<pyo3::types::PyTuple>().map_err(|_| {
+                    bad_input(
+                        py,
+                        "request",
+                        "each request is a tuple of reserve's arguments",
+                    )
+                })?;
+                if t.len() != 9 {
+                    return Err(bad_input(py, "request", "a request tuple has 9 items"));
+                }
+                let g = |i: usize| t.get_item(i);
+                request_from(
+                    py,
+                    &g(0)?,
+                    &g(1)?,
+                    &g(2)?,
+                    &g(3)?,
+                    &g(4)?,
+                    &g(5)?,
+                    g(6)?.is_truthy()?,
+                    g(7)?.is_truthy()?,
+                    g(8)?.is_truthy()?,
+                )
+            })();
+            match parsed {
+                Ok(req) => {
+                    good.push(Action::Reserve(req));
+                    errors.push(None);
+                }
+                Err(e) => errors.push(Some(e)),
+            }
+        }
+        let applied = py.detach(|| match at {
+            Some(at) => with!(&self.inner, l => l.submit_batch(good.into_iter().map(|a| Command::new(at, a)).collect())),
+            None => with!(&self.inner, l => l.submit_batch_now(good)),
+        });
+        let mut applied = applied.into_iter();
+        let out = PyList::empty(py);
+        for e in errors {
+            let item = match e {
+                Some(err) => err.into_value(py).into_any(),
+                None => match applied.next() {
+                    Some(Ok(a)) => outcome_tuple(py, &a.outcome)?,
+                    Some(Err(e)) => ledger_error(py, &e).into_value(py).into_any(),
+                    None => bad_input(py, "batch", "an answer is missing")
+                        .into_value(py)
+                        .into_any(),
+                },
+            };
+            out.append(item)?;
+        }
+        Ok(out.unbind())
     }
 
     /// What a request would get at `at` (ms), without changing anything.

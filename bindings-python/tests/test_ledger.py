@@ -109,10 +109,20 @@ def test_naive_datetimes_and_hostile_input_raise_and_change_nothing():
         dict(lines={"v20": 1}, hold=timedelta(0)),
         dict(lines={"v20": 1}, hold="10m"),
         dict(lines={"v20": 1}, at="2026-11-29"),
+        dict(lines="v20"),
+        dict(lines=[("v20",)]),
+        dict(lines=[(1, 1)]),
+        dict(lines=None),
+        dict(lines={"v20": 1}, attributes={"postal_code": 49685}),
+        dict(lines={"v20": 1}, attributes=["postal_code"]),
+        dict(lines={"v20": 1}, channel=None),
     ]
     for kwargs in bad:
         with pytest.raises(k.KontingentError):
             l.reserve("r", customer="x", **kwargs)
+    for rid, cust in ((None, "x"), (b"r", "x"), ("r", 7)):
+        with pytest.raises(k.InvalidRequestError):
+            l.reserve(rid, customer=cust, lines={"v20": 1}, at=NOON)  # type: ignore[arg-type]
     with pytest.raises(k.InvalidRequestError):
         l.reserve("x" * 1_000_000, customer="x", lines={"v20": 1}, at=NOON)
     with pytest.raises(k.InvalidRequestError):
@@ -291,3 +301,25 @@ def test_events_and_deltas_after_a_seq(tmp_path):
     del led
     again = k.Ledger.open(str(tmp_path / "e.journal"))
     assert again.events(after=start["seq"]) == events
+
+
+def test_reserve_many_answers_each_request_in_one_batch(tmp_path):
+    led = k.Ledger.open(str(tmp_path / "m.journal"), catalog=CATALOG)
+    reqs = [
+        k.Reserve("a", customer="anna", lines={"v20": 1}, attributes=ZIP),
+        k.Reserve("b", customer="ben", lines={"v20": 1}, attributes={"postal_code": "10115"}),
+        k.Reserve("c", customer="cleo", lines={"v20": -1}, attributes=ZIP),
+        k.Reserve("d", customer="dora", lines=[("v20", 1)], attributes=ZIP, confirm=True),
+        k.Reserve("e", customer="emil", lines={"v20": 1}, attributes=ZIP),
+        k.Reserve("f", customer="fritz", lines={"v20": 1}, attributes=ZIP),
+        k.Reserve("a", customer="anna", lines={"v20": 1}, attributes=ZIP),
+    ]
+    out = led.reserve_many(reqs, at=NOON)
+    assert isinstance(out[0], k.Held)
+    assert out[1] == k.Refused(k.Rule("emstek-only", out[1].reason.detail))  # type: ignore[union-attr]
+    assert isinstance(out[2], k.InvalidRequestError) and out[2].code == "out_of_range"
+    assert isinstance(out[3], k.Confirmed)
+    assert isinstance(out[4], k.Held)
+    assert out[5] == k.Refused(k.SoldOut("zur-post", 1, 0))
+    assert out[6] == out[0], "a repeated request id in the same batch answers the same"
+    assert led.pool("zur-post").held + led.pool("zur-post").confirmed == 3

@@ -381,6 +381,9 @@ impl<S: Storage> DurableLedger<S> {
     }
 
     fn enqueue(&self, cmds: Vec<Command>, stamp: bool) -> Vec<Result<Applied, LedgerError>> {
+        if self.durability == Durability::None {
+            return self.apply_directly(cmds, stamp);
+        }
         let slot = Arc::new(Slot {
             state: Mutex::new(Turn::Waiting),
             wake: Condvar::new(),
@@ -414,6 +417,38 @@ impl<S: Storage> DurableLedger<S> {
                 }
             }
         }
+    }
+
+    /// Without a journal there is nothing to group: apply under the state lock.
+    fn apply_directly(&self, cmds: Vec<Command>, stamp: bool) -> Vec<Result<Applied, LedgerError>> {
+        let mut st = self.lock();
+        if let Some(cause) = &self.queue.lock().poisoned {
+            return cmds.iter().map(|_| Err(poisoned(cause))).collect();
+        }
+        let State {
+            ledger,
+            events,
+            scratch,
+            ..
+        } = &mut *st;
+        cmds.into_iter()
+            .map(|mut cmd| {
+                if stamp {
+                    cmd.at = wall_clock_ms().max(ledger.now());
+                }
+                // Only a catalog can be too large to journal (every other command is
+                // bounded by `limits`); refuse it here too, so that a ledger without
+                // a journal answers exactly as one with a journal would.
+                if matches!(cmd.action, Action::LoadCatalog(_)) {
+                    scratch.clear();
+                    journal::frame(ledger.seq(), &cmd, scratch);
+                    journal::check_frame(scratch).map_err(LedgerError::Rejected)?;
+                }
+                let applied = ledger.apply(&cmd)?;
+                events.extend(&applied.events);
+                Ok(applied)
+            })
+            .collect()
     }
 
     /// Run one batch as the write leader (`leading` is set): apply and write

@@ -28,7 +28,7 @@ __all__ = [
     "Refused", "Done", "Refusal", "SoldOut", "CustomerLimit", "NotOpenYet", "Closed",
     "Paused", "Rule", "HoldExpired", "Pool", "Slot", "KontingentError", "CatalogError",
     "CatalogIssue", "InvalidRequestError", "UnknownNameError", "RequestIdReusedError",
-    "TimeWentBackwardsError", "JournalError", "JournalCorruptedError", "PoisonedError", "Event",
+    "TimeWentBackwardsError", "JournalError", "JournalCorruptedError", "PoisonedError", "Event", "Reserve",
 ]
 
 # ----------------------------------------------------------------------------- errors
@@ -309,6 +309,15 @@ def _outcome(d: Mapping[str, Any]) -> Outcome:
     return Done()
 
 
+def _from_tuple(t: tuple[Any, ...]) -> Outcome:
+    kind = t[0]
+    if kind == "held":
+        return Held(t[1], _dt(t[2]), t[3])
+    if kind == "confirmed":
+        return Confirmed(t[1], t[2])
+    return _outcome(t[1])
+
+
 @dataclass(frozen=True)
 class Pool:
     name: str
@@ -329,6 +338,20 @@ class Slot:
 # -------------------------------------------------------------------------- ledger
 
 CatalogSource = Union[str, "os.PathLike[str]", Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Reserve:
+    """One request for :meth:`Ledger.reserve_many` (the arguments of :meth:`Ledger.reserve`)."""
+    request_id: str
+    customer: str
+    lines: Union[Mapping[str, int], Iterable[tuple[str, int]]]
+    channel: str = "web"
+    attributes: Optional[Mapping[str, str]] = None
+    hold: Optional[timedelta] = None
+    confirm: bool = False
+    up_to: bool = False
+    waitlist: bool = False
 
 
 def _compile(catalog: CatalogSource) -> dict[str, Any]:
@@ -425,8 +448,28 @@ class Ledger:
                 confirm: bool = False, up_to: bool = False, waitlist: bool = False,
                 at: Optional[datetime] = None) -> Outcome:
         """Ask for units: all lines or none. Repeating ``request_id`` returns the first outcome."""
-        req = self._request(request_id, customer, lines, channel, attributes, hold, confirm, up_to, waitlist)
-        return self._submit({"type": "reserve", **req}, at)
+        try:
+            return _from_tuple(self._n.reserve(
+                request_id, customer, lines, channel, attributes,
+                None if hold is None else _duration_ms(hold), bool(confirm), bool(up_to),
+                bool(waitlist), None if at is None else _ms(at)))
+        except _native.NativeError as e:
+            raise _raise(e) from None
+
+    def reserve_many(self, requests: Iterable["Reserve"], *,
+                     at: Optional[datetime] = None) -> list[Union[Outcome, KontingentError]]:
+        """Submit many requests as one batch: one journal write and one sync for all
+        (bulk imports, servers that batch). Returns, in order, each request's outcome,
+        or its error as an exception *instance* (not raised), so one bad request does
+        not cost the others their answers."""
+        tuples = [(r.request_id, r.customer, r.lines, r.channel, r.attributes,
+                   None if r.hold is None else _duration_ms(r.hold), r.confirm, r.up_to, r.waitlist)
+                  for r in requests]
+        try:
+            results = self._n.reserve_many(None if at is None else _ms(at), tuples)
+        except _native.NativeError as e:
+            raise _raise(e) from None
+        return [_raise(r) if isinstance(r, _native.NativeError) else _from_tuple(r) for r in results]
 
     def confirm(self, reservation: int, *, at: Optional[datetime] = None) -> Outcome:
         return self._submit({"type": "confirm", "reservation": reservation}, at)

@@ -12,6 +12,20 @@ class NativeLedger:
     @staticmethod
     def open(path: Optional[str], durability_name: str) -> NativeLedger: ...
     def submit(self, at: Optional[int], action: Any) -> Any: ...
+    def reserve(
+        self,
+        request_id: Any,
+        customer: Any,
+        lines: Any,
+        channel: Any,
+        attributes: Any,
+        hold_ms: Any,
+        confirm: bool,
+        up_to: bool,
+        waitlist: bool,
+        at: Any,
+    ) -> tuple[Any, ...]: ...
+    def reserve_many(self, at: Any, requests: list[Any]) -> list[Any]: ...
     def preview(self, request: Any, at: int) -> Any: ...
     def query(
         self,
