@@ -21,6 +21,7 @@ mod error;
 mod event;
 pub mod event_log;
 mod expiry;
+pub mod faulty;
 mod id;
 mod idempotency;
 pub mod journal;

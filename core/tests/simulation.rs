@@ -1,0 +1,448 @@
+//! Deterministic simulation (VOPR-style): one seed drives the clients' commands,
+//! a simulated clock, and a disk that fails (`kontingent::faulty`): write and
+//! fsync errors, power loss at random points with torn writes, bit flips in
+//! durable bytes, and compactions. After every step:
+//!
+//! - **never oversold**: each promise leaves its pools within capacity;
+//! - **nothing acknowledged lost**: after every recovery, the ledger equals a
+//!   replay of every acknowledged command, plus some prefix of the commands whose
+//!   answer was lost with the crash (and nothing else);
+//! - **the digest equals a replay of the durable prefix** (by the real ledger),
+//!   and every acknowledged outcome equals the independent reference model's.
+//!
+//! A bit flip in durable bytes must make opening fail (`Corrupt`/`BadHeader`),
+//! never be skipped; the flip is then repaired and the run goes on. (A flip in
+//! the very last record is indistinguishable from a torn write — see the known
+//! limits in ARCHITECTURE.md — so flips land before it.)
+//!
+//! `KONTINGENT_SIM_SEEDS=n` runs n seeds (default 2,000 in the normal test run);
+//! `KONTINGENT_SIM_SEED=s` runs one seed and prints its fault log. A failure
+//! prints the seed that reproduces it.
+
+mod model;
+
+use kontingent::faulty::{Faults, FaultyStorage};
+use kontingent::journal::JournalError;
+use kontingent::{
+    Action, Command, Digest, Draw, Durability, DurableLedger, Ledger, LedgerError, Outcome,
+    Request, ReservationId,
+};
+
+const POOLS: [(&str, u64); 2] = [("p0", 3), ("p1", 4)];
+const OFFERS: [(&str, &[(&str, u64)]); 3] = [
+    ("o0", &[("p0", 1)]),
+    ("o1", &[("p1", 1)]),
+    ("o2", &[("p0", 1), ("p1", 1)]),
+];
+
+/// The run's history as the simulation knows it.
+struct World {
+    seed: u64,
+    disk: FaultyStorage,
+    ledger: Option<DurableLedger<FaultyStorage>>,
+    /// Commands known to be in the durable history, in order.
+    committed: Vec<Command>,
+    /// The real ledger replaying `committed`: what recovery must reproduce.
+    reference: Ledger,
+    /// The independent model, fed the same history.
+    model: model::Model,
+    /// Commands sent whose answer was lost (a poisoned batch): each may or may not
+    /// be durable, but only as a prefix, in order.
+    unknown: Vec<Command>,
+    requests_seen: std::collections::BTreeSet<String>,
+    now: u64,
+    next_request: u64,
+    acked: u64,
+    recoveries: u64,
+    flips: u64,
+    compactions: u64,
+}
+
+fn fail(seed: u64, disk: &FaultyStorage, what: String) -> ! {
+    panic!(
+        "simulation seed {seed} failed (reproduce: KONTINGENT_SIM_SEED={seed} cargo test -p kontingent --test simulation): {what}\nfault log (last 10): {:?}",
+        disk.log().iter().rev().take(10).collect::<Vec<_>>()
+    )
+}
+
+impl World {
+    fn new(seed: u64) -> World {
+        let disk = FaultyStorage::new(seed);
+        let (ledger, _) = DurableLedger::open_storage(disk.clone(), Durability::Full)
+            .unwrap_or_else(|e| fail(seed, &disk, format!("a fresh disk does not open: {e}")));
+        let mut w = World {
+            seed,
+            disk,
+            ledger: Some(ledger),
+            committed: Vec::new(),
+            reference: Ledger::new(),
+            model: model::Model::new(),
+            unknown: Vec::new(),
+            requests_seen: Default::default(),
+            now: 1_000,
+            next_request: 0,
+            acked: 0,
+            recoveries: 0,
+            flips: 0,
+            compactions: 0,
+        };
+        let mut setup: Vec<Command> = POOLS
+            .iter()
+            .map(|(p, c)| {
+                Command::new(
+                    0,
+                    Action::DefinePool {
+                        pool: (*p).into(),
+                        capacity: *c,
+                    },
+                )
+            })
+            .collect();
+        for (o, draws) in OFFERS {
+            setup.push(Command::new(
+                0,
+                Action::DefineOffer {
+                    offer: o.into(),
+                    draws: draws.iter().map(|(p, a)| Draw::new(*p, *a)).collect(),
+                    waitlist: Default::default(),
+                },
+            ));
+        }
+        // The catalog goes in before any fault is switched on.
+        w.submit(setup);
+        w.disk.set_faults(Faults {
+            write_error_ppm: 8_000,
+            sync_error_ppm: 8_000,
+        });
+        w
+    }
+
+    fn fail(&self, what: String) -> ! {
+        fail(self.seed, &self.disk, what)
+    }
+
+    fn rand(&self, below: u64) -> u64 {
+        self.disk.random(below)
+    }
+
+    fn random_command(&mut self) -> Command {
+        self.now += self.rand(4_000);
+        let at = self.now;
+        let action = match self.rand(10) {
+            0..=4 => {
+                // Sometimes repeat an earlier request id (a double click).
+                let id = if self.next_request > 0 && self.rand(6) == 0 {
+                    self.rand(self.next_request)
+                } else {
+                    self.next_request += 1;
+                    self.next_request - 1
+                };
+                let (offer, _) = OFFERS[(id % 3) as usize];
+                let mut r = Request::new(format!("r{id}"), format!("c{}", id % 4))
+                    .line(offer, 1 + id % 2)
+                    .hold_ms(2_000 + id % 7 * 1_000);
+                if id % 5 == 0 {
+                    r = r.confirm();
+                }
+                Action::Reserve(r)
+            }
+            5 | 6 => Action::Confirm {
+                reservation: ReservationId(1 + self.rand(self.next_request + 1)),
+            },
+            7 => Action::Release {
+                reservation: ReservationId(1 + self.rand(self.next_request + 1)),
+            },
+            8 => Action::Tick,
+            _ => {
+                let (pool, cap) = POOLS[self.rand(2) as usize];
+                Action::SetCapacity {
+                    pool: pool.into(),
+                    capacity: cap + self.rand(3),
+                }
+            }
+        };
+        Command::new(at, action)
+    }
+
+    /// Apply a command to the reference ledger and the model, which must agree;
+    /// returns the outcome (`None` for a command the ledger rejects).
+    fn commit(&mut self, cmd: &Command) -> Option<Outcome> {
+        let real = self.reference.apply(cmd);
+        let modeled = self.model.apply(cmd);
+        match (&real, &modeled) {
+            (Ok(a), Ok(step)) if a.outcome == step.outcome => {}
+            (Err(e), Err(codes)) if codes.contains(&e.code()) => {}
+            _ => self.fail(format!(
+                "the ledger and the reference model disagree on {cmd:?}: {real:?} vs {modeled:?}"
+            )),
+        }
+        real.ok().map(|a| {
+            self.committed.push(cmd.clone());
+            self.check_capacity(cmd, &a.outcome);
+            a.outcome
+        })
+    }
+
+    /// Submit a batch; check every answer; recover if the ledger got poisoned.
+    fn submit(&mut self, cmds: Vec<Command>) {
+        let Some(ledger) = &self.ledger else { return };
+        let answers = if cmds.len() == 1 {
+            vec![ledger.submit(cmds[0].clone())]
+        } else {
+            ledger.submit_batch(cmds.clone())
+        };
+        let mut poisoned = false;
+        for (cmd, answer) in cmds.into_iter().zip(answers) {
+            match answer {
+                Ok(applied) => {
+                    if poisoned {
+                        self.fail(format!("{cmd:?} acknowledged after a failure in its batch"));
+                    }
+                    let want = self.commit(&cmd);
+                    if want.as_ref() != Some(&applied.outcome) {
+                        self.fail(format!(
+                            "acknowledged {:?} for {cmd:?}, the replay says {want:?}",
+                            applied.outcome
+                        ));
+                    }
+                    self.acked += 1;
+                }
+                Err(LedgerError::Rejected(e)) => {
+                    if poisoned {
+                        self.unknown.push(cmd);
+                        continue;
+                    }
+                    if self.commit(&cmd).is_some() {
+                        self.fail(format!("{cmd:?} was rejected ({e}), the replay accepts it"));
+                    }
+                }
+                Err(LedgerError::Journal(JournalError::Poisoned { .. } | JournalError::Io(_))) => {
+                    poisoned = true;
+                    self.unknown.push(cmd);
+                }
+                Err(e) => self.fail(format!("unexpected error {e} for {cmd:?}")),
+            }
+        }
+        if poisoned || self.ledger.as_ref().is_some_and(|l| l.is_poisoned()) {
+            self.crash_and_recover();
+        }
+    }
+
+    /// A promise may only leave the pools it drew from within capacity, checked
+    /// on the replay right after it (the step's end checks the ledger equals it).
+    fn check_capacity(&mut self, cmd: &Command, outcome: &Outcome) {
+        let Action::Reserve(r) = &cmd.action else {
+            return;
+        };
+        // A repeated request id answers its first outcome: it promises nothing new.
+        if !self.requests_seen.insert(r.request_id.clone()) || !outcome.is_promise() {
+            return;
+        }
+        for line in &r.lines {
+            let draws = OFFERS
+                .iter()
+                .find(|(o, _)| *o == line.offer)
+                .map(|(_, d)| *d);
+            for (pool, _) in draws.unwrap_or_default() {
+                match self.reference.pool(pool) {
+                    Some(p) if p.held + p.confirmed <= p.capacity => {}
+                    p => self.fail(format!("oversold by {cmd:?} → {outcome:?}: {p:?}")),
+                }
+            }
+        }
+    }
+
+    /// Power loss, then reopen: the recovered state must be the acknowledged
+    /// history plus a prefix of the unknown commands.
+    fn crash_and_recover(&mut self) {
+        self.ledger = None;
+        self.disk.crash();
+        self.recoveries += 1;
+        // The disk works while recovering (a failure there is an error, not a loss).
+        let faults = Faults {
+            write_error_ppm: 8_000,
+            sync_error_ppm: 8_000,
+        };
+        self.disk.set_faults(Faults::default());
+        let opened = DurableLedger::open_storage(self.disk.clone(), Durability::Full);
+        self.disk.set_faults(faults);
+        let ledger = match opened {
+            Ok((l, _)) => l,
+            Err(e) => self.fail(format!("recovery after a power loss failed: {e}")),
+        };
+        let digest = ledger
+            .read(|l| l.digest())
+            .unwrap_or_else(|e| self.fail(format!("read after recovery: {e}")));
+        let unknown = std::mem::take(&mut self.unknown);
+        let mut candidate = self.reference.clone();
+        let mut found = candidate.digest() == digest;
+        let mut survivors = 0;
+        for (i, cmd) in unknown.iter().enumerate() {
+            if found {
+                break;
+            }
+            if candidate.apply(cmd).is_ok() {
+                found = candidate.digest() == digest;
+            }
+            survivors = i + 1;
+        }
+        if !found {
+            self.fail(format!(
+                "recovered digest {digest} is neither the acknowledged history nor it plus a prefix of the {} unanswered commands",
+                unknown.len()
+            ));
+        }
+        for cmd in &unknown[..survivors] {
+            self.commit(cmd);
+        }
+        debug_assert_eq!(self.reference.digest(), digest);
+        self.ledger = Some(ledger);
+    }
+
+    /// Flip a bit in a durable byte before the last record: opening must refuse.
+    fn flip_and_check(&mut self) {
+        let bytes = self.disk.bytes();
+        let durable = self.disk.durable_len().min(bytes.len());
+        let Some(last) = last_record_start(&bytes[..durable]) else {
+            return;
+        };
+        if last == 0 {
+            return;
+        }
+        self.ledger = None;
+        let offset = self.rand(last as u64) as usize;
+        let bit = self.rand(8) as u8;
+        // Unsynced bytes would be lost by the next power loss anyway: crash first so
+        // the flip is in what the disk really holds.
+        self.disk.crash();
+        self.disk.flip_bit(offset, bit);
+        self.flips += 1;
+        let faults = Faults::default();
+        self.disk.set_faults(faults);
+        match DurableLedger::open_storage(self.disk.clone(), Durability::Full) {
+            Err(JournalError::Corrupt { .. } | JournalError::BadHeader { .. }) => {}
+            Err(e) => self.fail(format!("a flip at {offset} gave {e}, not corruption")),
+            Ok((_, rec)) => self.fail(format!(
+                "a flipped bit at offset {offset} (of {durable} durable bytes) was not detected: {rec:?}"
+            )),
+        }
+        self.disk.flip_bit(offset, bit); // repaired from a backup
+        self.crash_and_recover();
+    }
+
+    fn compact(&mut self) {
+        let Some(ledger) = &self.ledger else { return };
+        match ledger.compact() {
+            Ok(_) => self.compactions += 1,
+            Err(_) => self.crash_and_recover(),
+        }
+    }
+
+    fn step(&mut self) {
+        match self.rand(100) {
+            0..=1 => self.crash_and_recover(),
+            2 => self.flip_and_check(),
+            3 => self.compact(),
+            4..=13 => {
+                let n = 2 + self.rand(6);
+                let cmds = (0..n).map(|_| self.random_command()).collect();
+                self.submit(cmds);
+            }
+            _ => {
+                let cmd = self.random_command();
+                self.submit(vec![cmd]);
+            }
+        }
+        if let Some(l) = &self.ledger {
+            if let Ok(d) = l.read(|l| l.digest()) {
+                let want: Digest = self.reference.digest();
+                if d != want && !l.is_poisoned() {
+                    self.fail(format!(
+                        "after a step the ledger's digest {d} != the replay's {want}"
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Where the last complete record starts in a journal's bytes (`None` if none).
+fn last_record_start(bytes: &[u8]) -> Option<usize> {
+    let header = 64usize;
+    if bytes.len() < header {
+        return None;
+    }
+    let version = u16::from_le_bytes([bytes[8], bytes[9]]);
+    let mut at = header;
+    if version == 2 {
+        let mut l = [0u8; 8];
+        l.copy_from_slice(&bytes[40..48]);
+        at += usize::try_from(u64::from_le_bytes(l)).ok()?;
+    }
+    let mut last = None;
+    while at + 16 <= bytes.len() {
+        let n =
+            u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize;
+        if at + 16 + n > bytes.len() {
+            break;
+        }
+        last = Some(at);
+        at += 16 + n;
+    }
+    last
+}
+
+fn run(seed: u64, steps: u32) -> World {
+    let mut w = World::new(seed);
+    for _ in 0..steps {
+        w.step();
+    }
+    // A last power loss: everything acknowledged must still be there.
+    w.crash_and_recover();
+    w
+}
+
+#[test]
+fn seeded_simulation_with_storage_faults() {
+    if let Ok(seed) = std::env::var("KONTINGENT_SIM_SEED") {
+        let seed: u64 = seed.parse().expect("a number");
+        let w = run(seed, 200);
+        eprintln!("seed {seed}: fault log:\n{}", w.disk.log().join("\n"));
+        return;
+    }
+    let seeds: u64 = std::env::var("KONTINGENT_SIM_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000);
+    let started = std::time::Instant::now();
+    let (mut acked, mut recoveries, mut flips, mut compactions) = (0, 0, 0, 0);
+    for seed in 0..seeds {
+        let w = run(seed, 200);
+        acked += w.acked;
+        recoveries += w.recoveries;
+        flips += w.flips;
+        compactions += w.compactions;
+    }
+    eprintln!(
+        "{seeds} seeds in {:.1} s: {acked} acknowledged commands, {recoveries} power losses and recoveries, {flips} bit flips detected, {compactions} compactions",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(recoveries > seeds && flips > 0 && compactions > 0);
+}
+
+#[test]
+fn a_seed_reproduces_its_run_exactly() {
+    let a = run(12_345, 150);
+    let b = run(12_345, 150);
+    // Equal bytes but for the journal's random ledger id (and the header CRC over it).
+    let masked = |w: &World| {
+        let mut b = w.disk.bytes();
+        b[16..32].fill(0);
+        b[60..64].fill(0);
+        b
+    };
+    assert_eq!(masked(&a), masked(&b));
+    assert_eq!(a.disk.log(), b.disk.log());
+    assert_eq!(a.reference.digest(), b.reference.digest());
+    assert_eq!(a.acked, b.acked);
+}
