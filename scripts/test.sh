@@ -20,4 +20,20 @@ python3 -m pip install -q --disable-pip-version-check ./bindings-python pytest m
 (cd bindings-python && python3 -m pytest -q tests)
 (cd /tmp && python3 -m mypy.stubtest kontingent._kontingent)
 python3 -m mypy --strict bindings-python/python/kontingent/__init__.py
+echo "== fuzzing: every corpus and regression input, then a short smoke run per target"
+cargo test --manifest-path fuzz/Cargo.toml --locked
+if cargo +nightly --version >/dev/null 2>&1; then
+  command -v cargo-fuzz >/dev/null || cargo install -q --locked cargo-fuzz
+  for t in journal catalog commands snapshot; do
+    seeds=$(mktemp -d) log=$(mktemp)
+    if ! (cd fuzz && cargo +nightly fuzz run "$t" "$seeds" "corpus/$t" -- \
+          -max_total_time="${FUZZ_SECS:-20}" >"$log" 2>&1); then
+      tail -40 "$log"; echo "fuzz target $t found a crash: fuzz/artifacts/$t"; exit 1
+    fi
+    echo "$t: $(grep -E '^Done' "$log")"
+    rm -rf "$seeds" "$log"
+  done
+else
+  echo "(no nightly toolchain here: the libFuzzer smoke run needs one; the corpora above still ran)"
+fi
 echo "all tests passed"

@@ -592,13 +592,16 @@ impl<S: Storage> Journal<S> {
     ) -> Result<(Recovery, u64), JournalError> {
         let mut recovery = Recovery::default();
         let len = storage.len()?;
-        if len < HEADER_LEN {
+        let mut h = [0u8; 64];
+        if len >= HEADER_LEN {
+            storage.read_exact_at(0, &mut h)?;
+        }
+        // What open would treat as an interrupted creation (see `open`).
+        if len < HEADER_LEN || (len == HEADER_LEN && h.iter().all(|&b| b == 0)) {
             recovery.created = true;
             recovery.torn_bytes = len;
             return Ok((recovery, 0));
         }
-        let mut h = [0u8; 64];
-        storage.read_exact_at(0, &mut h)?;
         let mut j = Journal::at_start(storage, check_header(&h)?);
         j.load_base(&mut apply, &mut recovery)?;
         let (bytes, records) = j.replay_with(&mut apply, &mut recovery.records, false)?;

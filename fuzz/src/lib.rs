@@ -1,0 +1,246 @@
+//! The bodies of the fuzz targets, shared by `fuzz_targets/*` (libFuzzer) and by
+//! `tests/corpus.rs` (plain `cargo test` over the committed corpora and every
+//! regression input). Each panics only on a real bug: hostile input must give an
+//! error, never a panic, and whatever is accepted must round-trip.
+
+#[path = "../../core/tests/model/mod.rs"]
+#[allow(clippy::all)]
+mod model;
+
+use kontingent::faulty::{Faults, FaultyStorage};
+use kontingent::journal::{apply_entry, Journal};
+use kontingent::storage::MemoryStorage;
+use kontingent::{
+    codec, Action, Catalog, Command, Delta, Draw, Durability, DurableLedger, Ledger, LedgerError,
+    Request, ReservationId, Snapshot,
+};
+
+/// Journal bytes, command payloads and state encodings from hostile bytes.
+pub fn journal(data: &[u8]) {
+    // One command payload: decodes or is refused; what decodes re-encodes to itself.
+    if let Ok(cmd) = codec::decode(data) {
+        let mut again = Vec::new();
+        codec::encode(&cmd, &mut again);
+        assert_eq!(
+            codec::decode(&again).ok(),
+            Some(cmd),
+            "a decoded command re-encodes"
+        );
+    }
+    // A whole journal, read-only, then opened (which may cut a torn tail).
+    let mut scanned = Ledger::new();
+    let scan = Journal::scan(memory(data), |e| apply_entry(&mut scanned, e));
+    let disk = memory(data);
+    let mut opened = Ledger::new();
+    let open = Journal::open(disk.clone(), |e| apply_entry(&mut opened, e));
+    match (scan, open) {
+        (Ok((seen, _)), Ok((_, recovered))) => {
+            assert_eq!(seen.records, recovered.records, "scan and open agree");
+            assert_eq!(scanned.digest(), opened.digest());
+            // Reopening what was recovered finds it clean, with the same state.
+            let mut again = Ledger::new();
+            let (_, rec) = Journal::open(disk, |e| apply_entry(&mut again, e))
+                .expect("a recovered journal reopens");
+            assert_eq!(rec.torn_bytes, 0);
+            assert_eq!(again.digest(), opened.digest());
+        }
+        (Err(a), Err(b)) => assert_eq!(a.code(), b.code(), "scan and open fail alike"),
+        // A file shorter than a header is "new" to open (created) and torn to scan.
+        (Ok((seen, _)), Err(e)) => panic!("scan accepted ({seen:?}) what open refused: {e}"),
+        (Err(e), Ok(_)) if data.len() >= 64 => panic!("open accepted what scan refused: {e}"),
+        (Err(_), Ok(_)) => {}
+    }
+    // A state (checkpoint or compaction base) decodes to something that re-encodes.
+    if let Ok(l) = Ledger::from_state_bytes(data) {
+        let bytes = l.state_bytes();
+        let back = Ledger::from_state_bytes(&bytes).expect("an encoded state decodes");
+        assert_eq!(back.digest(), l.digest());
+    }
+}
+
+fn memory(data: &[u8]) -> MemoryStorage {
+    let m = MemoryStorage::new();
+    m.set_bytes(data.to_vec());
+    m
+}
+
+/// Catalog text, as TOML and as JSON: an error naming a place, or a catalog the
+/// ledger loads.
+pub fn catalog(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    for parsed in [
+        Catalog::from_toml_str(text, "fuzz.toml"),
+        Catalog::from_json_str(text, "fuzz.json"),
+    ] {
+        match parsed {
+            Ok(c) => {
+                let mut l = Ledger::new();
+                let _ = l.apply(&Command::new(0, Action::LoadCatalog(Box::new(c))));
+            }
+            Err(e) => assert!(!e.issues.is_empty(), "a catalog error names its issues"),
+        }
+    }
+}
+
+/// Bytes as a program of commands and crashes, run on a journal and on the
+/// reference model: every acknowledged outcome equals the model's, and after each
+/// crash the recovered ledger is the acknowledged history (plus, when a sync
+/// failed, possibly the one unanswered command).
+pub fn commands(data: &[u8]) {
+    let disk = FaultyStorage::new(data.len() as u64);
+    let open = |d: &FaultyStorage| {
+        DurableLedger::open_storage(d.clone(), Durability::Full)
+            .expect("a journal written by the ledger reopens")
+            .0
+    };
+    let mut ledger = open(&disk);
+    let mut reference = Ledger::new();
+    let mut model = model::Model::new();
+    let mut history = setup();
+    for cmd in &history {
+        ledger.submit(cmd.clone()).expect("the setup applies");
+        reference.apply(cmd).expect("the setup applies");
+        model.apply(cmd).expect("the model takes the setup");
+    }
+    let mut at = 1_000u64;
+    for chunk in data.chunks(3) {
+        let [op, a, b] = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        at += u64::from(a) * 97;
+        let action = match op % 8 {
+            0..=2 => {
+                let mut r = Request::new(format!("r{}", b % 32), format!("c{}", b % 5))
+                    .line(["o0", "o1", "o2"][usize::from(a % 3)], 1 + u64::from(b % 3))
+                    .hold_ms(1_000 + u64::from(a) * 50);
+                if op & 0x10 != 0 {
+                    r = r.confirm();
+                }
+                Action::Reserve(r)
+            }
+            3 => Action::Confirm {
+                reservation: ReservationId(u64::from(b % 40)),
+            },
+            4 => Action::Release {
+                reservation: ReservationId(u64::from(b % 40)),
+            },
+            5 => Action::SetCapacity {
+                pool: ["p0", "p1"][usize::from(b % 2)].into(),
+                capacity: u64::from(a % 8),
+            },
+            6 => Action::Tick,
+            _ => {
+                // A crash, possibly with the next sync failing first.
+                let fail_sync = b % 2 == 0;
+                let mut unanswered = None;
+                if fail_sync {
+                    disk.set_faults(Faults {
+                        write_error_ppm: 0,
+                        sync_error_ppm: 1_000_000,
+                    });
+                    let cmd = Command::new(at, Action::Tick);
+                    match ledger.submit(cmd.clone()) {
+                        Err(LedgerError::Journal(_)) => unanswered = Some(cmd),
+                        other => panic!("a failed sync answered {other:?}"),
+                    }
+                    disk.set_faults(Faults::default());
+                }
+                drop(ledger);
+                disk.crash();
+                ledger = open(&disk);
+                let got = ledger.read(|l| l.digest()).expect("reads");
+                if got != reference.digest() {
+                    let cmd = unanswered.expect("nothing acknowledged was lost");
+                    reference.apply(&cmd).expect("applies");
+                    model.apply(&cmd).expect("the model applies it");
+                    history.push(cmd);
+                    assert_eq!(
+                        got,
+                        reference.digest(),
+                        "recovery = history + the unanswered"
+                    );
+                }
+                continue;
+            }
+        };
+        let cmd = Command::new(at, action);
+        let real = ledger.submit(cmd.clone());
+        let replay = reference.apply(&cmd);
+        let modeled = model.apply(&cmd);
+        match (&real, &replay, &modeled) {
+            (Ok(x), Ok(y), Ok(m)) => {
+                assert_eq!(x.outcome, y.outcome, "{cmd:?}");
+                assert_eq!(x.outcome, m.outcome, "the model disagrees on {cmd:?}");
+                history.push(cmd);
+            }
+            (Err(LedgerError::Rejected(e)), Err(f), Err(codes)) => {
+                assert_eq!(e.code(), f.code());
+                assert!(codes.contains(&e.code()), "{cmd:?}: {e} vs {codes:?}");
+            }
+            _ => panic!("{cmd:?}: {real:?} / {replay:?} / {modeled:?}"),
+        }
+    }
+}
+
+fn setup() -> Vec<Command> {
+    let pool = |p: &str, c| {
+        Command::new(
+            0,
+            Action::DefinePool {
+                pool: p.into(),
+                capacity: c,
+            },
+        )
+    };
+    let offer = |o: &str, draws: Vec<Draw>| {
+        Command::new(
+            0,
+            Action::DefineOffer {
+                offer: o.into(),
+                draws,
+                waitlist: Default::default(),
+            },
+        )
+    };
+    vec![
+        pool("p0", 3),
+        pool("p1", 5),
+        offer("o0", vec![Draw::new("p0", 1)]),
+        offer("o1", vec![Draw::new("p1", 1)]),
+        offer("o2", vec![Draw::new("p0", 1), Draw::new("p1", 2)]),
+    ]
+}
+
+/// A snapshot and deltas as JSON (split at the first `\n`): a delta applies or is
+/// refused, and a refused delta leaves the snapshot as it was.
+pub fn snapshot(data: &[u8]) {
+    let (head, tail) = match data.iter().position(|&b| b == b'\n') {
+        Some(i) => (&data[..i], &data[i + 1..]),
+        None => (data, &[][..]),
+    };
+    let mut snap: Snapshot = match serde_json::from_slice(head) {
+        Ok(s) => s,
+        Err(_) => real_snapshot(),
+    };
+    for line in tail.split(|&b| b == b'\n') {
+        let Ok(delta) = serde_json::from_slice::<Delta>(line) else {
+            continue;
+        };
+        let before = snap.clone();
+        if snap.apply(&delta).is_err() {
+            assert_eq!(snap, before, "a refused delta changes nothing");
+        }
+    }
+}
+
+fn real_snapshot() -> Snapshot {
+    let mut l = Ledger::new();
+    for cmd in setup() {
+        let _ = l.apply(&cmd);
+    }
+    l.snapshot()
+}
