@@ -835,12 +835,20 @@ impl<S: Storage> Drop for Abandon<'_, S> {
     }
 }
 
-/// The shell's clock (the core never reads one).
+/// The shell's clock (the core never reads one). wasm32 has none: there the
+/// stamp is the ledger's own time, and callers pass explicit times.
 fn wall_clock_ms() -> Millis {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as Millis)
-        .unwrap_or(0)
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as Millis)
+            .unwrap_or(0)
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        0
+    }
 }
 
 fn poisoned_journal(cause: &str) -> JournalError {

@@ -139,18 +139,25 @@ fn header(hd: &Header) -> [u8; 64] {
     h
 }
 
-fn fresh_ledger_id() -> [u8; 16] {
+/// 16 random bytes naming a new journal (so checkpoints and compactions can tell
+/// journals apart).
+pub fn fresh_ledger_id() -> [u8; 16] {
     let mut id = [0u8; 16];
-    let random = std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut id));
-    if random.is_err() {
-        // No entropy source: still unique enough to tell journals apart.
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        id = (t ^ u128::from(std::process::id()) << 64).to_le_bytes();
+    #[cfg(unix)]
+    {
+        let random = std::fs::File::open("/dev/urandom")
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut id));
+        if random.is_ok() {
+            return id;
+        }
     }
+    // No entropy source (or no file system: a storage there supplies its own id):
+    // unique enough within a process to tell journals apart.
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let here = &id as *const _ as usize as u64;
+    id[..8].copy_from_slice(&n.to_le_bytes());
+    id[8..].copy_from_slice(&here.to_le_bytes());
     id
 }
 
@@ -300,7 +307,7 @@ impl<S: Storage> Journal<S> {
             // Nothing in a file without a complete header was ever acknowledged.
             storage.truncate(0)?;
             let hd = Header {
-                ledger_id: fresh_ledger_id(),
+                ledger_id: storage.new_ledger_id(),
                 base_records: 0,
                 base_len: 0,
                 base_crc: 0,

@@ -22,6 +22,8 @@ mod event;
 pub mod event_log;
 mod expiry;
 pub mod faulty;
+#[cfg(unix)]
+mod file_storage;
 mod id;
 mod idempotency;
 pub mod journal;
