@@ -18,6 +18,21 @@ pub struct PoolLevel {
     pub capacity: u64,
     pub held: u64,
     pub confirmed: u64,
+    /// Channel shares of this pool (units kept for one channel), with what that
+    /// channel holds now: a preview needs them to answer as the server would.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shares: Vec<ShareLevel>,
+}
+
+/// `keep` units of a pool kept for one channel; `promised` is what that channel
+/// holds or has confirmed now. `channel` is the number events and deltas give the
+/// channel (the order the ledger first met channels in), `name` its name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareLevel {
+    pub channel: u16,
+    pub name: String,
+    pub keep: u64,
+    pub promised: u64,
 }
 
 impl PoolLevel {
@@ -81,10 +96,16 @@ pub enum Change {
         pool: PoolId,
         capacity: u64,
     },
-    /// Counters moved: `held` and `confirmed` change by the signed amounts.
+    /// Counters moved: `held` and `confirmed` change by the signed amounts, for a
+    /// reservation on `channel` (whose share, if the pool has one, moves too).
     Levels {
         changes: Vec<LevelChange>,
+        #[serde(default)]
+        channel: u16,
     },
+    /// A catalog was loaded or changed: rules, windows and shares may differ, so a
+    /// preview must fetch the catalog and a snapshot again.
+    CatalogChanged,
     Paused,
     Resumed,
 }
@@ -127,7 +148,7 @@ impl DeltaError {
     }
 }
 
-fn levels(pools: &PoolAmounts, held_sign: i64, confirmed_sign: i64) -> Change {
+fn levels(pools: &PoolAmounts, channel: u16, held_sign: i64, confirmed_sign: i64) -> Change {
     // Amounts are bounded by pool capacities (<= 2^53), so they fit in i64.
     let changes = pools
         .iter()
@@ -137,7 +158,7 @@ fn levels(pools: &PoolAmounts, held_sign: i64, confirmed_sign: i64) -> Change {
             confirmed: confirmed_sign * p.amount as i64,
         })
         .collect();
-    Change::Levels { changes }
+    Change::Levels { changes, channel }
 }
 
 impl Delta {
@@ -164,22 +185,32 @@ impl Delta {
                 pool: *pool,
                 capacity: *capacity,
             },
-            EventKind::Held { pools, .. } | EventKind::Promoted { pools, .. } => {
-                levels(pools, 1, 0)
+            EventKind::Held { pools, channel, .. } | EventKind::Promoted { pools, channel, .. } => {
+                levels(pools, *channel, 1, 0)
             }
-            EventKind::Confirmed { pools, from, .. } => match from {
-                Standing::Held => levels(pools, -1, 1),
-                _ => levels(pools, 0, 1),
+            EventKind::Confirmed {
+                pools,
+                from,
+                channel,
+                ..
+            } => match from {
+                Standing::Held => levels(pools, *channel, -1, 1),
+                _ => levels(pools, *channel, 0, 1),
             },
-            EventKind::Released { pools, from, .. } => match from {
-                Standing::Confirmed => levels(pools, 0, -1),
-                _ => levels(pools, -1, 0),
+            EventKind::Released {
+                pools,
+                from,
+                channel,
+                ..
+            } => match from {
+                Standing::Confirmed => levels(pools, *channel, 0, -1),
+                _ => levels(pools, *channel, -1, 0),
             },
-            EventKind::Expired { pools, .. } => levels(pools, -1, 0),
+            EventKind::Expired { pools, channel, .. } => levels(pools, *channel, -1, 0),
             EventKind::Paused => Change::Paused,
             EventKind::Resumed => Change::Resumed,
+            EventKind::CatalogLoaded { .. } => Change::CatalogChanged,
             EventKind::DefaultHoldChanged { .. }
-            | EventKind::CatalogLoaded { .. }
             | EventKind::WaitlistJoined { .. }
             | EventKind::WaitlistLeft { .. } => Change::None,
         };
@@ -233,7 +264,7 @@ impl Snapshot {
         }
         let seq = delta.seq;
         match &delta.change {
-            Change::None => {}
+            Change::None | Change::CatalogChanged => {}
             Change::PoolDefined {
                 pool,
                 name,
@@ -251,6 +282,7 @@ impl Snapshot {
                     capacity: *capacity,
                     held: 0,
                     confirmed: 0,
+                    shares: Vec::new(),
                 });
             }
             Change::OfferDefined { offer, name, draws } => {
@@ -276,7 +308,7 @@ impl Snapshot {
                     .ok_or(DeltaError::UnknownPool { seq, pool: *pool })?;
                 p.capacity = *capacity;
             }
-            Change::Levels { changes } => {
+            Change::Levels { changes, channel } => {
                 // Validate all, then write all.
                 let mut next = Vec::with_capacity(changes.len());
                 if changes.windows(2).any(|w| w[0].pool >= w[1].pool) {
@@ -293,14 +325,26 @@ impl Snapshot {
                         .ok_or(DeltaError::UnknownPool { seq, pool: c.pool })?;
                     let held = p.held.checked_add_signed(c.held);
                     let confirmed = p.confirmed.checked_add_signed(c.confirmed);
-                    match (held, confirmed) {
-                        (Some(h), Some(k)) => next.push((c.pool.index(), h, k)),
+                    // The channel's share (if any) follows what the channel holds.
+                    let share = p.shares.iter().position(|s| s.channel == *channel);
+                    let promised = match share {
+                        None => Some(0),
+                        Some(j) => c
+                            .held
+                            .checked_add(c.confirmed)
+                            .and_then(|d| p.shares[j].promised.checked_add_signed(d)),
+                    };
+                    match (held, confirmed, promised) {
+                        (Some(h), Some(k), Some(s)) => next.push((c.pool.index(), h, k, share, s)),
                         _ => return Err(DeltaError::OutOfRange { seq, pool: c.pool }),
                     }
                 }
-                for (i, h, k) in next {
+                for (i, h, k, share, promised) in next {
                     self.pools[i].held = h;
                     self.pools[i].confirmed = k;
+                    if let Some(j) = share {
+                        self.pools[i].shares[j].promised = promised;
+                    }
                 }
             }
             Change::Paused => self.paused = true,

@@ -67,23 +67,35 @@ pub enum EventKind {
         reservation: ReservationId,
         expires_at: Millis,
         pools: PoolAmounts,
+        /// The reservation's sales channel (index into the catalog's channels):
+        /// channel shares follow it.
+        channel: u16,
     },
     /// Units moved from `from` (`New` or `Held`) to `confirmed`.
     Confirmed {
         reservation: ReservationId,
         from: Standing,
         pools: PoolAmounts,
+        /// The reservation's sales channel (index into the catalog's channels):
+        /// channel shares follow it.
+        channel: u16,
     },
     /// Units left `from` (`Held` or `Confirmed`) and are free again.
     Released {
         reservation: ReservationId,
         from: Standing,
         pools: PoolAmounts,
+        /// The reservation's sales channel (index into the catalog's channels):
+        /// channel shares follow it.
+        channel: u16,
     },
     /// A hold reached its expiry; its units are free again.
     Expired {
         reservation: ReservationId,
         pools: PoolAmounts,
+        /// The reservation's sales channel (index into the catalog's channels):
+        /// channel shares follow it.
+        channel: u16,
     },
     WaitlistJoined {
         entry: WaitEntryId,
@@ -101,6 +113,9 @@ pub enum EventKind {
         reservation: ReservationId,
         expires_at: Millis,
         pools: PoolAmounts,
+        /// The reservation's sales channel (index into the catalog's channels):
+        /// channel shares follow it.
+        channel: u16,
     },
     Paused,
     Resumed,

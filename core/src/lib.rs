@@ -38,7 +38,9 @@ pub mod storage;
 mod view;
 mod waitlist;
 
-pub use availability::{Change, Delta, DeltaError, LevelChange, OfferLevel, PoolLevel, Snapshot};
+pub use availability::{
+    Change, Delta, DeltaError, LevelChange, OfferLevel, PoolLevel, ShareLevel, Snapshot,
+};
 pub use catalog::{Catalog, CatalogError};
 pub use command::{Action, Command, Draw, LineRequest, Millis, Request, WaitlistPolicy};
 pub use digest::Digest;
@@ -47,7 +49,7 @@ pub use error::Error;
 pub use event::{Event, EventKind, PoolAmount, PoolAmounts, Standing};
 pub use id::{OfferId, PoolId, ReservationId, WaitEntryId};
 pub use journal::{JournalError, Recovery};
-pub use ledger::{Applied, Ledger, SlotView};
+pub use ledger::{without_ids, Applied, Ledger, Mirror, SlotView};
 pub use outcome::{Outcome, Refusal};
 pub use view::{OfferView, PoolView, ReservationState, ReservationView, WaitEntryView, WaitState};
 

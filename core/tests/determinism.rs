@@ -199,6 +199,7 @@ fn deltas_refuse_gaps_and_replays() {
                 held: -100,
                 confirmed: 0,
             }],
+            channel: 0,
         },
     };
     let snap = s2.clone();

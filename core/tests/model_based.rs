@@ -79,10 +79,12 @@ fn to_ev(kind: &EventKind) -> Ev {
             capacity: *capacity,
         },
         EventKind::DefaultHoldChanged { hold_ms } => Ev::DefaultHoldChanged { hold_ms: *hold_ms },
+        // The channel is checked separately (`events_name_the_reservations_channel`).
         EventKind::Held {
             reservation,
             expires_at,
             pools,
+            ..
         } => Ev::Held {
             reservation: reservation.0,
             expires_at: *expires_at,
@@ -92,6 +94,7 @@ fn to_ev(kind: &EventKind) -> Ev {
             reservation,
             from,
             pools,
+            ..
         } => Ev::Confirmed {
             reservation: reservation.0,
             from: src(from),
@@ -101,12 +104,15 @@ fn to_ev(kind: &EventKind) -> Ev {
             reservation,
             from,
             pools,
+            ..
         } => Ev::Released {
             reservation: reservation.0,
             from: src(from),
             pools: pools_of(pools.iter()),
         },
-        EventKind::Expired { reservation, pools } => Ev::Expired {
+        EventKind::Expired {
+            reservation, pools, ..
+        } => Ev::Expired {
             reservation: reservation.0,
             pools: pools_of(pools.iter()),
         },
@@ -130,6 +136,7 @@ fn to_ev(kind: &EventKind) -> Ev {
             reservation,
             expires_at,
             pools,
+            ..
         } => Ev::Promoted {
             entry: entry.0,
             reservation: reservation.0,

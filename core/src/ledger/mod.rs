@@ -11,12 +11,14 @@
 //! See `docs/SEMANTICS.md` for the contract and `ARCHITECTURE.md` for the invariants.
 
 mod load;
+mod mirror;
 mod preview;
 mod state;
 
+pub use mirror::{without_ids, Mirror};
 pub use preview::SlotView;
 
-use crate::availability::{OfferLevel, PoolLevel, Snapshot};
+use crate::availability::{OfferLevel, PoolLevel, ShareLevel, Snapshot};
 use crate::catalog::{Catalog, Window};
 use crate::command::{Action, Command, Millis, Request, WaitlistPolicy};
 use crate::customer::{hash_name, Customers};
@@ -582,6 +584,7 @@ impl Ledger {
                 continue; // confirmed or released since: a stale entry
             }
             let rid = ReservationId(id);
+            let channel = r.channel;
             let pools = self.unpromise(rid, ReservationState::Expired);
             self.emit(
                 events,
@@ -589,6 +592,7 @@ impl Ledger {
                 EventKind::Expired {
                     reservation: rid,
                     pools,
+                    channel,
                 },
             );
             self.serve(expires_at, events);
@@ -836,6 +840,7 @@ impl Ledger {
                     reservation: id,
                     from: Standing::New,
                     pools: p.demand,
+                    channel,
                 },
             );
             (
@@ -853,6 +858,7 @@ impl Ledger {
                     reservation: id,
                     expires_at,
                     pools: p.demand,
+                    channel,
                 },
             );
             (
@@ -1001,6 +1007,7 @@ impl Ledger {
                     pool.confirmed += d.amount;
                 }
                 self.reservations[(id.0 - 1) as usize].state = ReservationState::Confirmed;
+                let channel = self.reservations[(id.0 - 1) as usize].channel;
                 self.emit(
                     events,
                     self.now,
@@ -1008,6 +1015,7 @@ impl Ledger {
                         reservation: id,
                         from: Standing::Held,
                         pools: demand,
+                        channel,
                     },
                 );
                 Outcome::Confirmed {
@@ -1039,6 +1047,7 @@ impl Ledger {
                 })
             }
         };
+        let channel = r.channel;
         let pools = self.unpromise(id, ReservationState::Released);
         self.emit(
             events,
@@ -1047,6 +1056,7 @@ impl Ledger {
                 reservation: id,
                 from,
                 pools,
+                channel,
             },
         );
         self.serve(self.now, events);
@@ -1166,6 +1176,7 @@ impl Ledger {
                 reservation,
                 expires_at,
                 pools: demand,
+                channel,
             },
         );
     }
@@ -1382,6 +1393,20 @@ impl Ledger {
                     capacity: p.capacity,
                     held: p.held,
                     confirmed: p.confirmed,
+                    shares: p
+                        .shares
+                        .iter()
+                        .map(|s| ShareLevel {
+                            channel: s.channel,
+                            name: self
+                                .channels
+                                .get(usize::from(s.channel))
+                                .cloned()
+                                .unwrap_or_default(),
+                            keep: s.keep,
+                            promised: s.promised,
+                        })
+                        .collect(),
                 })
                 .collect(),
             offers: self
