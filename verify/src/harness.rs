@@ -491,11 +491,11 @@ pub fn check_witness(
     let mut state = spec.init();
     let mut placed = 0;
     let mut records = log.iter().enumerate().peekable();
-    // The catalog comes first.
+    // The catalog comes first (defined piece by piece, or loaded whole).
     while let Some((_, cmd)) = records.peek() {
         if !matches!(
             cmd.action,
-            Action::DefinePool { .. } | Action::DefineOffer { .. }
+            Action::DefinePool { .. } | Action::DefineOffer { .. } | Action::LoadCatalog(_)
         ) {
             break;
         }
