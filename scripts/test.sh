@@ -20,6 +20,9 @@ python3 -m pip install -q --disable-pip-version-check ./bindings-python pytest m
 (cd bindings-python && python3 -m pytest -q tests)
 (cd /tmp && python3 -m mypy.stubtest kontingent._kontingent)
 python3 -m mypy --strict bindings-python/python/kontingent/__init__.py
+echo "== wasm binding (built with Debian's rustc-web + wasm-bindgen; Node's test runner)"
+bash scripts/build-wasm.sh
+(cd bindings-wasm && node --test test/)
 echo "== fuzzing: every corpus and regression input, then a short smoke run per target"
 cargo test --manifest-path fuzz/Cargo.toml --locked
 if cargo +nightly --version >/dev/null 2>&1; then

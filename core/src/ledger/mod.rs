@@ -1234,6 +1234,12 @@ impl Ledger {
         self.now
     }
 
+    /// The catalog last loaded (as compiled), if any: what a browser's
+    /// [`Mirror`] is built from.
+    pub fn catalog(&self) -> Option<&Catalog> {
+        self.catalog.as_deref()
+    }
+
     /// Seq of the last event (0 before any).
     pub fn seq(&self) -> u64 {
         self.seq

@@ -1,0 +1,111 @@
+// Types for the `kontingent` package (browser: Preview; Node: Preview, Ledger, compileCatalog).
+
+/** Milliseconds since the Unix epoch. */
+export type Millis = number;
+
+/** An Error from kontingent: `.code` is stable (e.g. "unknown_offer", "delta_gap"). */
+export interface KontingentError extends Error {
+  code: string;
+  /** `journal_corrupted`: the byte offset of the bad record. */
+  offset?: number;
+  /** `invalid_catalog`: what is wrong, and where. */
+  issues?: { path: string; message: string; line: number | null; column: number | null }[];
+}
+
+export interface Line { offer: string; quantity: number }
+
+export interface Request {
+  requestId: string;
+  customer: string;
+  lines: Line[];
+  channel?: string;
+  attributes?: Record<string, string>;
+  holdMs?: number;
+  confirm?: boolean;
+  upTo?: boolean;
+  waitlist?: boolean;
+}
+
+export type Refusal =
+  | { reason: "sold_out"; pool: string; requested: number; left: number }
+  | { reason: "customer_limit"; name: string; limit: number; used: number }
+  | { reason: "not_open_yet"; opensAt: Millis }
+  | { reason: "closed"; closedAt: Millis }
+  | { reason: "paused" }
+  | { reason: "rule"; name: string; detail: string }
+  | { reason: "hold_expired"; expiredAt: Millis };
+
+export type Outcome =
+  | { status: "held"; reservation: number; expiresAt: Millis; units: number }
+  | { status: "confirmed"; reservation: number; units: number }
+  | { status: "released"; reservation: number }
+  | { status: "waiting"; entry: number; position: number }
+  | { status: "left"; entry: number }
+  | { status: "promoted"; entry: number; reservation: number }
+  | ({ status: "refused" } & Refusal)
+  | { status: "done" };
+
+export interface Slot { offer: string; startsAt: Millis; endsAt: Millis; available: number }
+
+/** Wire formats: the server's JSON, passed through as is. */
+export type Catalog = Record<string, unknown>;
+export interface Snapshot {
+  seq: number;
+  paused: boolean;
+  pools: { name: string; capacity: number; held: number; confirmed: number;
+           shares?: { channel: number; name: string; keep: number; promised: number }[] }[];
+  offers: { name: string; draws: { pool: number; amount: number }[] }[];
+}
+export interface Delta { seq: number; change: { type: string; [k: string]: unknown } }
+
+/** The browser preview: catalog + snapshot + deltas, the server's rule code. */
+export class Preview {
+  constructor(catalog: Catalog | string, snapshot: Snapshot | string);
+  applyDelta(delta: Delta | string): void;
+  /** The outcome the server would give (ids are 0). */
+  check(request: Request, at: Millis): Outcome;
+  available(offer: string, channel: string): number | undefined;
+  whyUnavailable(offer: string, channel: string, at: Millis): Refusal | null;
+  nextSlots(template: string, at: Millis, channel: string, count: number): Slot[];
+  snapshot(): Snapshot;
+  readonly seq: number;
+  free(): void;
+}
+
+/** Browser only: load the module once before using Preview. */
+export function init(input?: string | URL | Response | BufferSource): Promise<unknown>;
+
+/** Node only: compile a catalog file's text (`format`: "toml" | "json"). */
+export function compileCatalog(text: string, format: "toml" | "json", file: string): Catalog;
+
+/** Node only: the full ledger, in memory or on a journal file. */
+export class Ledger {
+  static open(file: string, options?: { durability?: "full" | "buffered" | "none" }): Ledger;
+  static inMemory(): Ledger;
+  submit(action: { type: string; [k: string]: unknown }, at?: Millis | Date):
+    Promise<{ outcome: Outcome; events: unknown[] }>;
+  reserve(request: Request, at?: Millis | Date): Promise<Outcome>;
+  confirm(reservation: number, at?: Millis | Date): Promise<Outcome>;
+  release(reservation: number, at?: Millis | Date): Promise<Outcome>;
+  tick(at?: Millis | Date): Promise<Outcome>;
+  setCapacity(pool: string, capacity: number, at?: Millis | Date): Promise<Outcome>;
+  loadCatalog(catalog: Catalog, at?: Millis | Date): Promise<Outcome>;
+  preview(request: Request, at?: Millis | Date): Outcome;
+  snapshot(): Snapshot;
+  catalog(): Catalog | null;
+  deltasAfter(seq: number, limit?: number): Delta[];
+  eventsAfter(seq: number, limit?: number): unknown[];
+  pool(name: string): { name: string; capacity: number; held: number; confirmed: number; available: number } | null;
+  pools(): { name: string; capacity: number; held: number; confirmed: number; available: number }[];
+  available(offer: string, channel?: string): number | null;
+  whyUnavailable(offer: string, channel?: string, at?: Millis | Date): Refusal | null;
+  nextSlots(template: string, at?: Millis | Date, channel?: string, count?: number): Slot[];
+  reservation(id: number): unknown;
+  readonly digest: string;
+  readonly seq: number;
+  readonly now: Millis;
+  readonly recovery: { records: number; tornBytes: number; tornRecords: number; base: number | null };
+  readonly poisoned: boolean;
+  compact(): number;
+  close(): void;
+}

@@ -1,0 +1,174 @@
+// kontingent in Node: the browser preview, and the full ledger in memory or on a
+// journal file in the same byte format as the Rust core's (a journal written here
+// opens in Rust and Python, and the reverse). Requests that arrive in the same
+// event-loop tick share one write and one fdatasync (group commit).
+import { createRequire } from "node:module";
+import fs from "node:fs";
+import path from "node:path";
+import crypto from "node:crypto";
+
+const require = createRequire(import.meta.url);
+const wasm = require("../pkg-node/kontingent_wasm.js");
+
+export const { Preview, compileCatalog } = wasm;
+
+/** A journal file through Node's fs: what the core's Storage needs. */
+class JournalFile {
+  constructor(file) {
+    this.path = file;
+    this.fd = fs.openSync(file, "a+", 0o600);
+  }
+  len() {
+    return fs.fstatSync(this.fd).size;
+  }
+  read(offset, len) {
+    const buf = Buffer.alloc(len);
+    let n = 0;
+    while (n < len) {
+      const got = fs.readSync(this.fd, buf, n, len - n, offset + n);
+      if (got === 0) throw new Error(`short read at ${offset + n}`);
+      n += got;
+    }
+    return buf;
+  }
+  append(data) {
+    let n = 0; // O_APPEND: every write goes to the end
+    while (n < data.length) n += fs.writeSync(this.fd, data, n, data.length - n);
+  }
+  truncate(len) {
+    fs.ftruncateSync(this.fd, len);
+  }
+  sync() {
+    fs.fdatasyncSync(this.fd);
+  }
+  replace(data) {
+    const tmp = `${this.path}.${process.pid}.compact.tmp`;
+    const fd = fs.openSync(tmp, "w", 0o600);
+    try {
+      this.constructor.writeAll(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, this.path);
+    const dir = fs.openSync(path.dirname(this.path), "r");
+    try { fs.fsyncSync(dir); } finally { fs.closeSync(dir); }
+    fs.closeSync(this.fd);
+    this.fd = fs.openSync(this.path, "a+", 0o600);
+  }
+  randomId() {
+    return crypto.randomBytes(16);
+  }
+  close() {
+    fs.closeSync(this.fd);
+  }
+  static writeAll(fd, data) {
+    let n = 0;
+    while (n < data.length) n += fs.writeSync(fd, data, n, data.length - n);
+  }
+}
+
+const isMs = (at) => (at instanceof Date ? at.getTime() : at);
+
+/** A quota ledger: in memory, or durable on a journal file. */
+export class Ledger {
+  #inner;
+  #file;
+  #pending = [];
+  #scheduled = false;
+
+  constructor(inner, file) {
+    this.#inner = inner;
+    this.#file = file;
+  }
+
+  /** Open (or create) a ledger on a journal file, replaying it. */
+  static open(file, { durability = "full" } = {}) {
+    const exists = fs.existsSync(file);
+    const jf = new JournalFile(file);
+    if (!exists) {
+      const dir = fs.openSync(path.dirname(path.resolve(file)), "r");
+      try { fs.fsyncSync(dir); } finally { fs.closeSync(dir); }
+    }
+    return new Ledger(wasm.WasmLedger.open(jf, durability), jf);
+  }
+
+  /** A ledger that keeps nothing on disk. */
+  static inMemory() {
+    return new Ledger(wasm.WasmLedger.inMemory(), null);
+  }
+
+  /**
+   * Submit an action (`{type: "reserve", requestId, customer, lines, ...}`) at
+   * `at` (ms or Date). Resolves once durable with `{outcome, events}`; rejects
+   * with an Error carrying `.code`. Everything submitted in one tick shares one
+   * journal write and one fdatasync.
+   */
+  submit(action, at = Date.now()) {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ command: { at: isMs(at), action }, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush() {
+    this.#scheduled = false;
+    const batch = this.#pending;
+    this.#pending = [];
+    let results;
+    try {
+      results = this.#inner.submitBatch(batch.map((p) => p.command));
+    } catch (e) {
+      for (const p of batch) p.reject(e);
+      return;
+    }
+    batch.forEach((p, i) => (results[i] instanceof Error ? p.reject(results[i]) : p.resolve(results[i])));
+  }
+
+  /** Ask for units; resolves with the outcome (`{status: "held", reservation, expiresAt, units}`, ...). */
+  async reserve(request, at) {
+    return (await this.submit({ type: "reserve", ...request }, at)).outcome;
+  }
+  async confirm(reservation, at) {
+    return (await this.submit({ type: "confirm", reservation }, at)).outcome;
+  }
+  async release(reservation, at) {
+    return (await this.submit({ type: "release", reservation }, at)).outcome;
+  }
+  async tick(at) {
+    return (await this.submit({ type: "tick" }, at)).outcome;
+  }
+  async setCapacity(pool, capacity, at) {
+    return (await this.submit({ type: "set_capacity", pool, capacity }, at)).outcome;
+  }
+  /** Load a catalog: a compiled one (`compileCatalog(text, "toml", name)`). */
+  async loadCatalog(catalog, at) {
+    return (await this.submit({ type: "load_catalog", ...catalog }, at)).outcome;
+  }
+
+  preview(request, at = Date.now()) { return this.#inner.preview(request, isMs(at)); }
+  snapshot() { return this.#inner.snapshot(); }
+  catalog() { return this.#inner.catalog(); }
+  deltasAfter(seq, limit = 1000) { return this.#inner.deltasAfter(seq, limit); }
+  eventsAfter(seq, limit = 1000) { return this.#inner.eventsAfter(seq, limit); }
+  pool(name) { return this.#inner.query("pool", name); }
+  pools() { return this.#inner.query("pools"); }
+  available(offer, channel = "web") { return this.#inner.query("available", offer, channel); }
+  whyUnavailable(offer, channel = "web", at = Date.now()) {
+    return this.#inner.query("whyUnavailable", offer, channel, isMs(at));
+  }
+  nextSlots(template, at = Date.now(), channel = "web", count = 10) {
+    return this.#inner.query("nextSlots", template, channel, isMs(at), count);
+  }
+  reservation(id) { return this.#inner.query("reservation", String(id)); }
+  get digest() { return this.#inner.query("digest"); }
+  get seq() { return this.#inner.query("seq"); }
+  get now() { return this.#inner.query("now"); }
+  get recovery() { return this.#inner.recovery(); }
+  get poisoned() { return this.#inner.isPoisoned(); }
+  compact() { return this.#inner.compact(); }
+  close() { this.#file?.close(); this.#file = null; }
+}
