@@ -23,6 +23,12 @@ python3 -m mypy --strict bindings-python/python/kontingent/__init__.py
 echo "== wasm binding (built with Debian's rustc-web + wasm-bindgen; Node's test runner)"
 bash scripts/build-wasm.sh
 (cd bindings-wasm && node --test test/)
+echo "== web preview in headless Chromium (Debian's chromium + playwright-core; no browser download)"
+if ! command -v chromium >/dev/null 2>&1; then
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
+fi
+(cd examples/web-preview && { [ -d node_modules/playwright-core ] || npm install --no-audit --no-fund -s; } \
+  && node --test test/)
 echo "== fuzzing: every corpus and regression input, then a short smoke run per target"
 cargo test --manifest-path fuzz/Cargo.toml --locked
 if cargo +nightly --version >/dev/null 2>&1; then
