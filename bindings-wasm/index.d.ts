@@ -61,7 +61,10 @@ export interface Delta { seq: number; change: { type: string; [k: string]: unkno
 /** The browser preview: catalog + snapshot + deltas, the server's rule code. */
 export class Preview {
   constructor(catalog: Catalog | string, snapshot: Snapshot | string);
+  /** A delta as JSON text (what SSE delivers) is the fastest to apply. */
   applyDelta(delta: Delta | string): void;
+  /** A fresh snapshot of the same catalog (after a reconnect that missed deltas). */
+  loadSnapshot(snapshot: Snapshot | string): void;
   /** The outcome the server would give (ids are 0). */
   check(request: Request, at: Millis): Outcome;
   available(offer: string, channel: string): number | undefined;

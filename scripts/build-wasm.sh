@@ -22,7 +22,7 @@ build() { # features out-dir target
   PATH=/usr/bin:$PATH RUSTC_BOOTSTRAP=1 cargo build --release -q $1
   "$WB" --target "$3" --out-dir "$2" target/wasm32-unknown-unknown/release/kontingent_wasm.wasm
   if [ -x node_modules/.bin/wasm-opt ]; then
-    node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+    node_modules/.bin/wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int \
       --enable-sign-ext --enable-mutable-globals "$2/kontingent_wasm_bg.wasm" -o "$2/kontingent_wasm_bg.wasm"
   fi
 }

@@ -160,6 +160,16 @@ impl Preview {
         Ok(Preview { mirror })
     }
 
+    /// Replace the availability by a fresh snapshot (after a reconnect that
+    /// missed deltas), keeping the catalog; an error changes nothing.
+    #[wasm_bindgen(js_name = loadSnapshot)]
+    pub fn load_snapshot(&mut self, snapshot: JsValue) -> Result<(), JsValue> {
+        let snapshot: Snapshot = wire_in("snapshot", snapshot)?;
+        self.mirror
+            .load_snapshot(snapshot)
+            .map_err(|e| core_error(&e))
+    }
+
     /// Apply the next delta; a gap (`delta_gap`), a replay (`delta_replayed`) or a
     /// delta that does not fit is refused and changes nothing.
     #[wasm_bindgen(js_name = applyDelta)]

@@ -85,6 +85,21 @@ impl Mirror {
     pub fn new(catalog: Catalog, snapshot: Snapshot) -> Result<Mirror, Error> {
         let mut ledger = Ledger::new();
         ledger.apply(&Command::new(0, Action::LoadCatalog(Box::new(catalog))))?;
+        let mut me = Mirror {
+            snapshot: Snapshot::default(),
+            ledger,
+            shares: Vec::new(),
+            stale: false,
+        };
+        me.load_snapshot(snapshot)?;
+        Ok(me)
+    }
+
+    /// Replace the availability by a fresh snapshot of the same catalog (after a
+    /// reconnect that missed deltas), keeping the compiled catalog. An error
+    /// changes nothing.
+    pub fn load_snapshot(&mut self, snapshot: Snapshot) -> Result<(), Error> {
+        let ledger = &self.ledger;
         let misfit = |reason: String| Error::Misuse {
             field: format!("snapshot ({reason})"),
             reason: "the snapshot is not of this catalog",
@@ -132,17 +147,13 @@ impl Mirror {
                 )));
             }
         }
-        let mut me = Mirror {
-            snapshot,
-            ledger,
-            shares,
-            stale: false,
-        };
-        for i in 0..me.snapshot.pools.len() {
-            me.copy_pool(i);
+        self.snapshot = snapshot;
+        self.shares = shares;
+        for i in 0..self.snapshot.pools.len() {
+            self.copy_pool(i);
         }
-        me.ledger.paused = me.snapshot.paused;
-        Ok(me)
+        self.ledger.paused = self.snapshot.paused;
+        Ok(())
     }
 
     /// Set the mirror ledger's pool `i` from the snapshot.
