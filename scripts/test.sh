@@ -5,6 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
+# The PostgreSQL log's tests start their own throwaway PostgreSQL 15 cluster.
+if [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql-15
+fi
+
 echo "== format"
 cargo fmt --all -- --check
 echo "== lints"
