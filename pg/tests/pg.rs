@@ -11,6 +11,9 @@ use kontingent::{
     Action, Command, Draw, Durability, DurableLedger, LedgerError, Outcome, Refusal, Request,
 };
 use kontingent_pg::PgStorage;
+use kontingent_verify::harness::verify;
+use kontingent_verify::history::{History, Operation};
+use kontingent_verify::quota::{QuotaOp, QuotaRet};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command as Process, Stdio};
 use std::sync::{Arc, Mutex};
@@ -44,7 +47,7 @@ fn ensure_catalog(l: &DurableLedger<PgStorage>, capacity: u64) {
         Command::new(
             AT,
             Action::DefineOffer {
-                offer: "seat".into(),
+                offer: "hot-unit".into(),
                 draws: vec![Draw::new("hot", 1)],
                 waitlist: Default::default(),
             },
@@ -70,7 +73,7 @@ fn serve(tag: &str, threads: usize, capacity: u64, compare: bool) {
                     let id = format!("{tag}-{t}-{i}");
                     let call = now_ns();
                     let r = Request::new(&id, format!("c-{id}"))
-                        .line("seat", 1)
+                        .line("hot-unit", 1)
                         .confirm();
                     let answer = l.submit(Command::new(AT, Action::Reserve(r)));
                     let ret = now_ns();
@@ -79,8 +82,8 @@ fn serve(tag: &str, threads: usize, capacity: u64, compare: bool) {
                             Outcome::Confirmed { reservation, .. } => {
                                 format!("ACK {id} {} {call} {ret}\n", reservation.0)
                             }
-                            Outcome::Refused(Refusal::SoldOut { .. }) => {
-                                format!("SOLD {id} {call} {ret}\n")
+                            Outcome::Refused(Refusal::SoldOut { left, .. }) => {
+                                format!("SOLD {id} {call} {ret} {left}\n")
                             }
                             other => panic!("{other:?}"),
                         },
@@ -156,7 +159,7 @@ fn spawn(job: &str, url: &str, tag: &str) -> std::process::Child {
 
 struct Report {
     acks: Vec<(String, u64, u64, u64)>,
-    sold: Vec<(String, u64, u64)>,
+    sold: Vec<(String, u64, u64, u64)>,
     digest: Option<String>,
 }
 
@@ -190,13 +193,29 @@ fn report_until(out: &mut impl BufRead, stop: Option<&str>) -> Report {
                 p[3].parse().unwrap(),
                 p[4].parse().unwrap(),
             )),
-            "SOLD" => r
-                .sold
-                .push((p[1].into(), p[2].parse().unwrap(), p[3].parse().unwrap())),
+            "SOLD" => r.sold.push((
+                p[1].into(),
+                p[2].parse().unwrap(),
+                p[3].parse().unwrap(),
+                p[4].parse().unwrap(),
+            )),
             _ => r.digest = Some(p[1].into()),
         }
     }
     r
+}
+
+/// The log's commands, in order.
+fn commands(url: &str) -> Vec<Command> {
+    let mut out = Vec::new();
+    Journal::scan(PgStorage::connect(url, "hot-ledger").unwrap(), |e| {
+        if let kontingent::journal::Entry::Command(c) = e {
+            out.push(c.clone());
+        }
+        Ok(())
+    })
+    .unwrap();
+    out
 }
 
 /// The log as commands, in order (what every server replays).
@@ -274,10 +293,55 @@ fn four_app_servers_sell_exactly_the_capacity_and_agree() {
             );
         }
     }
+    // The whole history through the verification checks: a Wing–Gong–Lowe search
+    // against the quota specification, and the log's own order as a witness.
+    let client = |id: &str| {
+        let mut p = id.split('-');
+        let s: u64 = p.next().unwrap()[1..].parse().unwrap();
+        s * 100 + p.next().unwrap().parse::<u64>().unwrap()
+    };
+    let op = |id: &str| QuotaOp::Reserve {
+        request_id: id.to_owned(),
+        customer: format!("c-{id}"),
+        pool: "hot".into(),
+        units: 1,
+        confirm: true,
+    };
+    let mut history = History::new();
+    for r in &reports {
+        for (id, res, call, ret) in &r.acks {
+            history.push(Operation::completed(
+                client(id),
+                *call,
+                *ret,
+                op(id),
+                QuotaRet::Confirmed {
+                    units: 1,
+                    reservation: Some(*res),
+                },
+            ));
+        }
+        for (id, call, ret, left) in &r.sold {
+            history.push(Operation::completed(
+                client(id),
+                *call,
+                *ret,
+                op(id),
+                QuotaRet::SoldOut {
+                    requested: 1,
+                    left: *left,
+                },
+            ));
+        }
+    }
+    let log_commands = commands(&url);
+    let checked = verify(&history, Some(&log_commands), &[("hot".to_owned(), 3_000)]);
+    assert!(checked.is_ok(), "{checked:?}");
     eprintln!(
-        "4 servers x 16 threads: 3,000 sold in {:.2} s ({:.0}/s), {records} records",
+        "4 servers x 16 threads: 3,000 sold in {:.2} s ({:.0}/s), {records} records; {} operations linearizable",
         elapsed.as_secs_f64(),
-        3_000.0 / elapsed.as_secs_f64()
+        3_000.0 / elapsed.as_secs_f64(),
+        history.len()
     );
 }
 
@@ -337,7 +401,7 @@ fn batches(tag: &str) {
         let cmds = (0..8)
             .map(|i| {
                 let r = Request::new(format!("{tag}-b{b}-{i}"), "c")
-                    .line("seat", 1)
+                    .line("hot-unit", 1)
                     .confirm();
                 Command::new(AT, Action::Reserve(r))
             })
