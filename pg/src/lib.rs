@@ -24,6 +24,8 @@
 //! let (ledger, _) = DurableLedger::open_storage(storage, Durability::Full).unwrap();
 //! ```
 
+pub mod cluster;
+
 use kontingent::storage::Storage;
 use postgres::{Client, NoTls};
 use std::io;
@@ -53,6 +55,16 @@ pub struct PgStorage {
     in_tx: bool,
     generation: i64,
     replaced: bool,
+    /// The journal's length after our last append or look: where other servers'
+    /// records start next time.
+    known_end: u64,
+    /// The sequence number of the last row we know of (-1: none yet).
+    known_seq: i64,
+    /// Rows fetched with the lock (what other servers appended since `known_end`),
+    /// so the tail costs no extra round trip: `(start, record)`, in order.
+    prefetched: Vec<(u64, Vec<u8>)>,
+    /// Rows appended under the lock, sent with the COMMIT in one round trip.
+    pending: String,
 }
 
 fn pg(e: postgres::Error) -> io::Error {
@@ -94,6 +106,10 @@ impl PgStorage {
             in_tx: false,
             generation: 0,
             replaced: false,
+            known_end: 0,
+            known_seq: -1,
+            prefetched: Vec::new(),
+            pending: String::new(),
         };
         me.generation = me.current_generation()?;
         Ok(me)
@@ -126,6 +142,29 @@ impl PgStorage {
         Ok((n as u64, g))
     }
 
+    /// Fill `buf` from the rows fetched with the lock, if they cover it.
+    fn from_prefetched(&self, offset: u64, buf: &mut [u8]) -> bool {
+        let end = offset + buf.len() as u64;
+        let mut filled = offset;
+        for (start, record) in &self.prefetched {
+            let stop = start + record.len() as u64;
+            if stop <= filled || *start >= end {
+                continue;
+            }
+            if *start > filled {
+                return false;
+            }
+            let to = end.min(stop);
+            buf[(filled - offset) as usize..(to - offset) as usize]
+                .copy_from_slice(&record[(filled - start) as usize..(to - start) as usize]);
+            filled = to;
+            if filled == end {
+                return true;
+            }
+        }
+        filled == end && !buf.is_empty()
+    }
+
     fn fetch_len(&mut self) -> io::Result<u64> {
         Ok(self.head()?.0)
     }
@@ -149,6 +188,9 @@ impl Storage for PgStorage {
 
     fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
         let end = offset + buf.len() as u64;
+        if self.from_prefetched(offset, buf) {
+            return Ok(());
+        }
         let rows = self
             .client
             .query(
@@ -211,14 +253,30 @@ impl Storage for PgStorage {
             records.push(&data[o..end]);
             o = end;
         }
-        // One statement for the whole batch.
-        self.client
-            .execute(
-                "INSERT INTO kontingent_log (ledger, seq, start, record)
-                 SELECT $1, s, o, r FROM unnest($2::bigint[], $3::bigint[], $4::bytea[]) AS t(s, o, r)",
-                &[&self.ledger, &seqs, &starts, &records],
-            )
-            .map_err(pg)?;
+        // Sent with the COMMIT, in one round trip (see `unlock`). Outside a
+        // transaction (never, in the ledger's use) it is sent at once.
+        use std::fmt::Write as _;
+        for ((seq, start), record) in seqs.iter().zip(&starts).zip(&records) {
+            if self.pending.is_empty() {
+                self.pending
+                    .push_str("INSERT INTO kontingent_log (ledger, seq, start, record) VALUES ");
+            } else {
+                self.pending.push(',');
+            }
+            let _ = write!(self.pending, "('{}',{seq},{start},'\\x", self.ledger);
+            for b in *record {
+                let _ = write!(self.pending, "{b:02x}");
+            }
+            self.pending.push_str("'::bytea)");
+        }
+        if !self.in_tx {
+            let sql = std::mem::take(&mut self.pending);
+            self.client.batch_execute(&sql).map_err(pg)?;
+        }
+        self.known_end = base + data.len() as u64;
+        if let Some(last) = seqs.last() {
+            self.known_seq = *last;
+        }
         if self.in_tx {
             self.len = Some(base + data.len() as u64);
         }
@@ -236,6 +294,8 @@ impl Storage for PgStorage {
         if self.in_tx {
             self.len = Some(len);
         }
+        self.known_end = len;
+        self.known_seq = -1; // look again from the start: a cut is rare
         Ok(())
     }
 
@@ -249,20 +309,53 @@ impl Storage for PgStorage {
     }
 
     fn lock(&mut self) -> io::Result<()> {
-        // One round trip to begin and wait for the ledger's lock, one to look at
-        // the head (what others appended, whether they compacted).
-        self.client
-            .batch_execute(&format!(
-                "BEGIN; SELECT pg_advisory_xact_lock(hashtext('{}'))",
-                self.ledger
-            ))
-            .map_err(pg)?;
+        // One round trip: begin, wait for the ledger's lock, look at the head, and
+        // fetch what other servers appended since we last looked (up to a bound;
+        // beyond it the journal reads the rest by offset).
+        let l = &self.ledger;
+        let sql = format!(
+            "BEGIN; SELECT pg_advisory_xact_lock(hashtext('{l}'));
+             SELECT COALESCE((SELECT start + length(record) FROM kontingent_log
+                              WHERE ledger = '{l}' ORDER BY seq DESC LIMIT 1), 0),
+                    (SELECT generation FROM kontingent_ledgers WHERE ledger = '{l}'),
+                    COALESCE((SELECT max(seq) FROM kontingent_log WHERE ledger = '{l}'), -1);
+             SELECT start, encode(record, 'hex') FROM kontingent_log
+              WHERE ledger = '{l}' AND seq > {} ORDER BY seq LIMIT 4096",
+            self.known_seq
+        );
+        let messages = self.client.simple_query(&sql).map_err(pg)?;
         self.in_tx = true;
-        let (len, generation) = self.head()?;
+        let rows: Vec<&postgres::SimpleQueryRow> = messages
+            .iter()
+            .filter_map(|m| match m {
+                postgres::SimpleQueryMessage::Row(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        let bad = || io::Error::other("postgres: an unexpected answer to the head query");
+        // Rows: the lock's (1), the head (1), then the prefetched records.
+        let head = rows.get(1).ok_or_else(bad)?;
+        let len: u64 = head.get(0).and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+        let generation: i64 = head.get(1).and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+        let last_seq: i64 = head.get(2).and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+        self.prefetched.clear();
+        for r in rows.iter().skip(2) {
+            let start: u64 = r.get(0).and_then(|v| v.parse().ok()).ok_or_else(bad)?;
+            let hex = r.get(1).ok_or_else(bad)?.as_bytes();
+            let mut record = Vec::with_capacity(hex.len() / 2);
+            for pair in hex.chunks(2) {
+                let digit = |c: u8| (c as char).to_digit(16).ok_or_else(bad);
+                record.push((digit(pair[0])? * 16 + digit(*pair.get(1).ok_or_else(bad)?)?) as u8);
+            }
+            self.prefetched.push((start, record));
+        }
         self.len = Some(len);
+        self.known_end = len;
+        self.known_seq = last_seq;
         if generation != self.generation {
             self.generation = generation;
             self.replaced = true;
+            self.prefetched.clear();
         }
         Ok(())
     }
@@ -270,8 +363,15 @@ impl Storage for PgStorage {
     fn unlock(&mut self) -> io::Result<()> {
         self.in_tx = false;
         self.len = None;
-        // The commit is the durability point of everything appended under the lock.
-        self.client.batch_execute("COMMIT").map_err(pg)
+        self.prefetched.clear();
+        // The commit is the durability point of everything appended under the lock;
+        // the rows go with it, in one round trip.
+        let mut sql = std::mem::take(&mut self.pending);
+        if !sql.is_empty() {
+            sql.push_str("; ");
+        }
+        sql.push_str("COMMIT");
+        self.client.batch_execute(&sql).map_err(pg)
     }
 
     fn replace(&mut self, contents: &[u8]) -> io::Result<()> {
@@ -298,6 +398,8 @@ impl Storage for PgStorage {
             .map_err(pg)?;
         self.generation = row.get(0);
         self.len = Some(contents.len() as u64);
+        self.known_end = contents.len() as u64;
+        self.known_seq = 0;
         Ok(())
     }
 

@@ -3,13 +3,11 @@
 //! (`pg_ctl stop -m immediate`) loses nothing acknowledged, and a server killed
 //! mid-batch leaves each batch wholly in the log or not at all.
 
-mod common;
-
-use common::Cluster;
 use kontingent::journal::{apply_entry, Journal, HEADER_LEN};
 use kontingent::{
     Action, Command, Draw, Durability, DurableLedger, LedgerError, Outcome, Refusal, Request,
 };
+use kontingent_pg::cluster::Cluster;
 use kontingent_pg::PgStorage;
 use kontingent_verify::harness::verify;
 use kontingent_verify::history::{History, Operation};
@@ -457,4 +455,39 @@ fn a_server_killed_mid_batch_leaves_whole_batches() {
         "5 servers killed mid-load: {} whole batches in the log, no partial one",
         per_batch.len()
     );
+}
+
+#[test]
+fn a_new_server_starts_from_the_snapshot_in_postgres_plus_the_tail() {
+    let pg = Cluster::start();
+    let url = pg.url();
+    let a = open(&url, "snap");
+    ensure_catalog(&a, 100);
+    for i in 0..40 {
+        a.submit(Command::new(
+            AT,
+            Action::Reserve(Request::new(format!("r{i}"), "c").line("hot-unit", 1)),
+        ))
+        .unwrap();
+    }
+    // A server already running before the snapshot follows it.
+    let b = open(&url, "snap");
+    let c = a.compact().unwrap();
+    assert_eq!(c.records, 42);
+    for i in 40..50 {
+        b.submit(Command::new(
+            AT,
+            Action::Reserve(Request::new(format!("r{i}"), "c").line("hot-unit", 1)),
+        ))
+        .unwrap();
+    }
+    let digest = a.read(|l| l.digest()).unwrap();
+    assert_eq!(b.read(|l| l.digest()).unwrap(), digest);
+    // A new server loads the snapshot and replays only the ten records after it.
+    let storage = PgStorage::connect(&url, "snap").unwrap();
+    let (fresh, recovery) = DurableLedger::open_storage(storage, Durability::Full).unwrap();
+    assert_eq!(recovery.base, Some(42));
+    assert_eq!(recovery.records, 10);
+    assert_eq!(fresh.read(|l| l.digest()).unwrap(), digest);
+    assert_eq!(fresh.read(|l| l.pool("hot").unwrap().held).unwrap(), 50);
 }

@@ -1,21 +1,23 @@
-//! A throwaway PostgreSQL 15 cluster for tests: initdb into a temporary directory
+//! A throwaway PostgreSQL 15 cluster for tests and benchmarks: initdb into a temporary directory
 //! (as the OS user postgres), listening on 127.0.0.1 and a free port only,
 //! synchronous_commit=on, stopped and removed when dropped.
-
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub const PGBIN: &str = "/usr/lib/postgresql/15/bin";
 
+/// A running cluster; stopped and removed when dropped.
 pub struct Cluster {
     dir: tempfile::TempDir,
     pub port: u16,
 }
 
+/// Run a setup command; a failure here means the machine cannot host the cluster.
 fn run(cmd: &mut Command) {
-    let out = cmd.output().expect("runs");
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?} does not run: {e}"));
     assert!(
         out.status.success(),
         "{cmd:?}: {}{}",
@@ -31,6 +33,7 @@ fn as_postgres(bin: &str) -> Command {
 }
 
 impl Cluster {
+    /// initdb and start (panics if this machine cannot: tests and benchmarks only).
     pub fn start() -> Cluster {
         let dir = tempfile::Builder::new()
             .prefix("kontingent-pg-")
@@ -57,6 +60,7 @@ impl Cluster {
         c
     }
 
+    /// A libpq connection string for the cluster's superuser.
     pub fn url(&self) -> String {
         format!(
             "host=127.0.0.1 port={} user=postgres dbname=postgres",
