@@ -41,8 +41,9 @@ print("""
 Goal: 4 app processes, 64 clients, hot pool ≥ 30× the baseline. **Missed**: see the first
 kontingent row. Where the time goes: the ledger's lock (an advisory lock) is held from the
 tail through the COMMIT, whose WAL flush is the durability point, so the four processes'
-batches are strictly serialised, one commit cycle each (~1.8 ms here: the flush, the
-lock hand-off between backends, and four app processes × 17 threads sharing 2 cores).
+batches are strictly serialised, one commit cycle each (~0.6 ms here: two round trips,
+the flush, the lock hand-off between backends, four app processes × 17 threads sharing
+2 cores).
 Each process brings at most its 16 clients to a cycle (8.5 on average). One app process
 with all 64 clients (second row) makes ~32 per commit and reaches the goal's rate: the
 limit is commits per second of one serialised writer, which is why ARCHITECTURE.md's next

@@ -143,7 +143,7 @@ impl PgStorage {
     }
 
     /// Fill `buf` from the rows fetched with the lock, if they cover it.
-    fn from_prefetched(&self, offset: u64, buf: &mut [u8]) -> bool {
+    fn fill_from_prefetched(&self, offset: u64, buf: &mut [u8]) -> bool {
         let end = offset + buf.len() as u64;
         let mut filled = offset;
         for (start, record) in &self.prefetched {
@@ -188,7 +188,7 @@ impl Storage for PgStorage {
 
     fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
         let end = offset + buf.len() as u64;
-        if self.from_prefetched(offset, buf) {
+        if self.fill_from_prefetched(offset, buf) {
             return Ok(());
         }
         let rows = self
