@@ -218,6 +218,8 @@ fn outcome_tuple(py: Python<'_>, o: &Outcome) -> PyResult<Py<PyAny>> {
 enum Inner {
     File(DurableLedger),
     Memory(DurableLedger<MemoryStorage>),
+    // Boxed: a PostgreSQL client is large, and this handle is made once.
+    Postgres(Box<DurableLedger<kontingent_pg::PgStorage>>),
 }
 
 macro_rules! with {
@@ -225,6 +227,7 @@ macro_rules! with {
         match $inner {
             Inner::File($l) => $body,
             Inner::Memory($l) => $body,
+            Inner::Postgres($l) => $body,
         }
     };
 }
@@ -250,12 +253,26 @@ fn durability(py: Python<'_>, name: &str) -> PyResult<Durability> {
 
 #[pymethods]
 impl NativeLedger {
-    /// Open a journal file (`path`) or an in-memory ledger (`path=None`).
+    /// Open a journal file (`path`), the log of ledger `ledger` in PostgreSQL
+    /// (`path` a `postgresql://` URL), or an in-memory ledger (`path=None`).
     #[staticmethod]
-    #[pyo3(signature = (path, durability_name))]
-    fn open(py: Python<'_>, path: Option<String>, durability_name: &str) -> PyResult<Self> {
+    #[pyo3(signature = (path, durability_name, ledger="default"))]
+    fn open(
+        py: Python<'_>,
+        path: Option<String>,
+        durability_name: &str,
+        ledger: &str,
+    ) -> PyResult<Self> {
         let d = durability(py, durability_name)?;
         let inner = match path {
+            Some(url) if url.starts_with("postgresql://") || url.starts_with("postgres://") => {
+                let opened = py.detach(|| {
+                    kontingent_pg::PgStorage::connect(&url, ledger)
+                        .map_err(kontingent::JournalError::from)
+                        .and_then(|s| DurableLedger::open_storage(s, d))
+                });
+                Inner::Postgres(Box::new(opened.map_err(|e| journal(py, &e))?.0))
+            }
             Some(p) => Inner::File(
                 py.detach(|| kontingent::Ledger::open(&p, d))
                     .map_err(|e| journal(py, &e))?,
@@ -315,6 +332,10 @@ impl NativeLedger {
         let action = Action::Reserve(request);
         let result = match &self.inner {
             Inner::File(l) => py.detach(|| match at {
+                Some(at) => l.submit(Command::new(at, action)),
+                None => l.submit_now(action),
+            }),
+            Inner::Postgres(l) => py.detach(|| match at {
                 Some(at) => l.submit(Command::new(at, action)),
                 None => l.submit_now(action),
             }),
@@ -480,7 +501,8 @@ impl NativeLedger {
             Inner::File(l) => py
                 .detach(|| l.checkpoint())
                 .map_err(|e| ledger_error(py, &e)),
-            Inner::Memory(_) => Err(bad_input(
+            // The snapshot of a log in PostgreSQL lives there: compact() writes it.
+            Inner::Memory(_) | Inner::Postgres(_) => Err(bad_input(
                 py,
                 "checkpoint",
                 "an in-memory ledger has no journal file",
@@ -493,6 +515,10 @@ impl NativeLedger {
     fn compact(&self, py: Python<'_>) -> PyResult<(u64, u64, u64)> {
         match &self.inner {
             Inner::File(l) => py
+                .detach(|| l.compact())
+                .map(|c| (c.records, c.bytes_before, c.bytes_after))
+                .map_err(|e| ledger_error(py, &e)),
+            Inner::Postgres(l) => py
                 .detach(|| l.compact())
                 .map(|c| (c.records, c.bytes_before, c.bytes_after))
                 .map_err(|e| ledger_error(py, &e)),

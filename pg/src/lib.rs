@@ -30,6 +30,50 @@ use kontingent::storage::Storage;
 use postgres::{Client, NoTls};
 use std::io;
 
+/// Open (or create) the ledger `ledger` on the log in PostgreSQL at `url`, replaying
+/// it: the same ledger API as a journal file's `kontingent::Ledger::open`.
+pub fn open(
+    url: &str,
+    ledger: &str,
+    durability: kontingent::Durability,
+) -> Result<kontingent::DurableLedger<PgStorage>, kontingent::JournalError> {
+    let storage = PgStorage::connect(url, ledger)?;
+    Ok(kontingent::DurableLedger::open_storage(storage, durability)?.0)
+}
+
+/// Wakes when another server commits to a ledger's log (LISTEN/NOTIFY), so a
+/// server can apply it (any read tails) and push deltas to browsers at once;
+/// `wait` returning `false` after its timeout is the polling fallback.
+pub struct Watcher {
+    client: Client,
+}
+
+impl Watcher {
+    pub fn connect(url: &str, ledger: &str) -> io::Result<Watcher> {
+        let mut client = Client::connect(url, NoTls).map_err(pg)?;
+        if !ledger
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "ledger name"));
+        }
+        client
+            .batch_execute(&format!("LISTEN \"kontingent_{ledger}\""))
+            .map_err(pg)?;
+        Ok(Watcher { client })
+    }
+
+    /// Block until a commit is announced (`true`) or `timeout` passes (`false`).
+    /// Several announcements that arrived meanwhile count as one.
+    pub fn wait(&mut self, timeout: std::time::Duration) -> io::Result<bool> {
+        use postgres::fallible_iterator::FallibleIterator;
+        let mut n = self.client.notifications();
+        let got = n.timeout_iter(timeout).next().map_err(pg)?.is_some();
+        while n.iter().next().map_err(pg)?.is_some() {}
+        Ok(got)
+    }
+}
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS kontingent_ledgers (
     ledger      text PRIMARY KEY,
@@ -368,7 +412,8 @@ impl Storage for PgStorage {
         // the rows go with it, in one round trip.
         let mut sql = std::mem::take(&mut self.pending);
         if !sql.is_empty() {
-            sql.push_str("; ");
+            // Sent at the commit, to every server listening (see `Watcher`).
+            sql.push_str(&format!("; NOTIFY \"kontingent_{}\"; ", self.ledger));
         }
         sql.push_str("COMMIT");
         self.client.batch_execute(&sql).map_err(pg)

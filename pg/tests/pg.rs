@@ -491,3 +491,33 @@ fn a_new_server_starts_from_the_snapshot_in_postgres_plus_the_tail() {
     assert_eq!(fresh.read(|l| l.digest()).unwrap(), digest);
     assert_eq!(fresh.read(|l| l.pool("hot").unwrap().held).unwrap(), 50);
 }
+
+#[test]
+fn a_watcher_wakes_when_another_server_commits() {
+    let pg = Cluster::start();
+    let url = pg.url();
+    let a = kontingent_pg::open(&url, "watched", Durability::Full).unwrap();
+    ensure_catalog(&a, 10);
+    let mut watcher = kontingent_pg::Watcher::connect(&url, "watched").unwrap();
+    // Nothing committed: the wait times out (the polling fallback).
+    assert!(!watcher.wait(Duration::from_millis(200)).unwrap());
+    let b = kontingent_pg::open(&url, "watched", Durability::Full).unwrap();
+    let started = Instant::now();
+    let writer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        b.submit(Command::new(
+            AT,
+            Action::Reserve(Request::new("w1", "c").line("hot-unit", 1)),
+        ))
+        .unwrap();
+    });
+    assert!(
+        watcher.wait(Duration::from_secs(5)).unwrap(),
+        "woken by the commit"
+    );
+    let latency = started.elapsed();
+    writer.join().unwrap();
+    assert!(latency < Duration::from_secs(2), "{latency:?}");
+    // After the wake-up, a read applies the other server's record.
+    assert_eq!(a.read(|l| l.pool("hot").unwrap().held).unwrap(), 1);
+}

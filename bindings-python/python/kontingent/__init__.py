@@ -392,10 +392,14 @@ class Ledger:
 
     @classmethod
     def open(cls, path: Union[str, "os.PathLike[str]"], *, catalog: Optional[CatalogSource] = None,
-             durability: str = "full") -> "Ledger":
-        """Open (or create) a ledger on a journal file, replaying it; optionally load a catalog."""
+             durability: str = "full", ledger: str = "default") -> "Ledger":
+        """Open (or create) a ledger on a journal file, replaying it; optionally load a catalog.
+
+        ``path`` may also be a ``postgresql://`` URL: then the ledger named ``ledger`` lives
+        in an ordered log in PostgreSQL, shared by every app server that opens it (each
+        answer after its batch's COMMIT)."""
         try:
-            me = cls(_native.NativeLedger.open(os.fspath(path), durability))
+            me = cls(_native.NativeLedger.open(os.fspath(path), durability, ledger))
         except _native.NativeError as e:
             raise _raise(e) from None
         if catalog is not None:
