@@ -471,7 +471,7 @@ impl<S: Storage> DurableLedger<S> {
         let poisoned_cause = self.queue.lock().poisoned.clone();
         let written = match &poisoned_cause {
             Some(cause) => Err(poisoned_journal(cause)),
-            None => self.write_batch(&mut st, &mut batch),
+            None => self.write_batch(&mut st, &mut batch, &mut guard.slots),
         };
         if let Err(e) = &written {
             self.poison(&e.to_string());
@@ -569,7 +569,8 @@ impl<S: Storage> DurableLedger<S> {
     fn write_batch(
         &self,
         st: &mut State<S>,
-        batch: &mut [Pending],
+        batch: &mut Vec<Pending>,
+        answer_if_abandoned: &mut Vec<(Arc<Slot>, usize)>,
     ) -> Result<(u64, Vec<Vec<Outcome>>), JournalError> {
         let State {
             ledger,
@@ -579,6 +580,12 @@ impl<S: Storage> DurableLedger<S> {
             events,
         } = st;
         journal.storage().lock()?;
+        // Taking the storage lock may have waited for other processes (flock, or
+        // PostgreSQL's lock): whoever queued meanwhile joins this batch, so one
+        // write and one sync serve them too, instead of another turn at the lock.
+        let late = std::mem::take(&mut self.queue.lock().pending);
+        answer_if_abandoned.extend(late.iter().map(|p| (p.slot.clone(), p.cmds.len())));
+        batch.extend(late);
         let result = (|| -> Result<(u64, Vec<Vec<Outcome>>), JournalError> {
             if self.durability != Durability::None {
                 let tailed = journal.tail(|e| apply_logged(ledger, events, e))?;
