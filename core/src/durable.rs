@@ -206,6 +206,7 @@ impl DurableLedger<FileStorage> {
             Ok(Some(c)) => match Self::open_from_checkpoint(storage, &c, durability)? {
                 Ok(mut me) => {
                     me.path = Some(path.to_path_buf());
+                    me.keep_events_when_asked();
                     return Ok(me);
                 }
                 Err(reason) => Some(reason),
@@ -215,7 +216,15 @@ impl DurableLedger<FileStorage> {
         let (mut me, _) = Self::open_storage(storage, durability)?;
         me.recovery.checkpoint_ignored = ignored;
         me.path = Some(path.to_path_buf());
+        me.keep_events_when_asked();
         Ok(me)
+    }
+
+    /// A journal file can replay events nobody asked for yet: keep none in memory
+    /// until `events_after` is first called (the hot path then clones no events).
+    fn keep_events_when_asked(&mut self) {
+        let st = self.state.get_mut();
+        st.events = EventLog::dormant(st.ledger.seq() + 1, KEPT_DEFAULT);
     }
 
     fn open_from_checkpoint(
@@ -748,6 +757,8 @@ impl<S: Storage> DurableLedger<S> {
         if self.durability != Durability::None {
             self.current(&mut st, |_, _| Ok(()))?;
         }
+        let next = st.ledger.seq() + 1;
+        st.events.activate(next);
         if let Some(events) = st.events.after(after, limit) {
             return Ok(events);
         }

@@ -18,6 +18,9 @@ pub struct EventLog {
     cap: usize,
     /// The seq the next event will have (the window ends just before it).
     next: u64,
+    /// Off until someone asks for events (where a journal can answer for the past,
+    /// a ledger nobody asks pays nothing for keeping them).
+    active: bool,
 }
 
 impl EventLog {
@@ -27,12 +30,36 @@ impl EventLog {
             kept: VecDeque::new(),
             cap: cap.max(1),
             next,
+            active: true,
         }
+    }
+
+    /// A window that keeps nothing until [`EventLog::activate`].
+    pub fn dormant(next: u64, cap: usize) -> Self {
+        EventLog {
+            active: false,
+            ..EventLog::new(next, cap)
+        }
+    }
+
+    /// Start keeping events; the next one will be `next`.
+    pub fn activate(&mut self, next: u64) {
+        if !self.active {
+            self.active = true;
+            self.restart(next);
+        }
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.active
     }
 
     /// Add events in order; a gap (events not seen, e.g. a base state loaded)
     /// restarts the window.
     pub fn extend(&mut self, events: &[Event]) {
+        if !self.active {
+            return;
+        }
         for e in events {
             if e.seq != self.next {
                 self.kept.clear();
@@ -53,6 +80,9 @@ impl EventLog {
 
     /// Up to `limit` events with seq > `after`, if the window reaches back that far.
     pub fn after(&self, after: u64, limit: usize) -> Option<Vec<Event>> {
+        if !self.active {
+            return None;
+        }
         let first = self.next - self.kept.len() as u64;
         if after.saturating_add(1) < first {
             return None;
@@ -92,5 +122,13 @@ mod tests {
         log.restart(20);
         assert_eq!(seqs(log.after(19, 10)), Some(vec![]));
         assert_eq!(log.after(18, 10), None);
+        // A dormant window keeps nothing and answers nothing until activated.
+        let mut d = EventLog::dormant(1, 3);
+        d.extend(&[ev(1), ev(2)]);
+        assert_eq!(d.after(0, 10), None);
+        d.activate(3);
+        d.extend(&[ev(3)]);
+        assert_eq!(seqs(d.after(2, 10)), Some(vec![3]));
+        assert_eq!(d.after(1, 10), None);
     }
 }
