@@ -44,8 +44,9 @@ tail through the COMMIT, whose WAL flush is the durability point, so the four pr
 batches are strictly serialised, one commit cycle each (~0.6 ms here: two round trips,
 the flush, the lock hand-off between backends, four app processes × 17 threads sharing
 2 cores).
-Each process brings at most its 16 clients to a cycle (8.5 on average). One app process
-with all 64 clients (second row) makes ~32 per commit and reaches the goal's rate: the
+Each process brings at most its 16 clients to a cycle (all 16: whoever queues while the
+leader waits for the lock joins its batch). One app process with all 64 clients (second
+row) makes ~50 per commit and reaches the goal's rate: the
 limit is commits per second of one serialised writer, which is why ARCHITECTURE.md's next
 step is one writer per ledger (app servers forwarding to it) and then escrow shards.""")
 PY
