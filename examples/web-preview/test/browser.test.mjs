@@ -12,7 +12,8 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SHOTS = path.join(HERE, "..", "screenshots");
+// Written on every run (ignored by git); examples/web-preview/screenshots/ keeps a reference copy.
+const SHOTS = path.join(HERE, "..", "test-output");
 let server, browser, page, base;
 
 const api = async (story, what, body) => {
