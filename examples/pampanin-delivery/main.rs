@@ -2,30 +2,17 @@
 //!
 //! `cargo run --release -p kontingent-examples --bin pampanin-delivery [-- --seed N] [--catalog FILE]`
 
-use kontingent::Catalog;
-use kontingent_examples::pampanin;
+use kontingent_examples::{cli, pampanin};
 use std::process::ExitCode;
 use std::time::Instant;
 
 fn main() -> ExitCode {
-    let mut seed = pampanin::DEFAULT_SEED;
-    let mut catalog_path = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match (arg.as_str(), args.next()) {
-            ("--seed", Some(v)) => match v.parse() {
-                Ok(s) => seed = s,
-                Err(_) => return usage(&format!("--seed: not a number: {v}")),
-            },
-            ("--catalog", Some(v)) => catalog_path = Some(v),
-            _ => return usage(&format!("unknown argument: {arg}")),
-        }
-    }
-    let catalog = match catalog_path {
-        Some(path) => Catalog::from_path(&path).map_err(|e| e.to_string()),
-        None => pampanin::catalog(),
+    let args = match cli::parse(pampanin::DEFAULT_SEED, std::env::args().skip(1)) {
+        Ok(a) => a,
+        Err(problem) => return usage(&problem),
     };
-    let catalog = match catalog {
+    let seed = args.seed;
+    let catalog = match cli::catalog(args.catalog.as_deref(), pampanin::catalog) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("the catalog has errors:\n{e}");

@@ -8,6 +8,7 @@
 //! `tests/stories.rs` checks. Nothing reads a clock or a random device: the same
 //! seed gives the same commands, the same outcomes and the same state digest.
 
+pub mod cli;
 pub mod emstek;
 pub mod pampanin;
 pub mod sim;
