@@ -418,14 +418,33 @@ impl NativeLedger {
         Ok(out.unbind())
     }
 
-    /// What a request would get at `at` (ms), without changing anything.
-    fn preview(&self, py: Python<'_>, request: &Bound<'_, PyAny>, at: u64) -> PyResult<Py<PyAny>> {
-        let request: Request = depythonize(request).map_err(|e| bad_input(py, "request", e))?;
-        let r = with!(&self.inner, l => l.read(|l| l.preview(&request, at)));
+    /// What `reserve` with these arguments would get at `at` (ms; `None`: the
+    /// ledger's time), without changing anything. Answers as `reserve` does.
+    #[pyo3(signature = (request_id, customer, lines, channel, attributes, hold_ms, confirm, up_to, waitlist, at))]
+    #[allow(clippy::too_many_arguments)]
+    fn preview(
+        &self,
+        py: Python<'_>,
+        request_id: &Bound<'_, PyAny>,
+        customer: &Bound<'_, PyAny>,
+        lines: &Bound<'_, PyAny>,
+        channel: &Bound<'_, PyAny>,
+        attributes: &Bound<'_, PyAny>,
+        hold_ms: &Bound<'_, PyAny>,
+        confirm: bool,
+        up_to: bool,
+        waitlist: bool,
+        at: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        let request = request_from(
+            py, request_id, customer, lines, channel, attributes, hold_ms, confirm, up_to, waitlist,
+        )?;
+        let at: Option<u64> = opt_u64(py, "at", at)?;
+        let r = with!(&self.inner, l => l.read(|l| l.preview(&request, at.unwrap_or(l.now()))));
         let outcome = r
             .map_err(|e| ledger_error(py, &e))?
             .map_err(|e| rejected(py, &e))?;
-        to_py(py, &outcome)
+        outcome_tuple(py, &outcome)
     }
 
     /// A read-only query by name (`pool`, `pools`, `offer`, `offers`, `reservation`,

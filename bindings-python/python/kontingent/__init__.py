@@ -367,18 +367,6 @@ def _compile(catalog: CatalogSource) -> dict[str, Any]:
         raise _raise(e) from None
 
 
-def _lines(lines: Union[Mapping[str, int], Iterable[tuple[str, int]]]) -> list[dict[str, Any]]:
-    items = lines.items() if isinstance(lines, Mapping) else lines
-    out = []
-    for offer, quantity in items:
-        if not isinstance(offer, str) or isinstance(quantity, bool) or not isinstance(quantity, int):
-            raise InvalidRequestError("invalid_input", f"a line is (offer name, whole quantity), got {(offer, quantity)!r}")
-        if quantity < 0 or quantity >= 2**64:
-            raise InvalidRequestError("out_of_range", f"quantity {quantity} is out of range")
-        out.append({"offer": offer, "quantity": quantity})
-    return out
-
-
 class Ledger:
     """A quota ledger: on a journal file (durable, shared by processes) or in memory.
 
@@ -435,16 +423,6 @@ class Ledger:
         """Load a catalog (file path or dict in the file schema), or change the loaded one."""
         compiled = _compile(catalog)
         return self._submit({"type": "load_catalog", **compiled}, at)
-
-    def _request(self, request_id: str, customer: str, lines: Any, channel: str,
-                 attributes: Optional[Mapping[str, str]], hold: Optional[timedelta],
-                 confirm: bool, up_to: bool, waitlist: bool) -> dict[str, Any]:
-        return {
-            "request_id": request_id, "customer": customer, "channel": channel,
-            "attributes": dict(attributes or {}), "lines": _lines(lines),
-            "hold_ms": _duration_ms(hold), "confirm": bool(confirm), "up_to": bool(up_to),
-            "waitlist": bool(waitlist),
-        }
 
     def reserve(self, request_id: str, *, customer: str,
                 lines: Union[Mapping[str, int], Iterable[tuple[str, int]]], channel: str = "web",
@@ -505,10 +483,11 @@ class Ledger:
                 confirm: bool = False, up_to: bool = False, waitlist: bool = False,
                 at: Optional[datetime] = None) -> Outcome:
         """The outcome :meth:`reserve` would give at ``at``, without changing anything."""
-        req = self._request(request_id, customer, lines, channel, attributes, hold, confirm, up_to, waitlist)
-        when = _ms(at) if at is not None else self._query("now")
         try:
-            return _outcome(self._n.preview(req, when))
+            return _from_tuple(self._n.preview(
+                request_id, customer, lines, channel, attributes,
+                None if hold is None else _duration_ms(hold), bool(confirm), bool(up_to),
+                bool(waitlist), None if at is None else _ms(at)))
         except _native.NativeError as e:
             raise _raise(e) from None
 

@@ -26,7 +26,19 @@ class NativeLedger:
         at: Any,
     ) -> tuple[Any, ...]: ...
     def reserve_many(self, at: Any, requests: list[Any]) -> list[Any]: ...
-    def preview(self, request: Any, at: int) -> Any: ...
+    def preview(
+        self,
+        request_id: Any,
+        customer: Any,
+        lines: Any,
+        channel: Any,
+        attributes: Any,
+        hold_ms: Any,
+        confirm: bool,
+        up_to: bool,
+        waitlist: bool,
+        at: Any,
+    ) -> tuple[Any, ...]: ...
     def query(
         self,
         what: str,
