@@ -416,16 +416,24 @@ mod node {
                     Ok(Command::new(at, action))
                 })());
             }
-            let good: Vec<Command> = parsed
-                .iter()
-                .filter_map(|p| p.as_ref().ok().cloned())
+            // Move the good commands out (no copies); remember where the bad ones were.
+            let mut good = Vec::with_capacity(parsed.len());
+            let errors: Vec<Option<JsValue>> = parsed
+                .into_iter()
+                .map(|p| match p {
+                    Ok(c) => {
+                        good.push(c);
+                        None
+                    }
+                    Err(e) => Some(e),
+                })
                 .collect();
             let mut applied = with!(&self.inner, l => l.submit_batch(good)).into_iter();
             let out = js_sys::Array::new();
-            for p in parsed {
-                let item = match p {
-                    Err(e) => e,
-                    Ok(_) => match applied.next() {
+            for e in errors {
+                let item = match e {
+                    Some(e) => e,
+                    None => match applied.next() {
                         Some(Ok(a)) => {
                             let o = js_sys::Object::new();
                             js_sys::Reflect::set(&o, &"outcome".into(), &api_out(&a.outcome)?)?;

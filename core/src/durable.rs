@@ -112,20 +112,14 @@ struct State<S: Storage> {
     events: EventLog,
 }
 
-/// Apply a replayed entry, keeping its events.
+/// Apply a replayed entry, keeping its events (a base state restarts the window).
 fn apply_logged(ledger: &mut Ledger, log: &mut EventLog, entry: Entry<'_>) -> Result<(), String> {
-    match entry {
-        Entry::Command(cmd) => {
-            let applied = ledger.apply(cmd).map_err(|e| e.to_string())?;
-            log.extend(&applied.events);
-            Ok(())
-        }
-        base => {
-            journal::apply_entry(ledger, base)?;
-            log.restart(ledger.seq() + 1);
-            Ok(())
-        }
+    let base = matches!(entry, Entry::Base { .. });
+    journal::apply_entry_with(ledger, entry, |e| log.extend(std::slice::from_ref(e)))?;
+    if base {
+        log.restart(ledger.seq() + 1);
     }
+    Ok(())
 }
 
 /// Callers waiting for a leader. Held only for a push or a swap, so callers never
