@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """report.py BASELINES_JSONL KONTINGENT_JSONL PNG > README.md: one table, the ratios, a chart."""
-import json, sys, datetime
+import json, os, sys, datetime
 
 base = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 kont = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
@@ -35,7 +35,7 @@ def mode_has(rows, engine, text, **kw):
 
 print("# Benchmarks: kontingent beside the usual alternatives")
 print()
-print(f"One run of `bench/run.sh` on this machine ({datetime.date.today()}; 2 vCPUs, ext4 on a virtual disk).")
+print(f"One run of `bench/run.sh` on this machine ({datetime.date.fromtimestamp(os.path.getmtime(sys.argv[2]))}; 2 vCPUs, ext4 on a virtual disk).")
 print("Every engine does the same thing: atomically check that a unit is left, take it, and record")
 print("the reservation, durably (fdatasync / synchronous_commit=on / appendfsync always / synchronous=FULL)")
 print("before answering. The plain-Python row is in memory and not durable.")

@@ -81,10 +81,34 @@ export function init(input?: string | URL | Response | BufferSource): Promise<un
 /** Node only: compile a catalog file's text (`format`: "toml" | "json"). */
 export function compileCatalog(text: string, format: "toml" | "json", file: string): Catalog;
 
+/**
+ * Where a Ledger takes "now" from for calls without `at`. A reading is a floor: a
+ * command takes it or the ledger's own time, whichever is later.
+ */
+export interface Clock {
+  /** Milliseconds since the Unix epoch (or a Date). */
+  now(): Millis | Date;
+}
+/** The wall clock: the default, and the only read of it in this package. */
+export const systemClock: Clock;
+/** A clock that always answers `at`. */
+export function fixedClock(at: Millis | Date): Clock;
+/** A clock moved by hand (tests, rehearsing a campaign at its own dates). */
+export class ManualClock implements Clock {
+  constructor(at: Millis | Date);
+  now(): Millis;
+  /** Stand at `at` (earlier too: the ledger's stamps still never go back). */
+  set(at: Millis | Date): void;
+  /** Move forward by `ms` milliseconds. */
+  advance(ms: Millis): void;
+}
+
 /** Node only: the full ledger, in memory or on a journal file. */
 export class Ledger {
-  static open(file: string, options?: { durability?: "full" | "buffered" | "none" }): Ledger;
-  static inMemory(): Ledger;
+  static open(file: string, options?: { durability?: "full" | "buffered" | "none"; clock?: Clock }): Ledger;
+  static inMemory(options?: { clock?: Clock }): Ledger;
+  /** The clock that calls without `at` read. */
+  readonly clock: Clock;
   submit(action: { type: string; [k: string]: unknown }, at?: Millis | Date):
     Promise<{ outcome: Outcome; events: unknown[] }>;
   reserve(request: Request, at?: Millis | Date): Promise<Outcome>;
@@ -106,6 +130,7 @@ export class Ledger {
   reservation(id: number): unknown;
   readonly digest: string;
   readonly seq: number;
+  /** The ledger's time: that of the last command applied (not the clock's). */
   readonly now: Millis;
   readonly recovery: { records: number; tornBytes: number; tornRecords: number; base: number | null };
   readonly poisoned: boolean;

@@ -9,7 +9,7 @@
 use kontingent::storage::MemoryStorage;
 use kontingent::{
     Action, Catalog, CatalogError, Command, Durability, DurableLedger, Error, JournalError,
-    LedgerError, Outcome, Request, ReservationId, WaitEntryId,
+    LedgerError, Outcome, Request, ReservationId, Timing, WaitEntryId,
 };
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
@@ -232,6 +232,48 @@ macro_rules! with {
     };
 }
 
+/// One command: at exactly `at`, at a clock reading `at` (`clocked`), or, without
+/// `at`, stamped by the ledger's own (system) clock.
+fn submit_one<S: kontingent::storage::Storage>(
+    l: &DurableLedger<S>,
+    at: Option<u64>,
+    clocked: bool,
+    action: Action,
+) -> Result<kontingent::Applied, LedgerError> {
+    match (at, clocked) {
+        (None, _) => l.submit_now(action),
+        (Some(at), false) => l.submit(Command::new(at, action)),
+        (Some(at), true) => l.submit_timed(Command::new(at, action), Timing::Clock),
+    }
+}
+
+/// A query's time, before the ledger is read: exact, or a clock reading that the
+/// ledger's own time may overtake.
+enum Reading {
+    Exact(u64),
+    Clock(u64),
+}
+
+fn reading<S: kontingent::storage::Storage>(
+    l: &DurableLedger<S>,
+    at: Option<u64>,
+    clocked: bool,
+) -> Reading {
+    match (at, clocked) {
+        (Some(at), false) => Reading::Exact(at),
+        (Some(at), true) => Reading::Clock(at),
+        (None, _) => Reading::Clock(l.clock().now_ms()),
+    }
+}
+
+/// "Now" for a query is what a command submitted now would be stamped with.
+fn query_time(l: &kontingent::Ledger, r: Reading) -> u64 {
+    match r {
+        Reading::Exact(at) => at,
+        Reading::Clock(at) => at.max(l.now()),
+    }
+}
+
 /// A ledger on a journal file, or in memory.
 #[pyclass(frozen, module = "kontingent._kontingent")]
 struct NativeLedger {
@@ -286,19 +328,19 @@ impl NativeLedger {
         Ok(NativeLedger { inner })
     }
 
-    /// Apply one command (a dict: `{"at": ms, "action": {...}}`, or `at=None` to
-    /// stamp it when applied). Returns `{"outcome": ..., "events": [...]}`.
+    /// Apply one command at `at` (ms): exactly at it, or, if `clocked`, at that
+    /// clock reading or the ledger's time if later; `at=None` stamps it with the
+    /// native system clock. Returns `{"outcome": ..., "events": [...]}`.
+    #[pyo3(signature = (at, action, clocked=false))]
     fn submit(
         &self,
         py: Python<'_>,
         at: Option<u64>,
         action: &Bound<'_, PyAny>,
+        clocked: bool,
     ) -> PyResult<Py<PyAny>> {
         let action: Action = depythonize(action).map_err(|e| bad_input(py, "action", e))?;
-        let result = py.detach(|| match at {
-            Some(at) => with!(&self.inner, l => l.submit(Command::new(at, action))),
-            None => with!(&self.inner, l => l.submit_now(action)),
-        });
+        let result = py.detach(|| with!(&self.inner, l => submit_one(l, at, clocked, action)));
         let applied = result.map_err(|e| ledger_error(py, &e))?;
         let d = PyDict::new(py);
         d.set_item("outcome", to_py(py, &applied.outcome)?)?;
@@ -309,7 +351,7 @@ impl NativeLedger {
     /// The hot path of `Ledger.reserve`: arguments extracted directly (no dict
     /// round trip), the outcome as a tuple `("held", reservation, expires_at, units)`,
     /// `("confirmed", reservation, units)`, or `(status, outcome dict)` otherwise.
-    #[pyo3(signature = (request_id, customer, lines, channel, attributes, hold_ms, confirm, up_to, waitlist, at))]
+    #[pyo3(signature = (request_id, customer, lines, channel, attributes, hold_ms, confirm, up_to, waitlist, at, clocked=false))]
     #[allow(clippy::too_many_arguments)]
     fn reserve(
         &self,
@@ -324,6 +366,7 @@ impl NativeLedger {
         up_to: bool,
         waitlist: bool,
         at: &Bound<'_, PyAny>,
+        clocked: bool,
     ) -> PyResult<Py<PyAny>> {
         let request = request_from(
             py, request_id, customer, lines, channel, attributes, hold_ms, confirm, up_to, waitlist,
@@ -331,19 +374,10 @@ impl NativeLedger {
         let at: Option<u64> = opt_u64(py, "at", at)?;
         let action = Action::Reserve(request);
         let result = match &self.inner {
-            Inner::File(l) => py.detach(|| match at {
-                Some(at) => l.submit(Command::new(at, action)),
-                None => l.submit_now(action),
-            }),
-            Inner::Postgres(l) => py.detach(|| match at {
-                Some(at) => l.submit(Command::new(at, action)),
-                None => l.submit_now(action),
-            }),
+            Inner::File(l) => py.detach(|| submit_one(l, at, clocked, action)),
+            Inner::Postgres(l) => py.detach(|| submit_one(l.as_ref(), at, clocked, action)),
             // Nothing to wait for but the ledger's own lock, which never needs the GIL.
-            Inner::Memory(l) => match at {
-                Some(at) => l.submit(Command::new(at, action)),
-                None => l.submit_now(action),
-            },
+            Inner::Memory(l) => submit_one(l, at, clocked, action),
         };
         let applied = result.map_err(|e| ledger_error(py, &e))?;
         outcome_tuple(py, &applied.outcome)
@@ -353,11 +387,13 @@ impl NativeLedger {
     /// attributes, hold_ms, confirm, up_to, waitlist)` as one batch: one journal
     /// write and sync. Each answer is an outcome tuple (as `reserve`) or a
     /// `NativeError` instance (not raised).
+    #[pyo3(signature = (at, requests, clocked=false))]
     fn reserve_many(
         &self,
         py: Python<'_>,
         at: &Bound<'_, PyAny>,
         requests: &Bound<'_, PyList>,
+        clocked: bool,
     ) -> PyResult<Py<PyList>> {
         let at: Option<u64> = opt_u64(py, "at", at)?;
         let mut errors: Vec<Option<PyErr>> = Vec::with_capacity(requests.len());
@@ -396,8 +432,13 @@ impl NativeLedger {
                 Err(e) => errors.push(Some(e)),
             }
         }
+        let timing = if clocked {
+            Timing::Clock
+        } else {
+            Timing::Exact
+        };
         let applied = py.detach(|| match at {
-            Some(at) => with!(&self.inner, l => l.submit_batch(good.into_iter().map(|a| Command::new(at, a)).collect())),
+            Some(at) => with!(&self.inner, l => l.submit_batch_timed(good.into_iter().map(|a| (Command::new(at, a), timing)).collect())),
             None => with!(&self.inner, l => l.submit_batch_now(good)),
         });
         let mut applied = applied.into_iter();
@@ -418,9 +459,10 @@ impl NativeLedger {
         Ok(out.unbind())
     }
 
-    /// What `reserve` with these arguments would get at `at` (ms; `None`: the
-    /// ledger's time), without changing anything. Answers as `reserve` does.
-    #[pyo3(signature = (request_id, customer, lines, channel, attributes, hold_ms, confirm, up_to, waitlist, at))]
+    /// What `reserve` with these arguments would get at `at` (ms; `None`: now, as
+    /// `reserve` would stamp it; `clocked`: `at` is a clock reading), without
+    /// changing anything. Answers as `reserve` does.
+    #[pyo3(signature = (request_id, customer, lines, channel, attributes, hold_ms, confirm, up_to, waitlist, at, clocked=false))]
     #[allow(clippy::too_many_arguments)]
     fn preview(
         &self,
@@ -435,12 +477,16 @@ impl NativeLedger {
         up_to: bool,
         waitlist: bool,
         at: &Bound<'_, PyAny>,
+        clocked: bool,
     ) -> PyResult<Py<PyAny>> {
         let request = request_from(
             py, request_id, customer, lines, channel, attributes, hold_ms, confirm, up_to, waitlist,
         )?;
         let at: Option<u64> = opt_u64(py, "at", at)?;
-        let r = with!(&self.inner, l => l.read(|l| l.preview(&request, at.unwrap_or(l.now()))));
+        let r = with!(&self.inner, l => {
+            let reading = reading(l, at, clocked);
+            l.read(|l| l.preview(&request, query_time(l, reading)))
+        });
         let outcome = r
             .map_err(|e| ledger_error(py, &e))?
             .map_err(|e| rejected(py, &e))?;
@@ -450,7 +496,8 @@ impl NativeLedger {
     /// A read-only query by name (`pool`, `pools`, `offer`, `offers`, `reservation`,
     /// `customer_usage`, `waitlist`, `wait_entry`, `snapshot`, `digest`, `seq`, `now`,
     /// `offer_available`, `why_unavailable`, `next_slots`, `paused`).
-    #[pyo3(signature = (what, name=None, number=None, channel=None, at=None, count=None))]
+    /// `at` as in `preview`.
+    #[pyo3(signature = (what, name=None, number=None, channel=None, at=None, count=None, clocked=false))]
     #[allow(clippy::too_many_arguments)]
     fn query(
         &self,
@@ -461,11 +508,13 @@ impl NativeLedger {
         channel: Option<String>,
         at: Option<u64>,
         count: Option<usize>,
+        clocked: bool,
     ) -> PyResult<Py<PyAny>> {
         let name = name.unwrap_or_default();
         let channel = channel.unwrap_or_else(|| "web".to_owned());
         let n = number.unwrap_or(0);
-        let value: Result<Result<serde_json::Value, Error>, LedgerError> = with!(&self.inner, l => l.read(|l| {
+        let value: Result<Result<serde_json::Value, Error>, LedgerError> = with!(&self.inner, l => { let reading = reading(l, at, clocked); l.read(|l| {
+            let at = query_time(l, reading);
             let j = |v: serde_json::Result<serde_json::Value>| v.unwrap_or(serde_json::Value::Null);
             Ok(match what {
                 "pool" => j(serde_json::to_value(l.pool(&name))),
@@ -482,11 +531,11 @@ impl NativeLedger {
                 "seq" => serde_json::Value::from(l.seq()),
                 "now" => serde_json::Value::from(l.now()),
                 "paused" => serde_json::Value::from(l.is_paused()),
-                "why_unavailable" => j(serde_json::to_value(l.why_unavailable(&name, &channel, at.unwrap_or(l.now()))?)),
-                "next_slots" => j(serde_json::to_value(l.next_slots(&name, at.unwrap_or(l.now()), &channel, count.unwrap_or(10))?)),
+                "why_unavailable" => j(serde_json::to_value(l.why_unavailable(&name, &channel, at)?)),
+                "next_slots" => j(serde_json::to_value(l.next_slots(&name, at, &channel, count.unwrap_or(10))?)),
                 other => return Err(Error::Misuse { field: format!("query {other:?}"), reason: "unknown query" }),
             })
-        }));
+        })});
         let value = value
             .map_err(|e| ledger_error(py, &e))?
             .map_err(|e| rejected(py, &e))?;

@@ -15,6 +15,8 @@ import kontingent as k
 from kontingent import _kontingent as native
 
 NOON = datetime(2026, 11, 29, 11, 0, tzinfo=timezone.utc)  # 12:00 in Berlin
+# The campaign's own morning: catalogs load then, whatever today's date is.
+CLOCK = k.FixedClock(NOON - timedelta(hours=1))
 
 CATALOG = {
     "time_zone": "Europe/Berlin",
@@ -37,7 +39,7 @@ ZIP = {"postal_code": "49685"}
 
 
 def ledger():
-    return k.Ledger.in_memory(catalog=CATALOG)
+    return k.Ledger.in_memory(catalog=CATALOG, clock=CLOCK)
 
 
 def test_every_outcome_and_refusal_is_a_value():
@@ -243,8 +245,8 @@ def test_a_worker_killed_mid_load_loses_no_acknowledged_reservation(tmp_path):
     del l
     p = subprocess.Popen([sys.executable, "-c", WORKER, path], stdout=subprocess.PIPE, text=True)
     acks = []
-    deadline = time.time() + 30
-    while len(acks) < 200 and time.time() < deadline:
+    deadline = time.monotonic() + 30
+    while len(acks) < 200 and time.monotonic() < deadline:
         line = p.stdout.readline()
         if line.startswith("ACK"):
             acks.append(line.split())
@@ -262,7 +264,7 @@ def test_a_worker_killed_mid_load_loses_no_acknowledged_reservation(tmp_path):
 
 def test_checkpoint_and_compact_keep_the_state(tmp_path):
     path = str(tmp_path / "c.journal")
-    led = k.Ledger.open(path, catalog=CATALOG)
+    led = k.Ledger.open(path, catalog=CATALOG, clock=CLOCK)
     held = [led.reserve(f"r{i}", customer=f"c{i}", lines={"v20": 1}, attributes=ZIP, at=NOON) for i in range(2)]
     assert all(isinstance(h, k.Held) for h in held)
     assert led.checkpoint() > 0
@@ -279,7 +281,7 @@ def test_checkpoint_and_compact_keep_the_state(tmp_path):
 
 
 def test_events_and_deltas_after_a_seq(tmp_path):
-    led = k.Ledger.open(str(tmp_path / "e.journal"), catalog=CATALOG)
+    led = k.Ledger.open(str(tmp_path / "e.journal"), catalog=CATALOG, clock=CLOCK)
     start = led.snapshot()
     held = led.reserve("a", customer="anna", lines={"v20": 1}, attributes=ZIP, at=NOON)
     led.confirm(held.reservation, at=NOON)
@@ -304,7 +306,7 @@ def test_events_and_deltas_after_a_seq(tmp_path):
 
 
 def test_reserve_many_answers_each_request_in_one_batch(tmp_path):
-    led = k.Ledger.open(str(tmp_path / "m.journal"), catalog=CATALOG)
+    led = k.Ledger.open(str(tmp_path / "m.journal"), catalog=CATALOG, clock=CLOCK)
     reqs = [
         k.Reserve("a", customer="anna", lines={"v20": 1}, attributes=ZIP),
         k.Reserve("b", customer="ben", lines={"v20": 1}, attributes={"postal_code": "10115"}),

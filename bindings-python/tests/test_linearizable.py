@@ -44,7 +44,7 @@ def answer(o: k.Outcome) -> dict:
 
 
 def record(path: str, seed: int, threads: int = 6, ops: int = 8) -> list[dict]:
-    led = k.Ledger.open(path, catalog=CATALOG, )
+    led = k.Ledger.open(path, catalog=CATALOG, clock=k.FixedClock(AT))
     history: list[dict] = []
     lock = threading.Lock()
     start = threading.Barrier(threads)

@@ -43,7 +43,7 @@ CATALOG = {"pools": [{"name": "hot", "capacity": 50}], "offers": [{"name": "seat
 
 
 def test_two_servers_on_one_ledger_in_postgres(postgres_url):
-    a = k.Ledger.open(postgres_url, ledger="campaign", catalog=CATALOG)
+    a = k.Ledger.open(postgres_url, ledger="campaign", catalog=CATALOG, clock=k.FixedClock(AT))
     b = k.Ledger.open(postgres_url, ledger="campaign")
     assert b.pool("hot") is not None, "the second server sees the first one's catalog"
     sold: list[k.Outcome] = []

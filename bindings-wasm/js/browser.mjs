@@ -10,3 +10,4 @@ export function init(input) {
 }
 
 export { Preview };
+export { systemClock, fixedClock, ManualClock } from "./clock.mjs";

@@ -7,6 +7,10 @@ import fs from "node:fs";
 import path from "node:path";
 import crypto from "node:crypto";
 
+import { systemClock, toMillis } from "./clock.mjs";
+
+export { systemClock, fixedClock, ManualClock } from "./clock.mjs";
+
 const require = createRequire(import.meta.url);
 const wasm = require("../pkg-node/kontingent_wasm.js");
 
@@ -70,43 +74,65 @@ class JournalFile {
 
 const isMs = (at) => (at instanceof Date ? at.getTime() : at);
 
-/** A quota ledger: in memory, or durable on a journal file. */
+function checkClock(clock) {
+  if (clock === null || typeof clock !== "object" && typeof clock !== "function" || typeof clock.now !== "function") {
+    throw Object.assign(new TypeError("clock: expected an object with now() (systemClock, fixedClock(at), new ManualClock(at))"), { code: "invalid_input" });
+  }
+  return clock;
+}
+
+/**
+ * A quota ledger: in memory, or durable on a journal file. Calls without `at` take
+ * their time from the ledger's clock (`{ clock }`, default `systemClock`).
+ */
 export class Ledger {
   #inner;
   #file;
+  #clock;
   #pending = [];
   #scheduled = false;
 
-  constructor(inner, file) {
+  constructor(inner, file, clock = systemClock) {
     this.#inner = inner;
     this.#file = file;
+    this.#clock = checkClock(clock);
+  }
+
+  /** The clock that calls without `at` read. */
+  get clock() { return this.#clock; }
+
+  /** `{at, clocked}`: an exact time, or a reading of the clock the ledger may overtake. */
+  #time(at) {
+    return at === undefined
+      ? { at: toMillis(this.#clock.now(), "clock.now()"), clocked: true }
+      : { at: isMs(at), clocked: false };
   }
 
   /** Open (or create) a ledger on a journal file, replaying it. */
-  static open(file, { durability = "full" } = {}) {
+  static open(file, { durability = "full", clock = systemClock } = {}) {
     const exists = fs.existsSync(file);
     const jf = new JournalFile(file);
     if (!exists) {
       const dir = fs.openSync(path.dirname(path.resolve(file)), "r");
       try { fs.fsyncSync(dir); } finally { fs.closeSync(dir); }
     }
-    return new Ledger(wasm.WasmLedger.open(jf, durability), jf);
+    return new Ledger(wasm.WasmLedger.open(jf, durability), jf, clock);
   }
 
   /** A ledger that keeps nothing on disk. */
-  static inMemory() {
-    return new Ledger(wasm.WasmLedger.inMemory(), null);
+  static inMemory({ clock = systemClock } = {}) {
+    return new Ledger(wasm.WasmLedger.inMemory(), null, clock);
   }
 
   /**
    * Submit an action (`{type: "reserve", requestId, customer, lines, ...}`) at
-   * `at` (ms or Date). Resolves once durable with `{outcome, events}`; rejects
-   * with an Error carrying `.code`. Everything submitted in one tick shares one
-   * journal write and one fdatasync.
+   * `at` (ms or Date; default: now by the ledger's clock). Resolves once durable
+   * with `{outcome, events}`; rejects with an Error carrying `.code`. Everything
+   * submitted in one tick shares one journal write and one fdatasync.
    */
-  submit(action, at = Date.now()) {
+  submit(action, at) {
     return new Promise((resolve, reject) => {
-      this.#pending.push({ command: { at: isMs(at), action }, resolve, reject });
+      this.#pending.push({ command: { ...this.#time(at), action }, resolve, reject });
       if (!this.#scheduled) {
         this.#scheduled = true;
         setImmediate(() => this.#flush());
@@ -149,7 +175,10 @@ export class Ledger {
     return (await this.submit({ type: "load_catalog", ...catalog }, at)).outcome;
   }
 
-  preview(request, at = Date.now()) { return this.#inner.preview(request, isMs(at)); }
+  preview(request, at) {
+    const t = this.#time(at);
+    return this.#inner.preview(request, t.at, t.clocked);
+  }
   snapshot() { return this.#inner.snapshot(); }
   catalog() { return this.#inner.catalog(); }
   deltasAfter(seq, limit = 1000) { return this.#inner.deltasAfter(seq, limit); }
@@ -157,15 +186,18 @@ export class Ledger {
   pool(name) { return this.#inner.query("pool", name); }
   pools() { return this.#inner.query("pools"); }
   available(offer, channel = "web") { return this.#inner.query("available", offer, channel); }
-  whyUnavailable(offer, channel = "web", at = Date.now()) {
-    return this.#inner.query("whyUnavailable", offer, channel, isMs(at));
+  whyUnavailable(offer, channel = "web", at = undefined) {
+    const t = this.#time(at);
+    return this.#inner.query("whyUnavailable", offer, channel, t.at, undefined, t.clocked);
   }
-  nextSlots(template, at = Date.now(), channel = "web", count = 10) {
-    return this.#inner.query("nextSlots", template, channel, isMs(at), count);
+  nextSlots(template, at = undefined, channel = "web", count = 10) {
+    const t = this.#time(at);
+    return this.#inner.query("nextSlots", template, channel, t.at, count, t.clocked);
   }
   reservation(id) { return this.#inner.query("reservation", String(id)); }
   get digest() { return this.#inner.query("digest"); }
   get seq() { return this.#inner.query("seq"); }
+  /** The ledger's time: that of the last command applied (not the clock's). */
   get now() { return this.#inner.query("now"); }
   get recovery() { return this.#inner.recovery(); }
   get poisoned() { return this.#inner.isPoisoned(); }

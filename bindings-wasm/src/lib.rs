@@ -246,8 +246,18 @@ pub use node::*;
 mod node {
     use super::*;
     use kontingent::storage::{MemoryStorage, Storage};
-    use kontingent::{Action, Command, Durability, DurableLedger};
+    use kontingent::{Action, Command, Durability, DurableLedger, Timing};
     use std::io;
+
+    /// A query's time: exact, or a clock reading the ledger's own time may overtake
+    /// (what a command submitted now would be stamped with).
+    fn query_time(l: &kontingent::Ledger, at: u64, clocked: bool) -> u64 {
+        if clocked {
+            at.max(l.now())
+        } else {
+            at
+        }
+    }
 
     #[wasm_bindgen]
     extern "C" {
@@ -392,11 +402,13 @@ mod node {
             })
         }
 
-        /// Apply many `{at, action}` commands as one batch: one journal write and one
-        /// fdatasync. Returns, in order, `{outcome, events}` or an `Error` (not thrown).
+        /// Apply many `{at, action, clocked}` commands as one batch: one journal write
+        /// and one fdatasync. `clocked: true` marks `at` as a clock reading (the
+        /// command takes it or the ledger's time, whichever is later); otherwise `at`
+        /// is exact. Returns, in order, `{outcome, events}` or an `Error` (not thrown).
         #[wasm_bindgen(js_name = submitBatch)]
         pub fn submit_batch(&self, commands: js_sys::Array) -> Result<js_sys::Array, JsValue> {
-            let mut parsed: Vec<Result<Command, JsValue>> =
+            let mut parsed: Vec<Result<(Command, Timing), JsValue>> =
                 Vec::with_capacity(commands.length() as usize);
             for c in commands.iter() {
                 parsed.push((|| {
@@ -413,7 +425,12 @@ mod node {
                     } else {
                         api_in("action", action)?
                     };
-                    Ok(Command::new(at, action))
+                    let timing = if js_sys::Reflect::get(&c, &"clocked".into())?.is_truthy() {
+                        Timing::Clock
+                    } else {
+                        Timing::Exact
+                    };
+                    Ok((Command::new(at, action), timing))
                 })());
             }
             // Move the good commands out (no copies); remember where the bad ones were.
@@ -428,7 +445,7 @@ mod node {
                     Err(e) => Some(e),
                 })
                 .collect();
-            let mut applied = with!(&self.inner, l => l.submit_batch(good)).into_iter();
+            let mut applied = with!(&self.inner, l => l.submit_batch_timed(good)).into_iter();
             let out = js_sys::Array::new();
             for e in errors {
                 let item = match e {
@@ -449,11 +466,18 @@ mod node {
             Ok(out)
         }
 
-        /// What `request` would get at `at`, without changing anything.
-        pub fn preview(&self, request: JsValue, at: f64) -> Result<JsValue, JsValue> {
+        /// What `request` would get at `at`, without changing anything (`clocked`:
+        /// `at` is a clock reading, which the ledger's own time may overtake).
+        pub fn preview(
+            &self,
+            request: JsValue,
+            at: f64,
+            clocked: Option<bool>,
+        ) -> Result<JsValue, JsValue> {
             let request: Request = api_in("request", request)?;
             let at = whole("at", at)?;
-            let r = with!(&self.inner, l => l.read(|l| l.preview(&request, at)));
+            let clocked = clocked.unwrap_or(false);
+            let r = with!(&self.inner, l => l.read(|l| l.preview(&request, query_time(l, at, clocked))));
             let outcome = r
                 .map_err(|e| ledger_error(&e))?
                 .map_err(|e| core_error(&e))?;
@@ -503,12 +527,17 @@ mod node {
             channel: Option<String>,
             at: Option<f64>,
             count: Option<u32>,
+            clocked: Option<bool>,
         ) -> Result<JsValue, JsValue> {
             let name = name.unwrap_or_default();
             let channel = channel.unwrap_or_else(|| "web".into());
             let at = at.map(|a| whole("at", a)).transpose()?;
+            let clocked = clocked.unwrap_or(false);
             let r = with!(&self.inner, l => l.read(|l| -> Result<JsValue, JsValue> {
-                let at = at.unwrap_or(l.now());
+                let at = match at {
+                    Some(at) => query_time(l, at, clocked),
+                    None => l.now(),
+                };
                 match what {
                     "pool" => api_out(&l.pool(&name)),
                     "pools" => api_out(&l.pools()),

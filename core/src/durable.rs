@@ -15,6 +15,7 @@
 //! retrying would risk acknowledging something that is not durable.
 
 use crate::checkpoint;
+use crate::clock::{Clock, SystemClock};
 use crate::command::{Action, Command, Millis};
 use crate::error::Error;
 use crate::event::Event;
@@ -77,9 +78,22 @@ pub struct Stats {
 type Syncer = Box<dyn FnMut() -> io::Result<()> + Send>;
 type Outcome = Result<Applied, LedgerError>;
 
-/// One caller's commands; `true` = stamp with the clock when applied.
+/// How a submitted command's time is set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Timing {
+    /// `at` is the command's time; one older than the ledger's is refused as
+    /// `time_went_backwards`. Replays, imports and rehearsals use this.
+    #[default]
+    Exact,
+    /// `at` is a clock reading taken when the command was submitted: the command
+    /// is stamped `max(at, ledger time)` when it is applied, so concurrent callers
+    /// never race each other into `time_went_backwards`.
+    Clock,
+}
+
+/// One caller's commands, each with how its time is set.
 struct Pending {
-    cmds: Vec<(Command, bool)>,
+    cmds: Vec<(Command, Timing)>,
     slot: Arc<Slot>,
 }
 
@@ -169,6 +183,8 @@ pub struct DurableLedger<S: Storage = FileStorage> {
     recovery: Recovery,
     /// The journal file, when there is one (checkpoints are written beside it).
     path: Option<std::path::PathBuf>,
+    /// What "now" is for commands submitted without a time.
+    clock: Arc<dyn Clock>,
 }
 
 impl Ledger {
@@ -337,6 +353,7 @@ impl<S: Storage> DurableLedger<S> {
             durability,
             recovery,
             path: None,
+            clock: Arc::new(SystemClock),
         };
         Ok(me)
     }
@@ -364,28 +381,77 @@ impl<S: Storage> DurableLedger<S> {
     /// Apply many commands in order with one journal write and sync (bulk imports,
     /// servers that batch themselves). Each gets its own result.
     pub fn submit_batch(&self, cmds: Vec<Command>) -> Vec<Result<Applied, LedgerError>> {
-        self.enqueue(cmds, false)
+        self.enqueue(cmds.into_iter().map(|c| (c, Timing::Exact)).collect())
     }
 
-    /// Apply an action stamped with the current time when it is applied:
-    /// `max(wall clock, the ledger's time)`, so concurrent callers never race each
-    /// other into `time_went_backwards`. The stamp is journaled like any other.
+    /// Apply many commands in order, each with its own [`Timing`], in one batch:
+    /// for shells whose clock lives outside Rust (a JavaScript or Python clock
+    /// read when the command was submitted).
+    pub fn submit_batch_timed(
+        &self,
+        cmds: Vec<(Command, Timing)>,
+    ) -> Vec<Result<Applied, LedgerError>> {
+        self.enqueue(cmds)
+    }
+
+    /// Apply an action stamped "now": this ledger's [`Clock`] is read when it is
+    /// submitted, and the command takes `max(reading, the ledger's time)` when it is
+    /// applied ([`Timing::Clock`]). The stamp is journaled like any other time.
     pub fn submit_now(&self, action: Action) -> Result<Applied, LedgerError> {
-        let mut out = self.enqueue(vec![Command::new(0, action)], true);
+        let at = self.clock.now_ms();
+        let mut out = self.enqueue(vec![(Command::new(at, action), Timing::Clock)]);
         out.pop().unwrap_or_else(|| Err(poisoned("lost")))
     }
 
     /// [`DurableLedger::submit_now`] for many actions, in one batch.
     pub fn submit_batch_now(&self, actions: Vec<Action>) -> Vec<Result<Applied, LedgerError>> {
+        let at = self.clock.now_ms();
         self.enqueue(
-            actions.into_iter().map(|a| Command::new(0, a)).collect(),
-            true,
+            actions
+                .into_iter()
+                .map(|a| (Command::new(at, a), Timing::Clock))
+                .collect(),
         )
     }
 
-    fn enqueue(&self, cmds: Vec<Command>, stamp: bool) -> Vec<Result<Applied, LedgerError>> {
+    /// Use `clock` for every command submitted without a time (the default is
+    /// [`SystemClock`]). Tests, examples and rehearsals pin it:
+    ///
+    /// ```
+    /// use kontingent::clock::FixedClock;
+    /// use kontingent::{Action, DurableLedger, Durability};
+    /// use kontingent::storage::MemoryStorage;
+    /// let (ledger, _) = DurableLedger::open_storage(MemoryStorage::new(), Durability::Full).unwrap();
+    /// let ledger = ledger.with_clock(FixedClock(1_795_950_000_000));
+    /// ledger.submit_now(Action::Tick).unwrap();
+    /// assert_eq!(ledger.read(|l| l.now()).unwrap(), 1_795_950_000_000);
+    /// ```
+    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The clock this ledger stamps "now" with.
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.clock
+    }
+
+    /// Apply one command with the given [`Timing`].
+    pub fn submit_timed(&self, cmd: Command, timing: Timing) -> Result<Applied, LedgerError> {
+        let mut out = self.enqueue(vec![(cmd, timing)]);
+        out.pop().unwrap_or_else(|| Err(poisoned("lost")))
+    }
+
+    /// "Now" as a command submitted now would be stamped: `max(clock, ledger time)`.
+    /// What queries without a time (availability, why unavailable, next slots) use.
+    pub fn now(&self) -> Result<Millis, LedgerError> {
+        let reading = self.clock.now_ms();
+        self.read(|l| reading.max(l.now()))
+    }
+
+    fn enqueue(&self, cmds: Vec<(Command, Timing)>) -> Vec<Result<Applied, LedgerError>> {
         if self.durability == Durability::None {
-            return self.apply_directly(cmds, stamp);
+            return self.apply_directly(cmds);
         }
         let slot = Arc::new(Slot {
             state: Mutex::new(Turn::Waiting),
@@ -397,7 +463,7 @@ impl<S: Storage> DurableLedger<S> {
             return cmds.iter().map(|_| Err(poisoned(&cause))).collect();
         }
         q.pending.push(Pending {
-            cmds: cmds.into_iter().map(|c| (c, stamp)).collect(),
+            cmds,
             slot: slot.clone(),
         });
         let lead_now = !q.leading;
@@ -423,7 +489,7 @@ impl<S: Storage> DurableLedger<S> {
     }
 
     /// Without a journal there is nothing to group: apply under the state lock.
-    fn apply_directly(&self, cmds: Vec<Command>, stamp: bool) -> Vec<Result<Applied, LedgerError>> {
+    fn apply_directly(&self, cmds: Vec<(Command, Timing)>) -> Vec<Result<Applied, LedgerError>> {
         let mut st = self.lock();
         if let Some(cause) = &self.queue.lock().poisoned {
             return cmds.iter().map(|_| Err(poisoned(cause))).collect();
@@ -435,9 +501,9 @@ impl<S: Storage> DurableLedger<S> {
             ..
         } = &mut *st;
         cmds.into_iter()
-            .map(|mut cmd| {
-                if stamp {
-                    cmd.at = wall_clock_ms().max(ledger.now());
+            .map(|(mut cmd, timing)| {
+                if timing == Timing::Clock {
+                    cmd.at = cmd.at.max(ledger.now());
                 }
                 // Only a catalog can be too large to journal (every other command is
                 // bounded by `limits`); refuse it here too, so that a ledger without
@@ -600,9 +666,9 @@ impl<S: Storage> DurableLedger<S> {
             let mut all = Vec::with_capacity(batch.len());
             for p in batch.iter_mut() {
                 let mut outs = Vec::with_capacity(p.cmds.len());
-                for (cmd, stamp) in p.cmds.iter_mut() {
-                    if *stamp {
-                        cmd.at = wall_clock_ms().max(ledger.now());
+                for (cmd, timing) in p.cmds.iter_mut() {
+                    if *timing == Timing::Clock {
+                        cmd.at = cmd.at.max(ledger.now());
                     }
                     // Frame first: a command whose record could not be read back
                     // (too large) is refused before it changes anything.
@@ -844,22 +910,6 @@ impl<S: Storage> Drop for Abandon<'_, S> {
                 None => q.leading = false,
             }
         }
-    }
-}
-
-/// The shell's clock (the core never reads one). wasm32 has none: there the
-/// stamp is the ledger's own time, and callers pass explicit times.
-fn wall_clock_ms() -> Millis {
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as Millis)
-            .unwrap_or(0)
-    }
-    #[cfg(target_arch = "wasm32")]
-    {
-        0
     }
 }
 

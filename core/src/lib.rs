@@ -12,6 +12,7 @@ mod arena;
 pub mod availability;
 pub mod catalog;
 pub mod checkpoint;
+pub mod clock;
 pub mod codec;
 mod command;
 mod customer;
@@ -44,7 +45,7 @@ pub use availability::{
 pub use catalog::{Catalog, CatalogError};
 pub use command::{Action, Command, Draw, LineRequest, Millis, Request, WaitlistPolicy};
 pub use digest::Digest;
-pub use durable::{Compaction, Durability, DurableLedger, LedgerError, Stats};
+pub use durable::{Compaction, Durability, DurableLedger, LedgerError, Stats, Timing};
 pub use error::Error;
 pub use event::{Event, EventKind, PoolAmount, PoolAmounts, Standing};
 pub use id::{OfferId, PoolId, ReservationId, WaitEntryId};

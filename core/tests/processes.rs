@@ -47,33 +47,16 @@ fn catalog(capacity: u64) -> Vec<Command> {
 fn ensure_catalog<S: kontingent::storage::Storage>(l: &DurableLedger<S>, capacity: u64) {
     if l.read(|l| l.offer("seat").is_none()).unwrap() {
         // One batch: other processes see the pool and the offer together or not at all.
-        let cmds = catalog(capacity)
-            .into_iter()
-            .map(|mut c| {
-                c.at = now_ms();
-                c
-            })
-            .collect();
-        for r in l.submit_batch(cmds) {
-            // A concurrent process may have defined it meanwhile (and logged later
-            // commands): "duplicate" or "time_went_backwards" both mean it exists.
+        let actions = catalog(capacity).into_iter().map(|c| c.action).collect();
+        for r in l.submit_batch_now(actions) {
+            // A concurrent process may have defined it meanwhile: "duplicate" means it
+            // exists (stamps by the ledger's clock never go back).
             if let Err(e) = r {
-                assert!(
-                    matches!(e.code(), "duplicate" | "time_went_backwards"),
-                    "{e}"
-                );
+                assert!(e.code() == "duplicate", "{e}");
             }
         }
         assert!(l.read(|l| l.offer("seat").is_some()).unwrap());
     }
-}
-
-/// Logical time: commands only need non-decreasing stamps; the pool never expires holds here.
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
 }
 
 /// Reserve from `threads` threads until sold out (or forever, until killed),
@@ -92,12 +75,11 @@ fn reserve_loop<S: kontingent::storage::Storage + 'static>(
             std::thread::spawn(move || {
                 for i in 0.. {
                     let id = format!("{tag}-{t}-{i}");
-                    // Time may lag behind another process's clock reading: take the max.
-                    let at = now_ms().max(l.read(|l| l.now()).unwrap_or(0));
                     let r = Request::new(&id, format!("c-{tag}-{t}"))
                         .line("seat", 1)
                         .confirm();
-                    match l.submit(Command::new(at, Action::Reserve(r))) {
+                    // Stamped by the ledger's clock, never behind another process's stamp.
+                    match l.submit_now(Action::Reserve(r)) {
                         Ok(a) => match a.outcome {
                             Outcome::Confirmed { reservation, .. } => {
                                 // One write per line: writers may share a buffer.

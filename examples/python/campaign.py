@@ -45,24 +45,30 @@ def main(argv: list[str]) -> int:
     p.add_argument("--journal", help="journal file (default: a fresh temporary one)")
     args = p.parse_args(argv)
     journal = args.journal or os.path.join(tempfile.mkdtemp(), "emstek.journal")
-    ledger = k.Ledger.open(journal, catalog=CATALOG)
     with open(args.csv, newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            submitted = datetime.fromisoformat(row["submitted_at"])
-            # The journal's clock never goes back: on a re-run the rows are in its
-            # past, and their request ids answer with what they got the first time.
-            at = max(submitted, ledger.now)
-            try:
-                outcome = ledger.reserve(
-                    row["request_id"], customer=row["customer"],
-                    lines={row["voucher"]: int(row["quantity"])}, confirm=True, at=at)
-                answer = describe(outcome)
-            except k.RequestIdReusedError:
-                answer = "error: request id reused for a different request"
-            except k.UnknownNameError as e:
-                answer = f"error: {e.message}"
-            print(f"{submitted:%H:%M:%S} {row['request_id']} {row['customer']:<22} "
-                  f"{row['quantity']} x {row['voucher']:<20} {answer}")
+        rows = list(csv.DictReader(f))
+    # The campaign runs on its own dates, not today's: the ledger's clock stands at
+    # each submission's time while it is taken (the catalog loads at the first one).
+    # A clock reading never rewinds the journal: on a re-run the rows are in its past,
+    # and their request ids answer with what they got the first time.
+    if not rows:
+        return 0
+    clock = k.ManualClock(datetime.fromisoformat(rows[0]["submitted_at"]))
+    ledger = k.Ledger.open(journal, catalog=CATALOG, clock=clock)
+    for row in rows:
+        submitted = datetime.fromisoformat(row["submitted_at"])
+        clock.set(submitted)
+        try:
+            outcome = ledger.reserve(
+                row["request_id"], customer=row["customer"],
+                lines={row["voucher"]: int(row["quantity"])}, confirm=True)
+            answer = describe(outcome)
+        except k.RequestIdReusedError:
+            answer = "error: request id reused for a different request"
+        except k.UnknownNameError as e:
+            answer = f"error: {e.message}"
+        print(f"{submitted:%H:%M:%S} {row['request_id']} {row['customer']:<22} "
+              f"{row['quantity']} x {row['voucher']:<20} {answer}")
     budget = ledger.pool("budget")
     assert budget is not None
     print(f"budget: {budget.confirmed} of {budget.capacity} EUR confirmed; journal {journal}")

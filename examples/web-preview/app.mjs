@@ -1,5 +1,5 @@
 // The page: a Preview per story, fed by the server's snapshot and SSE deltas.
-import { init, Preview } from "/js/browser.mjs";
+import { init, Preview, systemClock } from "/js/browser.mjs";
 
 const TZ = { timeZone: "Europe/Berlin", hour: "2-digit", minute: "2-digit" };
 const fmtTime = (ms) => new Date(ms).toLocaleTimeString("en-GB", TZ);
@@ -10,8 +10,8 @@ async function connect(story, onChange) {
   const [catalog, snapshot, time] = await Promise.all(
     ["catalog", "snapshot", "time"].map((p) => fetch(`/api/${story}/${p}`).then((r) => r.json())),
   );
-  const s = { catalog, preview: new Preview(catalog, snapshot), offset: time.now - Date.now(), errors: [] };
-  s.now = () => Date.now() + s.offset;
+  const s = { catalog, preview: new Preview(catalog, snapshot), offset: time.now - systemClock.now(), errors: [] };
+  s.now = () => systemClock.now() + s.offset;
   const events = new EventSource(`/api/${story}/events?after=${s.preview.seq}`);
   events.onmessage = (m) => {
     if (Number(m.lastEventId) <= s.preview.seq) return; // replayed after a reconnect

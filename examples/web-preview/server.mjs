@@ -12,7 +12,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Ledger, compileCatalog } from "../../bindings-wasm/js/node.mjs";
+import { Ledger, ManualClock, compileCatalog, systemClock } from "../../bindings-wasm/js/node.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, "../..");
@@ -35,16 +35,24 @@ const STORIES = {
   },
 };
 
-const startedAt = Date.now();
+/** The wall clock, shifted onto the story's day: it runs at real speed from `start`. */
+class StoryClock {
+  #offset;
+  constructor(start) { this.#offset = start - systemClock.now(); }
+  now() { return systemClock.now() + this.#offset; }
+  advance(ms) { this.#offset += ms; }
+}
+
 const stories = {};
 for (const [name, s] of Object.entries(STORIES)) {
-  const ledger = Ledger.open(path.join(DIR, `${name}.journal`));
+  // The story's own clock, whatever today's date is: every command without a time reads it.
+  const clock = FROZEN ? new ManualClock(s.start) : new StoryClock(s.start);
+  const ledger = Ledger.open(path.join(DIR, `${name}.journal`), { clock });
   const text = fs.readFileSync(path.join(ROOT, s.catalog), "utf8");
-  const clock = { offset: s.start - startedAt };
   const story = { ledger, clock, clients: new Set(), sent: 0 };
-  story.now = () => (FROZEN ? s.start + (clock.advanced ?? 0) : Date.now() + clock.offset);
+  story.now = () => Math.max(clock.now(), ledger.now);
   if (ledger.catalog() === null) {
-    await ledger.loadCatalog(compileCatalog(text, "toml", s.catalog), story.now());
+    await ledger.loadCatalog(compileCatalog(text, "toml", s.catalog));
   }
   story.sent = ledger.seq;
   stories[name] = story;
@@ -63,7 +71,7 @@ function publish(story) {
 if (!FROZEN) {
   setInterval(async () => {
     for (const story of Object.values(stories)) {
-      await story.ledger.tick(story.now()).catch(() => {});
+      await story.ledger.tick().catch(() => {});
       publish(story);
     }
   }, 1000).unref();
@@ -75,6 +83,7 @@ const STATIC = {
   "/app.mjs": path.join(HERE, "app.mjs"),
   "/style.css": path.join(HERE, "style.css"),
   "/js/browser.mjs": path.join(ROOT, "bindings-wasm/js/browser.mjs"),
+  "/js/clock.mjs": path.join(ROOT, "bindings-wasm/js/clock.mjs"),
   "/pkg-web/kontingent_wasm.js": path.join(ROOT, "bindings-wasm/pkg-web/kontingent_wasm.js"),
   "/pkg-web/kontingent_wasm_bg.wasm": path.join(ROOT, "bindings-wasm/pkg-web/kontingent_wasm_bg.wasm"),
 };
@@ -124,15 +133,14 @@ const server = http.createServer(async (req, res) => {
       }
       case "POST reserve": {
         const b = await body(req);
-        const at = b.at ?? story.now();
-        const outcome = await l.reserve(b.request, at);
+        const outcome = await l.reserve(b.request, b.at);
         publish(story);
         return json(res, 200, outcome);
       }
       case "POST confirm":
       case "POST release": {
         const b = await body(req);
-        const outcome = await (m[2] === "confirm" ? l.confirm(b.reservation, story.now()) : l.release(b.reservation, story.now()));
+        const outcome = await (m[2] === "confirm" ? l.confirm(b.reservation) : l.release(b.reservation));
         publish(story);
         return json(res, 200, outcome);
       }
@@ -145,8 +153,8 @@ const server = http.createServer(async (req, res) => {
       }
       case "POST advance": {
         const b = await body(req);
-        story.clock.advanced = (story.clock.advanced ?? 0) + (b.ms ?? 0);
-        await l.tick(story.now());
+        story.clock.advance(b.ms ?? 0);
+        await l.tick();
         publish(story);
         return json(res, 200, { now: story.now() });
       }

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, Iterable, Mapping, Optional, Union, cast
 
 from . import _kontingent as _native
+from .clock import Clock, FixedClock, ManualClock, SystemClock
 
 __all__ = [
     "Ledger", "Outcome", "Held", "Confirmed", "Released", "Waiting", "Left", "Promoted",
@@ -29,6 +30,7 @@ __all__ = [
     "Paused", "Rule", "HoldExpired", "Pool", "Slot", "KontingentError", "CatalogError",
     "CatalogIssue", "InvalidRequestError", "UnknownNameError", "RequestIdReusedError",
     "TimeWentBackwardsError", "JournalError", "JournalCorruptedError", "PoisonedError", "Event", "Reserve",
+    "Clock", "SystemClock", "FixedClock", "ManualClock",
 ]
 
 # ----------------------------------------------------------------------------- errors
@@ -129,14 +131,20 @@ def _ms(at: Optional[datetime]) -> Optional[int]:
         raise InvalidRequestError("invalid_input", f"expected a datetime, got {type(at).__name__}")
     if at.tzinfo is None or at.utcoffset() is None:
         raise InvalidRequestError("naive_datetime", f"{at!r} has no time zone; use an aware datetime")
-    ms = int(at.timestamp() * 1000)
+    # Integer arithmetic: a float timestamp loses milliseconds (and, past year
+    # ~3000, whole ones).
+    ms = (at - _EPOCH) // _MS
     if ms < 0:
         raise InvalidRequestError("out_of_range", f"{at!r} is before 1970")
     return ms
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MS = timedelta(milliseconds=1)
+
+
 def _dt(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return _EPOCH + timedelta(milliseconds=ms)
 
 
 def _duration_ms(d: Optional[timedelta]) -> Optional[int]:
@@ -144,7 +152,7 @@ def _duration_ms(d: Optional[timedelta]) -> Optional[int]:
         return None
     if not isinstance(d, timedelta):
         raise InvalidRequestError("invalid_input", f"expected a timedelta, got {type(d).__name__}")
-    return int(d.total_seconds() * 1000)
+    return d // _MS
 
 
 # ------------------------------------------------------------------------ outcomes
@@ -372,42 +380,73 @@ class Ledger:
 
     Thread-safe; every method that changes the ledger returns once its record is on
     stable storage (``durability="full"``), with concurrent callers sharing one sync.
-    Times are aware ``datetime`` objects; ``at=None`` means "now" (stamped when applied).
+    Times are aware ``datetime`` objects. ``at=None`` means "now": the ledger's clock
+    (``clock=``, default :class:`SystemClock`) is read, and the command takes that
+    time or the ledger's own time, whichever is later (``docs/SEMANTICS.md``, "Time").
     """
 
-    def __init__(self, native: Any):
+    def __init__(self, native: Any, clock: Optional[Clock] = None):
         self._n = native
+        # The default clock is read natively (the same wall clock, no call into Python).
+        self._clock = None if clock is None or isinstance(clock, SystemClock) else clock
+        if self._clock is not None and not callable(self._clock):
+            raise InvalidRequestError("invalid_input", "clock: expected a callable returning a datetime")
 
     @classmethod
     def open(cls, path: Union[str, "os.PathLike[str]"], *, catalog: Optional[CatalogSource] = None,
-             durability: str = "full", ledger: str = "default") -> "Ledger":
+             durability: str = "full", ledger: str = "default", clock: Optional[Clock] = None,
+             at: Optional[datetime] = None) -> "Ledger":
         """Open (or create) a ledger on a journal file, replaying it; optionally load a catalog.
+
+        ``clock`` is where every call without ``at=`` takes its time (default: the wall
+        clock); pin it in tests and rehearsals. The catalog is loaded at ``at``, or at
+        the clock's now.
 
         ``path`` may also be a ``postgresql://`` URL: then the ledger named ``ledger`` lives
         in an ordered log in PostgreSQL, shared by every app server that opens it (each
         answer after its batch's COMMIT)."""
         try:
-            me = cls(_native.NativeLedger.open(os.fspath(path), durability, ledger))
+            me = cls(_native.NativeLedger.open(os.fspath(path), durability, ledger), clock)
         except _native.NativeError as e:
             raise _raise(e) from None
         if catalog is not None:
-            me.load_catalog(catalog)
+            me.load_catalog(catalog, at=at)
         return me
 
     @classmethod
-    def in_memory(cls, *, catalog: Optional[CatalogSource] = None) -> "Ledger":
-        """A ledger that keeps nothing on disk (tests, previews, ad-hoc scripts)."""
+    def in_memory(cls, *, catalog: Optional[CatalogSource] = None, clock: Optional[Clock] = None,
+                  at: Optional[datetime] = None) -> "Ledger":
+        """A ledger that keeps nothing on disk (tests, previews, ad-hoc scripts);
+        ``clock`` and ``at`` as in :meth:`open`."""
         try:
-            me = cls(_native.NativeLedger.open(None, "none"))
+            me = cls(_native.NativeLedger.open(None, "none"), clock)
         except _native.NativeError as e:
             raise _raise(e) from None
         if catalog is not None:
-            me.load_catalog(catalog)
+            me.load_catalog(catalog, at=at)
         return me
 
+    @property
+    def clock(self) -> Clock:
+        """The clock that calls without ``at=`` read."""
+        return self._clock or SystemClock()
+
+    def _time(self, at: Optional[datetime]) -> tuple[Optional[int], bool]:
+        """``(ms, clocked)`` for the native side: an exact time, a reading of this
+        ledger's clock (``clocked``), or ``None`` for the native wall clock."""
+        if at is not None:
+            return _ms(at), False
+        if self._clock is None:
+            return None, False
+        reading = self._clock()
+        if not isinstance(reading, datetime):
+            raise InvalidRequestError("invalid_input", f"clock: returned {type(reading).__name__}, not a datetime")
+        return _ms(reading), True
+
     def _submit(self, action: dict[str, Any], at: Optional[datetime]) -> Outcome:
+        ms, clocked = self._time(at)
         try:
-            return _outcome(self._n.submit(_ms(at), action)["outcome"])
+            return _outcome(self._n.submit(ms, action, clocked)["outcome"])
         except _native.NativeError as e:
             raise _raise(e) from None
 
@@ -416,6 +455,10 @@ class Ledger:
             return self._n.query(what, **kw)
         except _native.NativeError as e:
             raise _raise(e) from None
+
+    def _query_at(self, what: str, at: Optional[datetime], **kw: Any) -> Any:
+        ms, clocked = self._time(at)
+        return self._query(what, at=ms, clocked=clocked, **kw)
 
     # ---- commands
 
@@ -430,11 +473,12 @@ class Ledger:
                 confirm: bool = False, up_to: bool = False, waitlist: bool = False,
                 at: Optional[datetime] = None) -> Outcome:
         """Ask for units: all lines or none. Repeating ``request_id`` returns the first outcome."""
+        ms, clocked = self._time(at)
         try:
             return _from_tuple(self._n.reserve(
                 request_id, customer, lines, channel, attributes,
                 None if hold is None else _duration_ms(hold), bool(confirm), bool(up_to),
-                bool(waitlist), None if at is None else _ms(at)))
+                bool(waitlist), ms, clocked))
         except _native.NativeError as e:
             raise _raise(e) from None
 
@@ -447,8 +491,9 @@ class Ledger:
         tuples = [(r.request_id, r.customer, r.lines, r.channel, r.attributes,
                    None if r.hold is None else _duration_ms(r.hold), r.confirm, r.up_to, r.waitlist)
                   for r in requests]
+        ms, clocked = self._time(at)
         try:
-            results = self._n.reserve_many(None if at is None else _ms(at), tuples)
+            results = self._n.reserve_many(ms, tuples, clocked)
         except _native.NativeError as e:
             raise _raise(e) from None
         return [_raise(r) if isinstance(r, _native.NativeError) else _from_tuple(r) for r in results]
@@ -482,12 +527,14 @@ class Ledger:
                 attributes: Optional[Mapping[str, str]] = None, hold: Optional[timedelta] = None,
                 confirm: bool = False, up_to: bool = False, waitlist: bool = False,
                 at: Optional[datetime] = None) -> Outcome:
-        """The outcome :meth:`reserve` would give at ``at``, without changing anything."""
+        """The outcome :meth:`reserve` would give at ``at`` (default: now, as
+        :meth:`reserve` would be stamped), without changing anything."""
+        ms, clocked = self._time(at)
         try:
             return _from_tuple(self._n.preview(
                 request_id, customer, lines, channel, attributes,
                 None if hold is None else _duration_ms(hold), bool(confirm), bool(up_to),
-                bool(waitlist), None if at is None else _ms(at)))
+                bool(waitlist), ms, clocked))
         except _native.NativeError as e:
             raise _raise(e) from None
 
@@ -503,13 +550,13 @@ class Ledger:
         return cast(Optional[int], self._query("offer_available", name=offer, channel=channel))
 
     def why_unavailable(self, offer: str, *, channel: str = "web", at: Optional[datetime] = None) -> Optional[Refusal]:
-        r = self._query("why_unavailable", name=offer, channel=channel, at=_ms(at))
+        r = self._query_at("why_unavailable", at, name=offer, channel=channel)
         return None if r is None else _refusal(r)
 
     def slots(self, template: str, *, after: Optional[datetime] = None, channel: str = "web",
               count: int = 10) -> list[Slot]:
         """The next bookable slots of a slot template."""
-        rows = self._query("next_slots", name=template, channel=channel, at=_ms(after), count=count)
+        rows = self._query_at("next_slots", after, name=template, channel=channel, count=count)
         return [Slot(s["offer"], _dt(s["starts_at"]), _dt(s["ends_at"]), s["available"]) for s in rows]
 
     def reservation(self, reservation: int) -> Optional[dict[str, Any]]:
@@ -561,6 +608,7 @@ class Ledger:
 
     @property
     def now(self) -> datetime:
+        """The ledger's time: that of the last command applied (not the clock's)."""
         return _dt(self._query("now"))
 
     def checkpoint(self) -> int:

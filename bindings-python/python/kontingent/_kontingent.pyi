@@ -11,7 +11,7 @@ class NativeError(Exception):
 class NativeLedger:
     @staticmethod
     def open(path: Optional[str], durability_name: str, ledger: str = "default") -> NativeLedger: ...
-    def submit(self, at: Optional[int], action: Any) -> Any: ...
+    def submit(self, at: Optional[int], action: Any, clocked: bool = False) -> Any: ...
     def reserve(
         self,
         request_id: Any,
@@ -24,8 +24,9 @@ class NativeLedger:
         up_to: bool,
         waitlist: bool,
         at: Any,
+        clocked: bool = False,
     ) -> tuple[Any, ...]: ...
-    def reserve_many(self, at: Any, requests: list[Any]) -> list[Any]: ...
+    def reserve_many(self, at: Any, requests: list[Any], clocked: bool = False) -> list[Any]: ...
     def preview(
         self,
         request_id: Any,
@@ -38,6 +39,7 @@ class NativeLedger:
         up_to: bool,
         waitlist: bool,
         at: Any,
+        clocked: bool = False,
     ) -> tuple[Any, ...]: ...
     def query(
         self,
@@ -47,6 +49,7 @@ class NativeLedger:
         channel: Optional[str] = None,
         at: Optional[int] = None,
         count: Optional[int] = None,
+        clocked: bool = False,
     ) -> Any: ...
     def events_after(self, after: int, limit: int, deltas: bool) -> Any: ...
     def checkpoint(self) -> int: ...

@@ -62,6 +62,20 @@ test("a countdown to the opening", async () => {
   await page.screenshot({ path: path.join(SHOTS, "countdown.png") });
 });
 
+test("the README's browser block runs as written and answers as the server does", async () => {
+  const readme = fs.readFileSync(path.join(HERE, "../../../README.md"), "utf8");
+  const block = [...readme.matchAll(/```js\n(.*?)```/gs)].map((m) => m[1]).find((b) => b.includes("new Preview"));
+  assert.ok(block, "the README has a browser block");
+  const code = `${block.replace(`from "kontingent"`, `from "/js/browser.mjs"`)}\nwindow.__readme = { answer, now };\n`;
+  await page.addScriptTag({ type: "module", content: code });
+  const { answer, now } = await (await page.waitForFunction(() => window.__readme, null, { timeout: 10_000 })).jsonValue();
+  const request = { requestId: "r1", customer: "anna", lines: [{ offer: "zur-post-20", quantity: 1 }] };
+  const [server] = await api("emstek", "preview", { at: now, requests: [request] });
+  assert.deepEqual(answer, server);
+  const promised = block.match(/→ (\{.*\})/)[1].replace(/(\w+):/g, "\"$1\":");
+  assert.deepEqual(answer, JSON.parse(promised));
+});
+
 test("after reservations the page shows the server's availability", async () => {
   const { now } = await api("emstek", "advance", { ms: 3 * 60_000 }); // 12:01: open
   const offers = ["eiscafe-venezia-20", "zur-post-10", "eiscafe-venezia-50", "dorfkrug-20"];
