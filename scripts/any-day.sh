@@ -11,7 +11,7 @@ if ! command -v faketime >/dev/null 2>&1; then
 fi
 cargo build --locked -q -p kontingent-cli  # the Node tests verify journals with it
 cargo build --release --locked -q -p kontingent-examples --bins
-cargo build --release --locked -q -p kontingent --example quickstart
+cargo build --release --locked -q -p kontingent-core --example quickstart
 
 # The story reports, without the one line that says how long the run took.
 reports() { # out-dir, then the command prefix (empty for today)
@@ -31,17 +31,21 @@ reports "$today"
 # cargo's own environment RUSTC_BOOTSTRAP would make build scripts rerun).
 doctests=$(mktemp -d)
 printf '#!/bin/sh\nRUSTC_BOOTSTRAP=1 exec rustdoc "$@"\n' >"$doctests/rustdoc" && chmod +x "$doctests/rustdoc"
-RUSTDOC="$doctests/rustdoc" RUSTDOCFLAGS="-Zunstable-options --persist-doctests $doctests" \
-  cargo test --locked -q -p kontingent --doc 2>&1 | grep -E '^test result'
+for pkg in kontingent-core kontingent; do # the pure core's, then the shells' (the README's)
+  RUSTDOC="$doctests/rustdoc" RUSTDOCFLAGS="-Zunstable-options --persist-doctests $doctests/$pkg" \
+    cargo test --locked -q -p "$pkg" --doc 2>&1 | grep -E '^test result'
+done
 # Far from today, and 10 s before 02:00 CET on 2027-03-28, when Berlin springs to 03:00 CEST.
 for when in "UTC|2031-06-15 10:00:00" "Europe/Berlin|2027-03-28 01:59:50"; do
   tz=${when%%|*} at=${when#*|}
   on() { TZ=$tz faketime "$at" "$@"; }
   echo "== any day: $at ($tz); the process sees $(on date '+%F %T %Z')"
   n=0
-  for t in "$doctests"/*/rust_out; do
-    (cd core && on "$t" >/dev/null) || { echo "doctest $(basename "$(dirname "$t")") fails at $at ($tz)"; exit 1; }
-    n=$((n + 1))
+  for dir in core:kontingent-core shell:kontingent; do
+    for t in "$doctests/${dir#*:}"/*/rust_out; do
+      (cd "${dir%%:*}" && on "$t" >/dev/null) || { echo "doctest $t fails at $at ($tz)"; exit 1; }
+      n=$((n + 1))
+    done
   done
   echo "doctests (the README's Rust blocks among them): $n passed"
   (cd bindings-python && on python3 -m pytest -q -p no:cacheprovider tests) | tail -1

@@ -17,7 +17,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== tests"
 cargo test --workspace --locked
 echo "== examples (each asserts its own report and exits non-zero on a violation)"
-cargo run --release --locked -p kontingent --example quickstart >/dev/null
+cargo run --release --locked -p kontingent-core --example quickstart >/dev/null
 cargo run --release --locked -p kontingent-examples --bin emstek-vouchers >/dev/null
 cargo run --release --locked -p kontingent-examples --bin pampanin-delivery >/dev/null
 echo "== python binding (built with maturin through pip; tests with pytest)"

@@ -8,7 +8,7 @@
 //! ```
 
 use kontingent::limits::CAPACITY_MAX;
-use kontingent::{Action, Command, Draw, Durability, DurableLedger, Ledger, Outcome, Request};
+use kontingent::{Action, Command, Draw, Durability, DurableLedger, Outcome, Request};
 use serde_json::json;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -134,7 +134,7 @@ fn drive(
 /// A journal of `records` confirmed reservations on one hot pool, written in
 /// batches of 10,000 (buffered: building it is not what is measured).
 fn fill(path: &Path, records: u64) -> Arc<DurableLedger> {
-    let l = Arc::new(Ledger::open(path, Durability::Buffered).unwrap());
+    let l = Arc::new(kontingent::open(path, Durability::Buffered).unwrap());
     define(&l, "hot");
     let mut i = 0;
     while i < records {
@@ -167,7 +167,7 @@ fn main() {
             let batch: usize = get(&m, "batch", 1);
             let workload: String = get(&m, "workload", "hot".to_owned());
             let path = fresh(&dir, "durable.journal");
-            let l = Arc::new(Ledger::open(&path, Durability::Full).unwrap());
+            let l = Arc::new(kontingent::open(&path, Durability::Full).unwrap());
             define(&l, &workload);
             let before = l.stats();
             let started = Instant::now();
@@ -177,7 +177,7 @@ fn main() {
             let syncs = s.syncs - before.syncs;
             drop(l);
             // Correctness: everything acknowledged is in the journal.
-            let again = Ledger::open(&path, Durability::Full).unwrap();
+            let again = kontingent::open(&path, Durability::Full).unwrap();
             let confirmed: u64 = again
                 .read(|l| l.pools().iter().map(|p| p.confirmed).sum())
                 .unwrap();
@@ -203,7 +203,7 @@ fn main() {
             let threads: usize = get(&m, "threads", 16);
             let path = fresh(&dir, "shared.journal");
             {
-                let l = Ledger::open(&path, Durability::Full).unwrap();
+                let l = kontingent::open(&path, Durability::Full).unwrap();
                 define(&l, "hot");
             }
             let started = Instant::now();
@@ -242,7 +242,7 @@ fn main() {
             }
             let elapsed = started.elapsed().as_secs_f64();
             lat.sort_unstable();
-            let again = Ledger::open(&path, Durability::Full).unwrap();
+            let again = kontingent::open(&path, Durability::Full).unwrap();
             let confirmed = again.read(|l| l.pool("p0").unwrap().confirmed).unwrap();
             let correct = if confirmed == acks {
                 format!("PASS acked={acks} journal={confirmed}")
@@ -264,7 +264,7 @@ fn main() {
             let path: String = get(&m, "path", String::new());
             let threads: usize = get(&m, "threads", 16);
             let tag: String = get(&m, "tag", "c".to_owned());
-            let l = Arc::new(Ledger::open(&path, Durability::Full).unwrap());
+            let l = Arc::new(kontingent::open(&path, Durability::Full).unwrap());
             let (acks, lat) = drive(&l, &tag, threads, 1, secs, "hot");
             // A sample of latencies keeps the pipe small.
             let step = (lat.len() / 20_000).max(1);
@@ -279,7 +279,7 @@ fn main() {
             }
             let bytes = std::fs::metadata(&path).unwrap().len();
             let started = Instant::now();
-            let l = Ledger::open(&path, Durability::Full).unwrap();
+            let l = kontingent::open(&path, Durability::Full).unwrap();
             let elapsed = started.elapsed().as_secs_f64();
             let n = l.recovery().records;
             println!(
@@ -311,7 +311,7 @@ fn main() {
                 .unwrap()
                 .len();
             let started = Instant::now();
-            let l = Ledger::open(&path, Durability::Full).unwrap();
+            let l = kontingent::open(&path, Durability::Full).unwrap();
             let elapsed = started.elapsed().as_secs_f64();
             let rec = l.recovery().clone();
             let held = l.read(|l| l.reservation_count()).unwrap();

@@ -316,7 +316,7 @@ impl NativeLedger {
                 Inner::Postgres(Box::new(opened.map_err(|e| journal(py, &e))?.0))
             }
             Some(p) => Inner::File(
-                py.detach(|| kontingent::Ledger::open(&p, d))
+                py.detach(|| kontingent::open(&p, d))
                     .map_err(|e| journal(py, &e))?,
             ),
             None => Inner::Memory(

@@ -331,7 +331,7 @@ def test_shared_vectors_replay_to_their_digests(tmp_path):
     """The journals Rust wrote (and Node's tests read) open here to the same digest."""
     import pathlib
     import shutil
-    vectors = pathlib.Path(__file__).resolve().parents[2] / "core" / "tests" / "vectors"
+    vectors = pathlib.Path(__file__).resolve().parents[2] / "shell" / "tests" / "vectors"
     journals = sorted(vectors.glob("*.journal"))
     assert len(journals) >= 2
     for j in journals:

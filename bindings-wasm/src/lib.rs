@@ -8,7 +8,7 @@
 //! is, so they pass through unchanged. Codes stay snake_case strings. Errors are
 //! JS `Error`s with a `.code`.
 
-use kontingent::{Catalog, Delta, Error, Mirror, Request, Snapshot};
+use kontingent_core::{Catalog, Delta, Error, Mirror, Request, Snapshot};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
@@ -38,10 +38,12 @@ fn core_error(e: &Error) -> JsValue {
 }
 
 #[cfg(feature = "node")]
+#[cfg(feature = "node")]
 fn ledger_error(e: &kontingent::LedgerError) -> JsValue {
     js_error(e.code(), e)
 }
 
+#[cfg(feature = "node")]
 #[cfg(feature = "node")]
 fn journal_error(e: &kontingent::JournalError) -> JsValue {
     let err = js_error(e.code(), e);

@@ -53,7 +53,7 @@ test("requests of one tick share one fdatasync; a restart replays them", async (
 });
 
 test("shared vectors written by Rust replay to their digests in Node", () => {
-  const dir = `${ROOT}core/tests/vectors`;
+  const dir = `${ROOT}shell/tests/vectors`;
   const vectors = fs.readdirSync(dir).filter((f) => f.endsWith(".journal"));
   assert.ok(vectors.length >= 2);
   for (const v of vectors) {

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use kontingent::journal::{apply_entry, Entry, Journal};
 use kontingent::storage::FileStorage;
-use kontingent::{Catalog, Delta, JournalError, Ledger};
+use kontingent::{Delta, JournalError, Ledger};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -65,7 +65,7 @@ fn main() -> ExitCode {
 }
 
 fn check(path: PathBuf) -> ExitCode {
-    match Catalog::from_path(&path) {
+    match kontingent::read_catalog(&path) {
         Ok(c) => {
             let slots = c.offers.iter().filter(|o| o.slot.is_some()).count();
             println!(
@@ -194,7 +194,7 @@ fn open_ledger(path: &std::path::Path) -> Result<kontingent::DurableLedger, Exit
         eprintln!("{}: no such file", path.display());
         return Err(ExitCode::from(3));
     }
-    Ledger::open(path, kontingent::Durability::Full).map_err(|e| report(path, &e))
+    kontingent::open(path, kontingent::Durability::Full).map_err(|e| report(path, &e))
 }
 
 fn checkpoint(path: PathBuf) -> ExitCode {

@@ -1,6 +1,6 @@
 //! The `kontingent` binary, run for real: every exit status it promises.
 
-use kontingent::{Action, Command, Draw, Durability, Ledger, Request};
+use kontingent::{Action, Command, Draw, Durability, Request};
 use std::process::Command as Process;
 
 fn kontingent(args: &[&str]) -> (i32, String, String) {
@@ -17,7 +17,7 @@ fn kontingent(args: &[&str]) -> (i32, String, String) {
 
 fn journal(dir: &std::path::Path) -> (std::path::PathBuf, Vec<u64>) {
     let path = dir.join("j.journal");
-    let l = Ledger::open(&path, Durability::Full).unwrap();
+    let l = kontingent::open(&path, Durability::Full).unwrap();
     let mut ends = vec![std::fs::metadata(&path).unwrap().len()];
     let mut cmds = vec![
         Command::new(
@@ -140,7 +140,7 @@ fn checkpoint_writes_a_file_that_the_next_open_uses() {
     let (code, out, err) = kontingent(&["checkpoint", path.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("checkpoint of 6 records"), "{out}");
-    let l = Ledger::open(&path, Durability::Full).unwrap();
+    let l = kontingent::open(&path, Durability::Full).unwrap();
     assert_eq!(l.recovery().from_checkpoint, Some(6));
     assert_eq!(l.recovery().records, 0);
 }
@@ -149,7 +149,7 @@ fn checkpoint_writes_a_file_that_the_next_open_uses() {
 fn compact_retires_the_records_and_verify_and_inspect_still_read_it() {
     let dir = tempfile::tempdir().unwrap();
     let (path, _) = journal(dir.path());
-    let digest = Ledger::open(&path, Durability::Full)
+    let digest = kontingent::open(&path, Durability::Full)
         .unwrap()
         .read(|l| l.digest())
         .unwrap();

@@ -1,11 +1,12 @@
-//! Core state-machine throughput, one core, no I/O. `cargo bench -p kontingent --bench ledger`.
+//! Core state-machine throughput, one core, no I/O. `cargo bench -p kontingent-core --bench ledger`.
 //!
 //! Commands are built before the clock starts: a caller builds its request anyway,
 //! and the figure is the ledger's own cost per command.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // a test harness, not the core (core/clippy.toml)
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use kontingent::limits::CAPACITY_MAX;
-use kontingent::{Action, Command, Draw, Ledger, Outcome, Request};
+use kontingent_core::limits::CAPACITY_MAX;
+use kontingent_core::{Action, Command, Draw, Ledger, Outcome, Request};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -1,9 +1,10 @@
 //! Memory per live hold: heap bytes allocated by the ledger divided by live holds.
-//! `cargo bench -p kontingent --bench memory`. Counts with a wrapping global allocator,
+//! `cargo bench -p kontingent-core --bench memory`. Counts with a wrapping global allocator,
 //! so the figure includes map slack, vector growth and allocator rounding to 16 bytes
 //! (not glibc's per-chunk header, which adds ~8 bytes per allocation).
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // a test harness, not the core (core/clippy.toml)
 
-use kontingent::{Action, Command, Draw, Ledger, Request};
+use kontingent_core::{Action, Command, Draw, Ledger, Request};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -1,7 +1,8 @@
 //! A bare reserve+confirm loop for profilers (`perf record`, `valgrind --tool=callgrind`).
 //! `cargo run --release -p kontingent --example hot_loop -- 2000000`
-use kontingent::limits::CAPACITY_MAX;
-use kontingent::{Action, Command, Draw, Ledger, Outcome, Request};
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // a test harness, not the core (core/clippy.toml)
+use kontingent_core::limits::CAPACITY_MAX;
+use kontingent_core::{Action, Command, Draw, Ledger, Outcome, Request};
 use std::time::Instant;
 
 fn main() {

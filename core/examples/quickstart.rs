@@ -1,10 +1,11 @@
 //! The voucher story in a few lines: two restaurants, one budget, a rush,
 //! a double click, an expired hold, a waiting list.
-//! `cargo run --release -p kontingent --example quickstart`
+//! `cargo run --release -p kontingent-core --example quickstart`
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // a test harness, not the core (core/clippy.toml)
 
-use kontingent::{Action, Command, Draw, EventKind, Ledger, Outcome, Request, ReservationId};
+use kontingent_core::{Action, Command, Draw, EventKind, Ledger, Outcome, Request, ReservationId};
 
-fn main() -> Result<(), kontingent::Error> {
+fn main() -> Result<(), kontingent_core::Error> {
     let mut ledger = Ledger::new();
     let noon = 1_700_000_000_000; // logical time, ms since the epoch
     let define = [
@@ -40,7 +41,7 @@ fn main() -> Result<(), kontingent::Error> {
                t: u64,
                what: &str,
                action: Action|
-     -> Result<Outcome, kontingent::Error> {
+     -> Result<Outcome, kontingent_core::Error> {
         let applied = ledger.apply(&Command::new(t, action))?;
         for e in &applied.events {
             if let EventKind::Promoted {

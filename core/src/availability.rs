@@ -52,7 +52,7 @@ pub struct OfferLevel {
 /// Availability of every pool and offer at `seq`. Pools and offers are indexed by id.
 ///
 /// ```
-/// use kontingent::{Action, Command, Draw, Ledger, Request, Snapshot, Delta};
+/// use kontingent_core::{Action, Command, Draw, Ledger, Request, Snapshot, Delta};
 /// let mut ledger = Ledger::new();
 /// ledger.apply(&Command::new(0, Action::DefinePool { pool: "zur-post".into(), capacity: 3 })).unwrap();
 /// let mut preview: Snapshot = ledger.snapshot();

@@ -125,7 +125,7 @@ impl Request {
     /// A request with no lines yet, on the `web` channel, held for the default duration.
     ///
     /// ```
-    /// use kontingent::Request;
+    /// use kontingent_core::Request;
     /// let r = Request::new("req-1", "alice").line("voucher-20", 2).hold_ms(600_000);
     /// assert_eq!(r.lines.len(), 1);
     /// ```

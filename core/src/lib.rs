@@ -1,33 +1,31 @@
-//! # kontingent
+//! # kontingent-core
 //!
-//! A small, fast, deterministic ledger of quotas: it says *yes* only when a
-//! unit really exists, and *no*, with a reason a UI can show, otherwise.
+//! The pure machine of kontingent, a small, fast, deterministic ledger of quotas: it
+//! says *yes* only when a unit really exists, and *no*, with a reason a UI can show,
+//! otherwise.
 //!
 //! The [`Ledger`] is a pure state machine: [`Command`]s in (each with its
 //! logical time), an [`Outcome`] and numbered [`Event`]s out. Refusals such as
 //! [`Refusal::SoldOut`] are outcomes; invalid commands are [`Error`]s and change
 //! nothing. The contract is `docs/SEMANTICS.md`.
+//!
+//! This crate reads no file, clock or thread: it does not depend on anything that
+//! could (no storage, no locks; `clippy.toml` beside it forbids the std calls that
+//! would), and it builds for wasm32 as it is. The shells — the journal, the durable
+//! ledger, the bindings — are the crate `kontingent`, which re-exports this one.
 
 mod arena;
 pub mod availability;
 pub mod catalog;
-pub mod checkpoint;
-pub mod clock;
 pub mod codec;
 mod command;
 mod customer;
 mod digest;
-pub mod durable;
 mod error;
 mod event;
-pub mod event_log;
 mod expiry;
-pub mod faulty;
-#[cfg(unix)]
-mod file_storage;
 mod id;
 mod idempotency;
-pub mod journal;
 mod ledger;
 pub mod limits;
 mod offer;
@@ -35,7 +33,6 @@ mod outcome;
 mod pool;
 mod reservation;
 mod rules;
-pub mod storage;
 mod view;
 mod waitlist;
 
@@ -45,16 +42,9 @@ pub use availability::{
 pub use catalog::{Catalog, CatalogError};
 pub use command::{Action, Command, Draw, LineRequest, Millis, Request, WaitlistPolicy};
 pub use digest::Digest;
-pub use durable::{Compaction, Durability, DurableLedger, LedgerError, Stats, Timing};
 pub use error::Error;
 pub use event::{Event, EventKind, PoolAmount, PoolAmounts, Standing};
 pub use id::{OfferId, PoolId, ReservationId, WaitEntryId};
-pub use journal::{JournalError, Recovery};
 pub use ledger::{without_ids, Applied, Ledger, Mirror, SlotView};
 pub use outcome::{Outcome, Refusal};
 pub use view::{OfferView, PoolView, ReservationState, ReservationView, WaitEntryView, WaitState};
-
-/// The README's examples run as doctests, so the tour never goes stale.
-#[doc = include_str!("../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;

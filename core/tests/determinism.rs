@@ -1,7 +1,8 @@
 //! Determinism: the state is a pure function of the ordered commands.
 //! Replays agree byte for byte; snapshots plus deltas agree with later snapshots.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // a test harness, not the core (core/clippy.toml)
 
-use kontingent::{
+use kontingent_core::{
     Action, Command, Delta, DeltaError, Draw, Event, Ledger, Request, ReservationId, Snapshot,
     WaitEntryId, WaitlistPolicy,
 };
@@ -129,7 +130,7 @@ proptest! {
         }
         prop_assert_eq!(&preview, snaps.last().unwrap());
         for (i, o) in preview.offers.iter().enumerate() {
-            let id = kontingent::OfferId(i as u32);
+            let id = kontingent_core::OfferId(i as u32);
             let avail = preview.offer_available(id).unwrap();
             let want = o.draws.iter().map(|d| preview.pool_available(d.pool).unwrap() / d.amount).min().unwrap();
             prop_assert_eq!(avail, want);
@@ -193,9 +194,9 @@ fn deltas_refuse_gaps_and_replays() {
     let mut s2 = l.snapshot();
     let bad = Delta {
         seq: s2.seq + 1,
-        change: kontingent::Change::Levels {
-            changes: vec![kontingent::LevelChange {
-                pool: kontingent::PoolId(0),
+        change: kontingent_core::Change::Levels {
+            changes: vec![kontingent_core::LevelChange {
+                pool: kontingent_core::PoolId(0),
                 held: -100,
                 confirmed: 0,
             }],
@@ -267,7 +268,7 @@ pool = "p"
 channel = "phone"
 keep = 1
 "#;
-    let c = kontingent::Catalog::from_toml_str(text, "c.toml").unwrap();
+    let c = kontingent_core::Catalog::from_toml_str(text, "c.toml").unwrap();
     let t = 1_767_225_600_000; // 2026-01-01
     let mut l = Ledger::new();
     l.apply(&Command::new(0, Action::LoadCatalog(Box::new(c))))

@@ -13,12 +13,13 @@
 //! `MODEL_READINGS=1` prints, per run, which reading the ledger took at the
 //! open points of CATALOG.md (see `model::Amb`). `MODEL_STATS=1` prints one
 //! `STAT` line per command (its outcome class), to check what the generator covers.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // a test harness, not the core (core/clippy.toml)
 
 mod model;
 
-use kontingent::catalog::{Limit, OfferSpec, PoolSpec, RuleKind, RuleSpec, Slot, Window};
-use kontingent::limits::CAPACITY_MAX;
-use kontingent::{
+use kontingent_core::catalog::{Limit, OfferSpec, PoolSpec, RuleKind, RuleSpec, Slot, Window};
+use kontingent_core::limits::CAPACITY_MAX;
+use kontingent_core::{
     Action, Applied, Catalog, Command, Draw, Event, EventKind, Ledger, LineRequest, Outcome,
     Refusal, Request, ReservationId, ReservationState, WaitEntryId, WaitState, WaitlistPolicy,
 };
@@ -34,11 +35,11 @@ const UNKNOWN: u8 = u8::MAX;
 
 // ------------------------------------------------------------ ledger → model
 
-fn pools_of<'a>(amounts: impl IntoIterator<Item = &'a kontingent::PoolAmount>) -> Pools {
+fn pools_of<'a>(amounts: impl IntoIterator<Item = &'a kontingent_core::PoolAmount>) -> Pools {
     amounts.into_iter().map(|a| (a.pool.0, a.amount)).collect()
 }
 
-fn src(standing: &kontingent::Standing) -> Src {
+fn src(standing: &kontingent_core::Standing) -> Src {
     match format!("{standing:?}").as_str() {
         "New" => Src::New,
         "Held" => Src::Held,
@@ -385,7 +386,7 @@ fn normal(o: &Outcome) -> Outcome {
 }
 
 /// Does the ledger's result agree with one the model computed?
-fn agrees(real: &Result<Applied, kontingent::Error>, expected: &Result<Step, Codes>) -> bool {
+fn agrees(real: &Result<Applied, kontingent_core::Error>, expected: &Result<Step, Codes>) -> bool {
     match (real, expected) {
         (Ok(a), Ok(s)) => {
             normal(&a.outcome) == normal(&s.outcome)
@@ -469,7 +470,7 @@ impl Harness {
     fn model_step(
         &mut self,
         cmd: &Command,
-        real: &Result<Applied, kontingent::Error>,
+        real: &Result<Applied, kontingent_core::Error>,
         step: usize,
     ) -> Result<(Model, Result<Step, Codes>), String> {
         let (m, r, flags) = self.run_model(cmd, &BTreeSet::new());
@@ -2510,7 +2511,7 @@ fn ledger_confirm_of_a_reservation_created_by_the_same_advance() {
 }
 
 fn scenario_huge_numbers() -> Vec<Command> {
-    let big = kontingent::limits::DRAW_AMOUNT_MAX;
+    let big = kontingent_core::limits::DRAW_AMOUNT_MAX;
     let mut five = Request::new("r1", "alice");
     for _ in 0..5 {
         five = five.line("big", 1_000_000_000);
@@ -2539,7 +2540,7 @@ fn scenario_huge_numbers() -> Vec<Command> {
 
 #[test]
 fn model_huge_numbers() {
-    let big = kontingent::limits::DRAW_AMOUNT_MAX;
+    let big = kontingent_core::limits::DRAW_AMOUNT_MAX;
     let (m, r) = model_run(&scenario_huge_numbers());
     assert_eq!(r[2].as_ref().unwrap_err(), &vec!["overflow"]);
     assert_eq!(
@@ -2564,7 +2565,7 @@ fn ledger_huge_numbers() {
 // `model_*` checks the oracle against the text; `ledger_*` runs the same
 // commands through the harness (ledger vs model, all queries, preview).
 
-const HOLD: u64 = kontingent::limits::HOLD_MS_DEFAULT;
+const HOLD: u64 = kontingent_core::limits::HOLD_MS_DEFAULT;
 
 fn pspec(name: &str, capacity: u64) -> PoolSpec {
     PoolSpec {

@@ -1,7 +1,8 @@
 //! Table-driven tests: one row per situation, with the outcome or error it must give.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // a test harness, not the core (core/clippy.toml)
 
-use kontingent::limits::*;
-use kontingent::{
+use kontingent_core::limits::*;
+use kontingent_core::{
     Action, Command, Draw, EventKind, Ledger, Outcome, Refusal, Request, ReservationId,
     ReservationState, WaitEntryId, WaitState, WaitlistPolicy,
 };
@@ -930,7 +931,7 @@ fn fill_zur_post(l: &mut Ledger) {
     );
 }
 
-fn promoted(events: &[kontingent::Event]) -> Vec<(u64, u64)> {
+fn promoted(events: &[kontingent_core::Event]) -> Vec<(u64, u64)> {
     events
         .iter()
         .filter_map(|e| match e.kind {

@@ -1,6 +1,7 @@
 //! Every order-intake rule at its boundaries, table-driven, through a real catalog file.
+#![allow(clippy::disallowed_methods, clippy::disallowed_types)] // a test harness, not the core (core/clippy.toml)
 
-use kontingent::{Action, Catalog, Command, Ledger, Outcome, Refusal, Request, ReservationId};
+use kontingent_core::{Action, Catalog, Command, Ledger, Outcome, Refusal, Request, ReservationId};
 
 /// Europe/Berlin in November 2026 is UTC+1.
 fn berlin(local: &str) -> u64 {
@@ -487,7 +488,7 @@ fn waitlist_entries_that_no_longer_qualify_are_passed_over() {
     assert!(!r
         .events
         .iter()
-        .any(|e| matches!(e.kind, kontingent::EventKind::Promoted { .. })));
+        .any(|e| matches!(e.kind, kontingent_core::EventKind::Promoted { .. })));
     assert_eq!(l.waitlist("v20").unwrap().len(), 2);
 }
 

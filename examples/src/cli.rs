@@ -36,7 +36,7 @@ pub fn catalog(
     own: impl FnOnce() -> Result<Catalog, String>,
 ) -> Result<Catalog, String> {
     match path {
-        Some(p) => Catalog::from_path(p).map_err(|e| e.to_string()),
+        Some(p) => kontingent::read_catalog(p).map_err(|e| e.to_string()),
         None => own(),
     }
 }

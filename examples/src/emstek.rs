@@ -82,11 +82,11 @@ pub fn run_with(catalog: Catalog, seed: u64) -> Report {
     ));
     std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
     let journal = dir.join("emstek.journal");
-    let ledger = Ledger::open(&journal, Durability::Full)
+    let ledger = kontingent::open(&journal, Durability::Full)
         .unwrap_or_else(|e| panic!("opening {}: {e}", journal.display()));
     let report = Sim::new(ledger, catalog, seed).run();
     // What the report describes is what the journal holds: replay it from disk.
-    let replayed = Ledger::open(&journal, Durability::Full)
+    let replayed = kontingent::open(&journal, Durability::Full)
         .map(|l| l.read(|l| l.digest().to_string()))
         .unwrap_or_else(|e| panic!("reopening {}: {e}", journal.display()));
     assert_eq!(

@@ -110,7 +110,7 @@ fn write_seeds(root: &Path) {
         let text = std::fs::read(repo.join("examples").join(story).join("catalog.toml")).unwrap();
         put("catalog", &format!("{story}.toml"), &text);
         let c =
-            kontingent::Catalog::from_path(repo.join("examples").join(story).join("catalog.toml"))
+            kontingent::read_catalog(repo.join("examples").join(story).join("catalog.toml"))
                 .unwrap();
         put(
             "catalog",

@@ -371,7 +371,7 @@ pub fn run_memory(workload: &Workload) -> Result<Run, String> {
 
 /// A ledger on the journal file `path` (created; must not exist), fully durable.
 pub fn run_file(workload: &Workload, path: &Path) -> Result<Run, String> {
-    let ledger = Ledger::open(path, Durability::Full).map_err(|e| e.to_string())?;
+    let ledger = kontingent::open(path, Durability::Full).map_err(|e| e.to_string())?;
     setup(&ledger, workload)?;
     let recorder = Recorder::new();
     run_clients(&ledger, workload, &recorder);

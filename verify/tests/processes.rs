@@ -10,7 +10,7 @@
 //!
 //! 6 rounds of 3 processes by default; with `KONTINGENT_HISTORIES=N`, N / 10.
 
-use kontingent::{Durability, Ledger};
+use kontingent::Durability;
 use kontingent_verify::harness::{self, Workload};
 use kontingent_verify::history::system_monotonic_ns;
 use kontingent_verify::quota::{QuotaOp, QuotaRet};
@@ -47,7 +47,7 @@ fn child() {
         return;
     };
     let w = workload(env_u64(ROUND), env_u64(INDEX));
-    let ledger = Ledger::open(&journal, Durability::Full).unwrap();
+    let ledger = kontingent::open(&journal, Durability::Full).unwrap();
     let recorder = Recorder::with_system_clock().unwrap();
     let start = env_u64(START);
     while system_monotonic_ns().unwrap() < start {
@@ -88,7 +88,7 @@ fn several_processes_on_one_journal_are_linearizable() {
         let journal = dir.path().join("shared.journal");
         let pools = Workload::from_seed(round).pools;
         {
-            let ledger = Ledger::open(&journal, Durability::Full).unwrap();
+            let ledger = kontingent::open(&journal, Durability::Full).unwrap();
             harness::setup(&ledger, &workload(round, 0)).unwrap();
         }
         // Far enough ahead for every child to be up and waiting.

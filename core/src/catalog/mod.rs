@@ -1,7 +1,7 @@
 //! Catalogs: a campaign described in a file, compiled into the form the ledger logs.
 //!
 //! See `docs/CATALOG.md`. A file (TOML or JSON) is parsed and validated by
-//! [`Catalog::from_toml_str`], [`Catalog::from_json_str`] or [`Catalog::from_path`];
+//! [`Catalog::from_toml_str`], [`Catalog::from_json_str`] or [`Catalog::from_file_text`] (the shell reads files: `kontingent::read_catalog`);
 //! errors name the field path and the line and column. The result, a [`Catalog`],
 //! holds only absolute instants and explicit pools and offers (slot templates
 //! expanded), so the ledger and the browser preview never need a time-zone database.
@@ -197,7 +197,7 @@ impl Catalog {
     /// Parse, validate and compile a TOML catalog. `file` names it in errors.
     ///
     /// ```
-    /// let catalog = kontingent::Catalog::from_toml_str(r#"
+    /// let catalog = kontingent_core::Catalog::from_toml_str(r#"
     /// hold = "10m"
     /// [[pools]]
     /// name = "zur-post"
@@ -208,7 +208,7 @@ impl Catalog {
     /// "#, "catalog.toml").unwrap();
     /// assert_eq!(catalog.default_hold_ms, 600_000);
     ///
-    /// let err = kontingent::Catalog::from_toml_str(r#"
+    /// let err = kontingent_core::Catalog::from_toml_str(r#"
     /// [[pools]]
     /// name = "budget"
     /// capacity = 100
@@ -227,24 +227,28 @@ impl Catalog {
         file::compile(text, Format::Json, file)
     }
 
-    /// Read a `.toml` or `.json` file (by extension; anything else is read as TOML).
-    pub fn from_path(path: impl AsRef<Path>) -> Result<Catalog, CatalogError> {
-        let path = path.as_ref();
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| CatalogError {
-            file: file.clone(),
-            issues: vec![Located {
-                path: String::new(),
-                message: format!("cannot read the file: {e}"),
-                line: None,
-                column: None,
-            }],
-        })?;
-        let format = match path.extension().and_then(|e| e.to_str()) {
+    /// Parse, validate and compile the text of the file named `file`: JSON if the
+    /// name ends in `.json`, TOML otherwise. (Reading the file is the shell's job:
+    /// `kontingent::read_catalog`.)
+    pub fn from_file_text(text: &str, file: &str) -> Result<Catalog, CatalogError> {
+        let format = match Path::new(file).extension().and_then(|e| e.to_str()) {
             Some("json") => Format::Json,
             _ => Format::Toml,
         };
-        file::compile(&text, format, &file)
+        file::compile(text, format, file)
+    }
+
+    /// The error for a catalog file that could not be read (`reason`: why).
+    pub fn unreadable(file: &str, reason: impl fmt::Display) -> CatalogError {
+        CatalogError {
+            file: file.to_owned(),
+            issues: vec![Located {
+                path: String::new(),
+                message: format!("cannot read the file: {reason}"),
+                line: None,
+                column: None,
+            }],
+        }
     }
 
     /// Every problem of an already compiled catalog (as received by the ledger),

@@ -49,7 +49,7 @@ pub fn without_ids(outcome: Outcome) -> Outcome {
 /// See the module documentation.
 ///
 /// ```
-/// use kontingent::{without_ids, Action, Catalog, Command, Ledger, Mirror, Request, Delta};
+/// use kontingent_core::{without_ids, Action, Catalog, Command, Ledger, Mirror, Request, Delta};
 /// let catalog = Catalog::from_toml_str(r#"
 /// [[pools]]
 /// name = "zur-post"

@@ -53,7 +53,7 @@ pub struct Applied {
 /// The quota ledger. Pure: no clock, no I/O, no randomness, no hash-order iteration.
 ///
 /// ```
-/// use kontingent::{Action, Command, Draw, Ledger, Outcome, Refusal, Request};
+/// use kontingent_core::{Action, Command, Draw, Ledger, Outcome, Refusal, Request};
 /// let mut ledger = Ledger::new();
 /// ledger.apply(&Command::new(0, Action::DefinePool { pool: "zur-post".into(), capacity: 1 })).unwrap();
 /// ledger.apply(&Command::new(0, Action::DefinePool { pool: "budget".into(), capacity: 100 })).unwrap();

@@ -25,13 +25,13 @@
 
 #![allow(dead_code)]
 
-use kontingent::catalog::{Limit, RuleKind, RuleSpec, Slot, Window};
-use kontingent::limits::{
+use kontingent_core::catalog::{Limit, RuleKind, RuleSpec, Slot, Window};
+use kontingent_core::limits::{
     ATTRIBUTES_MAX, ATTRIBUTE_KEY_LEN_MAX, ATTRIBUTE_VALUE_LEN_MAX, CAPACITY_MAX, CHANNEL_LEN_MAX,
     CUSTOMER_ID_LEN_MAX, DRAWS_MAX, DRAW_AMOUNT_MAX, HOLD_MS_DEFAULT, HOLD_MS_MAX, LINES_MAX,
     LINE_QUANTITY_MAX, NAME_LEN_MAX, REQUEST_ID_LEN_MAX, TIMESTAMP_MAX,
 };
-use kontingent::{
+use kontingent_core::{
     Action, Catalog, Command, Millis, Outcome, Refusal, Request, ReservationId, WaitEntryId,
     WaitlistPolicy,
 };

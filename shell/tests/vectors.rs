@@ -7,9 +7,7 @@
 
 use kontingent::journal::{apply_entry, Journal};
 use kontingent::storage::MemoryStorage;
-use kontingent::{
-    Action, Catalog, Command, Durability, DurableLedger, Ledger, Request, ReservationId,
-};
+use kontingent::{Action, Command, Durability, DurableLedger, Ledger, Request, ReservationId};
 use std::path::{Path, PathBuf};
 
 fn dir() -> PathBuf {
@@ -20,7 +18,7 @@ fn dir() -> PathBuf {
 const NOON: u64 = 1_795_950_000_000;
 
 fn write_vectors() {
-    let catalog = Catalog::from_path(
+    let catalog = kontingent::read_catalog(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/emstek-vouchers/catalog.toml"),
     )
     .unwrap();

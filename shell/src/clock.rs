@@ -18,7 +18,7 @@
 //! assert_eq!(clock.now_ms(), 1_500);
 //! ```
 
-use crate::command::Millis;
+use crate::Millis;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 

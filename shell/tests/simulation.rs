@@ -19,6 +19,8 @@
 //! `KONTINGENT_SIM_SEED=s` runs one seed and prints its fault log. A failure
 //! prints the seed that reproduces it.
 
+// The reference model, written from the docs, lives beside the core's own model tests.
+#[path = "../../core/tests/model/mod.rs"]
 mod model;
 
 use kontingent::faulty::{Faults, FaultyStorage};

@@ -111,7 +111,7 @@ fn child() {
     };
     let path = std::env::var(JOURNAL).unwrap();
     let tag = std::env::var(TAG).unwrap();
-    let l = Arc::new(Ledger::open(&path, Durability::Full).unwrap());
+    let l = Arc::new(kontingent::open(&path, Durability::Full).unwrap());
     let (capacity, threads) = match job.as_str() {
         "crash" => (1_000_000, 8),
         _ => (2_000, 16),
@@ -222,7 +222,7 @@ fn crash_kills_lose_no_acknowledged_reservation() {
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         all_acks.extend(reader.join().unwrap());
-        let l = Ledger::open(&path, Durability::Full).unwrap();
+        let l = kontingent::open(&path, Durability::Full).unwrap();
         torn += u64::from(l.recovery().torn_bytes > 0);
         l.read(|l| check_acks(l, &all_acks)).unwrap();
     }
@@ -259,7 +259,7 @@ fn four_processes_share_one_file() {
         .into_iter()
         .flat_map(|r| r.join().unwrap())
         .collect();
-    let sold = Ledger::open(&path, Durability::Full)
+    let sold = kontingent::open(&path, Durability::Full)
         .unwrap()
         .read(|l| (l.pool("hot").unwrap().confirmed, l.reservation_count()))
         .unwrap();
@@ -272,7 +272,7 @@ fn four_processes_share_one_file() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), 2_000, "no reservation acknowledged twice");
-    let l = Ledger::open(&path, Durability::Full).unwrap();
+    let l = kontingent::open(&path, Durability::Full).unwrap();
     l.read(|l| {
         check_acks(l, &all);
         assert_eq!(l.pool("hot").unwrap().confirmed, 2_000);

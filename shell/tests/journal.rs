@@ -326,7 +326,7 @@ fn journal_files_are_private() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("j");
-    let l = Ledger::open(&path, Durability::Full).unwrap();
+    let l = kontingent::open(&path, Durability::Full).unwrap();
     drop(l);
     let mode = std::fs::metadata(&path).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
@@ -442,7 +442,7 @@ fn a_restart_from_a_checkpoint_replays_only_the_tail() {
     let path = dir.path().join("c.journal");
     let cmds = traffic(60);
     let (before, after) = cmds.split_at(50);
-    let l = Ledger::open(&path, Durability::Full).unwrap();
+    let l = kontingent::open(&path, Durability::Full).unwrap();
     for c in before {
         let _ = l.submit(c.clone());
     }
@@ -453,7 +453,7 @@ fn a_restart_from_a_checkpoint_replays_only_the_tail() {
     let digest = l.read(|l| l.digest()).unwrap();
     let total = l.read(|l| l.seq()).unwrap();
     drop(l);
-    let again = Ledger::open(&path, Durability::Full).unwrap();
+    let again = kontingent::open(&path, Durability::Full).unwrap();
     let rec = again.recovery().clone();
     assert_eq!(rec.from_checkpoint, Some(covered));
     assert!(
@@ -469,7 +469,7 @@ fn a_restart_from_a_checkpoint_replays_only_the_tail() {
     let d2 = again.read(|l| l.digest()).unwrap();
     drop(again);
     assert_eq!(
-        Ledger::open(&path, Durability::Full)
+        kontingent::open(&path, Durability::Full)
             .unwrap()
             .read(|l| l.digest())
             .unwrap(),
@@ -482,7 +482,7 @@ fn a_restart_from_a_checkpoint_replays_only_the_tail() {
     let last = b.len() - 1;
     b[last] ^= 1;
     std::fs::write(&ck, &b).unwrap();
-    let full = Ledger::open(&path, Durability::Full).unwrap();
+    let full = kontingent::open(&path, Durability::Full).unwrap();
     assert!(full
         .recovery()
         .checkpoint_ignored
@@ -495,12 +495,12 @@ fn a_restart_from_a_checkpoint_replays_only_the_tail() {
 
     // A checkpoint of another journal is ignored too.
     let other = dir.path().join("other.journal");
-    let o = Ledger::open(&other, Durability::Full).unwrap();
+    let o = kontingent::open(&other, Durability::Full).unwrap();
     o.submit(Command::new(0, Action::Tick)).unwrap();
     o.checkpoint().unwrap();
     drop(o);
     std::fs::copy(kontingent::checkpoint::path_for(&other), &ck).unwrap();
-    let full = Ledger::open(&path, Durability::Full).unwrap();
+    let full = kontingent::open(&path, Durability::Full).unwrap();
     assert!(full
         .recovery()
         .checkpoint_ignored
@@ -631,13 +631,13 @@ fn a_stale_checkpoint_never_cuts_acknowledged_records() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.journal");
     let cmds = traffic(12);
-    let l = Ledger::open(&path, Durability::Full).unwrap();
+    let l = kontingent::open(&path, Durability::Full).unwrap();
     for c in &cmds[..8] {
         let _ = l.submit(c.clone());
     }
     drop(l);
     let backup = std::fs::read(&path).unwrap();
-    let l = Ledger::open(&path, Durability::Full).unwrap();
+    let l = kontingent::open(&path, Durability::Full).unwrap();
     for c in &cmds[8..] {
         let _ = l.submit(c.clone());
     }
@@ -645,7 +645,7 @@ fn a_stale_checkpoint_never_cuts_acknowledged_records() {
     drop(l);
     // The journal is restored from the backup; new reservations are acknowledged on it.
     std::fs::write(&path, &backup).unwrap();
-    let l = Ledger::open(&path, Durability::Full).unwrap();
+    let l = kontingent::open(&path, Durability::Full).unwrap();
     assert!(
         l.recovery().checkpoint_ignored.is_some(),
         "{:?}",
@@ -673,7 +673,7 @@ fn a_stale_checkpoint_never_cuts_acknowledged_records() {
     );
     drop(l);
     // The old checkpoint does not match this history: ignored again, nothing cut.
-    let l = Ledger::open(&path, Durability::Full).unwrap();
+    let l = kontingent::open(&path, Durability::Full).unwrap();
     assert!(
         l.recovery().checkpoint_ignored.is_some(),
         "{:?}",
@@ -902,7 +902,7 @@ fn checkpoints_and_compaction_work_together() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("j");
     let cmds = traffic(50);
-    let l = Ledger::open(&path, Durability::Full).unwrap();
+    let l = kontingent::open(&path, Durability::Full).unwrap();
     for c in &cmds[..40] {
         let _ = l.submit(c.clone());
     }
@@ -923,14 +923,14 @@ fn checkpoints_and_compaction_work_together() {
     }
     drop(l);
     let want = *prefix_digests(&cmds).last().unwrap();
-    let l = Ledger::open(&path, Durability::Full).unwrap();
+    let l = kontingent::open(&path, Durability::Full).unwrap();
     assert_eq!(l.read(|l| l.digest()).unwrap(), want);
     assert!(l.recovery().from_checkpoint.is_some(), "{:?}", l.recovery());
     assert_eq!(l.recovery().checkpoint_ignored, None);
     drop(l);
     // A checkpoint from before a compaction (restored by hand) is ignored, not trusted.
     let old = dir.path().join("old");
-    let lo = Ledger::open(&old, Durability::Full).unwrap();
+    let lo = kontingent::open(&old, Durability::Full).unwrap();
     for c in &cmds[..20] {
         let _ = lo.submit(c.clone());
     }
@@ -942,7 +942,7 @@ fn checkpoints_and_compaction_work_together() {
     }
     drop(lo);
     std::fs::write(kontingent::checkpoint::path_for(&old), saved).unwrap();
-    let lo = Ledger::open(&old, Durability::Full).unwrap();
+    let lo = kontingent::open(&old, Durability::Full).unwrap();
     assert_eq!(lo.read(|l| l.digest()).unwrap(), want);
     assert!(lo.recovery().checkpoint_ignored.is_some());
 }
@@ -952,7 +952,7 @@ fn a_compaction_interrupted_before_its_rename_leaves_the_journal_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("j");
     let cmds = traffic(20);
-    let l = Ledger::open(&path, Durability::Full).unwrap();
+    let l = kontingent::open(&path, Durability::Full).unwrap();
     for c in &cmds {
         let _ = l.submit(c.clone());
     }
@@ -961,7 +961,7 @@ fn a_compaction_interrupted_before_its_rename_leaves_the_journal_as_it_was() {
     // What a crash mid-way leaves: a half-written temporary file beside the journal.
     let tmp = dir.path().join(format!("j.{}.compact.tmp", 99999));
     std::fs::write(&tmp, &before[..100]).unwrap();
-    let l = Ledger::open(&path, Durability::Full).unwrap();
+    let l = kontingent::open(&path, Durability::Full).unwrap();
     assert_eq!(
         l.read(|l| l.digest()).unwrap(),
         *prefix_digests(&cmds).last().unwrap()
@@ -985,8 +985,8 @@ fn events_after_a_seq_from_memory_from_the_journal_and_from_other_handles() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("e.journal");
     let cmds = traffic(30);
-    let a = Ledger::open(&path, Durability::Full).unwrap();
-    let b = Ledger::open(&path, Durability::Full).unwrap();
+    let a = kontingent::open(&path, Durability::Full).unwrap();
+    let b = kontingent::open(&path, Durability::Full).unwrap();
     let mut emitted = Vec::new();
     for (i, c) in cmds.iter().enumerate() {
         // Alternate handles: each must also see the events the other caused.
@@ -1003,7 +1003,7 @@ fn events_after_a_seq_from_memory_from_the_journal_and_from_other_handles() {
     }
     drop((a, b));
     // After a restart nothing is in memory: the journal is replayed instead.
-    let l = Ledger::open(&path, Durability::Full).unwrap();
+    let l = kontingent::open(&path, Durability::Full).unwrap();
     assert_eq!(l.events_after(0, usize::MAX).unwrap(), emitted);
     assert_eq!(l.events_after(7, 3).unwrap(), emitted[7..10].to_vec());
     // After a compaction the events before its base are gone, and say so.
@@ -1015,7 +1015,7 @@ fn events_after_a_seq_from_memory_from_the_journal_and_from_other_handles() {
         ))
         .unwrap();
     drop(l);
-    let l = Ledger::open(&path, Durability::Full).unwrap();
+    let l = kontingent::open(&path, Durability::Full).unwrap();
     let base = emitted.len() as u64;
     assert_eq!(l.events_after(base, 100).unwrap(), more.events);
     let err = l.events_after(3, 100).unwrap_err();

@@ -16,13 +16,13 @@
 
 use crate::checkpoint;
 use crate::clock::{Clock, SystemClock};
-use crate::command::{Action, Command, Millis};
-use crate::error::Error;
-use crate::event::Event;
 use crate::event_log::{EventLog, KEPT_DEFAULT};
 use crate::journal::{self, Entry, Journal, JournalError, Recovery};
-use crate::ledger::{Applied, Ledger};
 use crate::storage::{FileStorage, Storage};
+use crate::Error;
+use crate::Event;
+use crate::{Action, Command, Millis};
+use crate::{Applied, Ledger};
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::io;
 use std::path::Path;
@@ -185,16 +185,6 @@ pub struct DurableLedger<S: Storage = FileStorage> {
     path: Option<std::path::PathBuf>,
     /// What "now" is for commands submitted without a time.
     clock: Arc<dyn Clock>,
-}
-
-impl Ledger {
-    /// Open (or create) a ledger on a journal file: the embedded default.
-    pub fn open(
-        path: impl AsRef<Path>,
-        durability: Durability,
-    ) -> Result<DurableLedger<FileStorage>, JournalError> {
-        DurableLedger::open(path, durability)
-    }
 }
 
 impl DurableLedger<FileStorage> {

@@ -2,8 +2,8 @@
 //! with the recovery decision table of `docs/FORMAT.md`.
 
 use crate::codec::{self, DecodeError};
-use crate::command::Command;
 use crate::storage::Storage;
+use crate::Command;
 use std::io;
 use thiserror::Error;
 
@@ -175,10 +175,10 @@ pub fn frame(seq: u64, cmd: &Command, out: &mut Vec<u8>) {
 
 /// Refuse a framed record that a reader would not accept back: longer than
 /// [`PAYLOAD_MAX`], or a catalog beyond the decoder's limit.
-pub fn check_frame(framed: &[u8]) -> Result<(), crate::error::Error> {
+pub fn check_frame(framed: &[u8]) -> Result<(), crate::Error> {
     let n = framed.len() as u64 - FRAME_LEN;
     if n > PAYLOAD_MAX {
-        return Err(crate::error::Error::TooLong {
+        return Err(crate::Error::TooLong {
             field: "command".into(),
             len: n as usize,
             max: PAYLOAD_MAX as usize,
@@ -186,7 +186,7 @@ pub fn check_frame(framed: &[u8]) -> Result<(), crate::error::Error> {
     }
     if framed.get(FRAME_LEN as usize + 8) == Some(&12) {
         // A catalog: make sure it decodes within the limits it will be read with.
-        codec::decode(&framed[FRAME_LEN as usize..]).map_err(|e| crate::error::Error::TooLong {
+        codec::decode(&framed[FRAME_LEN as usize..]).map_err(|e| crate::Error::TooLong {
             field: format!("catalog ({e})"),
             len: n as usize,
             max: codec::CATALOG_JSON_MAX,
@@ -398,7 +398,7 @@ impl<S: Storage> Journal<S> {
         let file_len = self.storage.len()?;
         let mut window = Window::default();
         // One command, decoded into again and again: its strings keep their buffers.
-        let mut cmd = Command::new(0, crate::command::Action::Tick);
+        let mut cmd = Command::new(0, crate::Action::Tick);
         loop {
             let at = self.end;
             let problem = match read_record(&mut self.storage, &mut window, at, file_len)? {
