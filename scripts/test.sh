@@ -10,6 +10,8 @@ if [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql-15
 fi
 
+echo "== the packages carry the repository's licenses"
+for d in bindings-python bindings-wasm; do cmp LICENSE-MIT "$d/LICENSE-MIT" && cmp LICENSE-APACHE "$d/LICENSE-APACHE"; done
 echo "== format"
 cargo fmt --all -- --check
 echo "== lints"

@@ -6,8 +6,9 @@ use std::path::Path;
 /// Read a `.toml` or `.json` catalog file (by extension; anything else is read as
 /// TOML). Errors name the file, and each issue its field and line.
 ///
-/// ```no_run
-/// let catalog = kontingent::read_catalog("examples/emstek-vouchers/catalog.toml").unwrap();
+/// ```
+/// // Doctests run in shell/.
+/// let catalog = kontingent::read_catalog("../examples/emstek-vouchers/catalog.toml").unwrap();
 /// assert!(!catalog.pools.is_empty());
 /// ```
 pub fn read_catalog(path: impl AsRef<Path>) -> Result<Catalog, CatalogError> {

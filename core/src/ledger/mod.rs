@@ -935,6 +935,17 @@ impl Ledger {
                 ReservationState::Confirmed => pool.confirmed += d.amount,
                 _ => pool.held += d.amount,
             }
+            // Never oversell: at the moment of a promise, everything promised fits.
+            debug_assert!(
+                pool.held
+                    .checked_add(pool.confirmed)
+                    .is_some_and(|p| p <= pool.capacity),
+                "pool {}: held {} + confirmed {} over capacity {} after a promise",
+                pool.name,
+                pool.held,
+                pool.confirmed,
+                pool.capacity
+            );
             if !pool.shares.is_empty() {
                 pool.share_moved(channel, d.amount, true);
             }
@@ -979,6 +990,18 @@ impl Ledger {
         r.state = to;
         for d in &demand {
             let pool = &mut self.pools[d.pool.index()];
+            // A live reservation's units are counted in its pool: giving them back
+            // cannot go below zero.
+            debug_assert!(
+                match from {
+                    ReservationState::Confirmed => pool.confirmed >= d.amount,
+                    ReservationState::Held => pool.held >= d.amount,
+                    _ => false,
+                },
+                "pool {}: unpromising {} units of a {from:?} reservation it does not count",
+                pool.name,
+                d.amount
+            );
             match from {
                 ReservationState::Confirmed => pool.confirmed -= d.amount,
                 _ => pool.held -= d.amount,
@@ -1003,6 +1026,14 @@ impl Ledger {
                 let demand = self.demand_of(id);
                 for d in &demand {
                     let pool = &mut self.pools[d.pool.index()];
+                    // Confirming moves units from held to confirmed: the total stays.
+                    debug_assert!(
+                        pool.held >= d.amount,
+                        "pool {}: confirming {} units, only {} held",
+                        pool.name,
+                        d.amount,
+                        pool.held
+                    );
                     pool.held -= d.amount;
                     pool.confirmed += d.amount;
                 }
