@@ -16,6 +16,8 @@ echo "== format"
 cargo fmt --all -- --check
 echo "== lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== docs (every public item of the core and the shell crate documented; no broken links)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --workspace -q
 echo "== tests"
 cargo test --workspace --locked
 echo "== examples (each asserts its own report and exits non-zero on a violation)"

@@ -20,8 +20,22 @@ use serde::Serialize;
 
 create_exception!(_kontingent, NativeError, PyException);
 
-fn native(_py: Python<'_>, code: &str, message: String, details: Bound<'_, PyAny>) -> PyErr {
-    NativeError::new_err((code.to_owned(), message, details.unbind()))
+/// The exception for `code`, made by `kontingent.errors.error` (the one place every
+/// kontingent exception is made, so Python needs no wrapper around native calls);
+/// `NativeError` only if that module cannot be imported.
+fn native(py: Python<'_>, code: &str, message: String, details: Bound<'_, PyAny>) -> PyErr {
+    static ERROR: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+    let made = ERROR
+        .get_or_try_init(py, || {
+            py.import("kontingent.errors")?
+                .getattr("error")
+                .map(Bound::unbind)
+        })
+        .and_then(|f| f.bind(py).call1((code, &message, &details)));
+    match made {
+        Ok(e) => PyErr::from_value(e),
+        Err(_) => NativeError::new_err((code.to_owned(), message, details.unbind())),
+    }
 }
 
 fn empty(py: Python<'_>) -> Bound<'_, PyAny> {
@@ -330,7 +344,7 @@ impl NativeLedger {
 
     /// Apply one command at `at` (ms): exactly at it, or, if `clocked`, at that
     /// clock reading or the ledger's time if later; `at=None` stamps it with the
-    /// native system clock. Returns `{"outcome": ..., "events": [...]}`.
+    /// native system clock. Returns the outcome as `reserve` does.
     #[pyo3(signature = (at, action, clocked=false))]
     fn submit(
         &self,
@@ -342,10 +356,7 @@ impl NativeLedger {
         let action: Action = depythonize(action).map_err(|e| bad_input(py, "action", e))?;
         let result = py.detach(|| with!(&self.inner, l => submit_one(l, at, clocked, action)));
         let applied = result.map_err(|e| ledger_error(py, &e))?;
-        let d = PyDict::new(py);
-        d.set_item("outcome", to_py(py, &applied.outcome)?)?;
-        d.set_item("events", to_py(py, &applied.events)?)?;
-        Ok(d.into_any().unbind())
+        outcome_tuple(py, &applied.outcome)
     }
 
     /// The hot path of `Ledger.reserve`: arguments extracted directly (no dict

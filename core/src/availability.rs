@@ -14,9 +14,13 @@ use thiserror::Error;
 /// One pool's counters in a snapshot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PoolLevel {
+    /// Pool name, unique among pools; the pool's id is its index in [`Snapshot::pools`].
     pub name: String,
+    /// Total units of the pool; may be below `held + confirmed` after it was lowered.
     pub capacity: u64,
+    /// Units promised by holds that have not yet expired, been confirmed or released.
     pub held: u64,
+    /// Units promised by confirmed reservations.
     pub confirmed: u64,
     /// Channel shares of this pool (units kept for one channel), with what that
     /// channel holds now: a preview needs them to answer as the server would.
@@ -29,13 +33,19 @@ pub struct PoolLevel {
 /// channel (the order the ledger first met channels in), `name` its name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareLevel {
+    /// The ledger's number for the channel, as [`Change::Levels`] carries it.
     pub channel: u16,
+    /// The channel's name (a number means nothing outside the ledger that gave it).
     pub name: String,
+    /// Units of the pool kept for this channel (the `channel_share` rule's `keep`).
     pub keep: u64,
+    /// Units of the pool this channel holds or has confirmed now; they count toward `keep`.
     pub promised: u64,
 }
 
 impl PoolLevel {
+    /// Units free for a new promise: `capacity - held - confirmed`, or 0 if that is
+    /// negative. Channel shares are not deducted.
     pub fn available(&self) -> u64 {
         self.capacity
             .saturating_sub(self.held.saturating_add(self.confirmed))
@@ -45,7 +55,9 @@ impl PoolLevel {
 /// One offer's draws in a snapshot; its availability follows from the pools.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfferLevel {
+    /// Offer name, unique among offers; the offer's id is its index in [`Snapshot::offers`].
     pub name: String,
+    /// Units taken from each pool per unit of the offer, in definition order.
     pub draws: Vec<PoolAmount>,
 }
 
@@ -64,79 +76,139 @@ pub struct OfferLevel {
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {
+    /// Seq of the last event it reflects (0 before any); the next delta must be `seq + 1`.
     pub seq: u64,
+    /// Whether intake is paused (every reserve is refused `paused`).
     pub paused: bool,
+    /// Every pool, indexed by [`PoolId`].
     pub pools: Vec<PoolLevel>,
+    /// Every offer, indexed by [`OfferId`].
     pub offers: Vec<OfferLevel>,
 }
 
 /// What one event changed, stripped of every private id.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delta {
+    /// Seq of the event it was made from: a snapshot at `seq - 1` takes it next.
     pub seq: u64,
+    /// What the event changed in a snapshot ([`Change::None`] for a private event).
     pub change: Change,
 }
 
+/// The public effect of one event on a [`Snapshot`]; in JSON, tagged by `type`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Change {
     /// Nothing a browser sees (e.g. a waiting-list entry).
     None,
+    /// A new pool, appended to [`Snapshot::pools`] with nothing held or confirmed.
     PoolDefined {
+        /// Its id: the number of pools defined before it.
         pool: PoolId,
+        /// Pool name, unique among pools.
         name: String,
+        /// Total units of the pool.
         capacity: u64,
     },
+    /// A new offer, appended to [`Snapshot::offers`].
     OfferDefined {
+        /// Its id: the number of offers defined before it.
         offer: OfferId,
+        /// Offer name, unique among offers.
         name: String,
+        /// Units taken from each pool per unit of the offer; the pools exist already.
         draws: Vec<PoolAmount>,
     },
+    /// A pool's capacity was set (by `set_capacity` or a catalog).
     Capacity {
+        /// The pool whose capacity changed.
         pool: PoolId,
+        /// Its new total units; lowering it below what is promised revokes nothing.
         capacity: u64,
     },
     /// Counters moved: `held` and `confirmed` change by the signed amounts, for a
     /// reservation on `channel` (whose share, if the pool has one, moves too).
     Levels {
+        /// One change per pool the reservation draws from, in increasing pool-id order.
         changes: Vec<LevelChange>,
+        /// The reservation's channel number, as in [`ShareLevel::channel`] (0 if absent).
         #[serde(default)]
         channel: u16,
     },
     /// A catalog was loaded or changed: rules, windows and shares may differ, so a
     /// preview must fetch the catalog and a snapshot again.
     CatalogChanged,
+    /// Intake was paused: every later reserve is refused `paused`.
     Paused,
+    /// Intake was resumed.
     Resumed,
 }
 
+/// How one pool's counters move in a [`Change::Levels`], in units of the pool.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LevelChange {
+    /// The pool whose counters move.
     pub pool: PoolId,
+    /// Signed change of `held`: + for a hold or promotion, - when a hold is confirmed,
+    /// released or expires.
     pub held: i64,
+    /// Signed change of `confirmed`: + for a confirmation, - for releasing a confirmed
+    /// reservation.
     pub confirmed: i64,
 }
 
 /// Why a delta could not be applied. The snapshot is unchanged.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum DeltaError {
+    /// The delta's seq is more than one past the snapshot's: deltas were missed
+    /// (fetch a fresh snapshot).
     #[error("delta {got} does not follow snapshot seq {at}: a gap")]
-    Gap { at: u64, got: u64 },
+    Gap {
+        /// The snapshot's seq.
+        at: u64,
+        /// The delta's seq.
+        got: u64,
+    },
+    /// The delta's seq is not after the snapshot's: it was applied already.
     #[error("delta {got} was already applied (snapshot is at seq {at})")]
-    Replayed { at: u64, got: u64 },
+    Replayed {
+        /// The snapshot's seq.
+        at: u64,
+        /// The delta's seq.
+        got: u64,
+    },
+    /// The delta names a pool the snapshot does not have.
     #[error("delta {seq} names unknown pool {pool}")]
-    UnknownPool { seq: u64, pool: PoolId },
+    UnknownPool {
+        /// The delta's seq.
+        seq: u64,
+        /// The pool it names.
+        pool: PoolId,
+    },
+    /// A pool or offer defined with an id other than the next one, or level changes
+    /// not in strictly increasing pool order.
     #[error("delta {seq} defines {what} {id} out of order")]
     OutOfOrder {
+        /// The delta's seq.
         seq: u64,
+        /// `"pool"`, `"offer"` or `"level change"`.
         what: &'static str,
+        /// The id defined out of order; for level changes, the first change's pool.
         id: u32,
     },
+    /// A counter (`held`, `confirmed` or a share's `promised`) would go below 0 or
+    /// above `u64::MAX`.
     #[error("delta {seq} moves a counter of pool {pool} out of range")]
-    OutOfRange { seq: u64, pool: PoolId },
+    OutOfRange {
+        /// The delta's seq.
+        seq: u64,
+        /// The pool whose counter would leave the range.
+        pool: PoolId,
+    },
 }
 
 impl DeltaError {
+    /// A stable snake_case code for the error (`delta_gap`, ...), for bindings and logs.
     pub fn code(&self) -> &'static str {
         match self {
             DeltaError::Gap { .. } => "delta_gap",
@@ -222,11 +294,15 @@ impl Delta {
 }
 
 impl Snapshot {
+    /// Units of `pool` free for a new promise (channel shares not deducted); `None` for
+    /// an unknown pool.
     pub fn pool_available(&self, pool: PoolId) -> Option<u64> {
         self.pools.get(pool.index()).map(PoolLevel::available)
     }
 
-    /// `min over draws of floor(pool available / amount)`.
+    /// Units of `offer` that can be promised: `min over draws of floor(pool available
+    /// / amount)` (channel shares not deducted). `None` for an unknown offer, or one
+    /// with a draw on an unknown pool or of amount 0.
     pub fn offer_available(&self, offer: OfferId) -> Option<u64> {
         let o = self.offers.get(offer.index())?;
         o.draws
@@ -239,6 +315,7 @@ impl Snapshot {
             .map(|m| if o.draws.is_empty() { 0 } else { m })
     }
 
+    /// The id of the pool named `name`, if there is one.
     pub fn pool_by_name(&self, name: &str) -> Option<PoolId> {
         self.pools
             .iter()
@@ -246,6 +323,7 @@ impl Snapshot {
             .map(|i| PoolId(i as u32))
     }
 
+    /// The id of the offer named `name`, if there is one.
     pub fn offer_by_name(&self, name: &str) -> Option<OfferId> {
         self.offers
             .iter()

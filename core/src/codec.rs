@@ -16,27 +16,56 @@ use thiserror::Error;
 /// Why a payload is not a command.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum DecodeError {
+    /// The payload ends inside a field.
     #[error("payload ends early (needed {needed} more bytes at byte {at})")]
-    Short { at: usize, needed: usize },
+    Short {
+        /// Byte offset of the read that ran past the end.
+        at: usize,
+        /// Bytes missing to complete it.
+        needed: usize,
+    },
+    /// The action tag (the byte after `at`) names no action; tags run 1..=12.
     #[error("unknown action tag {tag}")]
-    UnknownTag { tag: u8 },
+    UnknownTag {
+        /// The tag read.
+        tag: u8,
+    },
+    /// A string or a count is above its decoding ceiling.
     #[error("{what}: {len} is beyond the limit of {max}")]
     TooLong {
+        /// Which field, e.g. `"customer"` or `"lines"`.
         what: &'static str,
+        /// The length read: bytes for a string, elements for a count.
         len: usize,
+        /// The decoder's ceiling for that field.
         max: usize,
     },
+    /// A string field is not valid UTF-8.
     #[error("{what} is not valid UTF-8")]
-    Utf8 { what: &'static str },
+    Utf8 {
+        /// Which field.
+        what: &'static str,
+    },
+    /// A flag, an option marker or a waitlist policy byte has no meaning.
     #[error("bad {what} value {value}")]
-    BadValue { what: &'static str, value: u64 },
+    BadValue {
+        /// Which field, e.g. `"confirm"` or `"waitlist policy"`.
+        what: &'static str,
+        /// The value read.
+        value: u64,
+    },
+    /// Bytes remain after a complete command.
     #[error("{extra} bytes left after the command")]
-    Trailing { extra: usize },
+    Trailing {
+        /// How many bytes remain.
+        extra: usize,
+    },
+    /// A `LoadCatalog` payload whose JSON is not a catalog: serde_json's message.
     #[error("catalog JSON: {0}")]
     Catalog(String),
 }
 
-/// Longest catalog a record may carry as JSON.
+/// Longest catalog a record may carry, in bytes of JSON (8 MiB).
 pub const CATALOG_JSON_MAX: usize = 8 << 20;
 
 fn tag_of(a: &Action) -> u8 {

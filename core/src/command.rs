@@ -12,12 +12,15 @@ pub type Millis = u64;
 /// One input to the state machine: what to do, and when.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Command {
-    /// Logical time of the command. Must not be older than the previous command's.
+    /// Logical time of the command, ms since the Unix epoch, UTC. Must not be older
+    /// than the previous command's, nor later than [`crate::limits::TIMESTAMP_MAX`].
     pub at: Millis,
+    /// What to do at `at`, after due holds have expired.
     pub action: Action,
 }
 
 impl Command {
+    /// A command doing `action` at `at` (ms since the Unix epoch, UTC).
     pub fn new(at: Millis, action: Action) -> Self {
         Command { at, action }
     }
@@ -31,28 +34,53 @@ pub enum Action {
     /// pools, offers, rules, windows, channels and the default hold.
     LoadCatalog(Box<Catalog>),
     /// Create a pool with a capacity.
-    DefinePool { pool: String, capacity: u64 },
+    DefinePool {
+        /// Its name, 1..=64 bytes, unique among pools.
+        pool: String,
+        /// How many units it can promise, at most `2^53 - 1`.
+        capacity: u64,
+    },
     /// Create an offer: one unit draws `amount` from each listed pool.
     /// An offer's draws never change afterwards, so a release always gives back
     /// exactly what was taken.
     DefineOffer {
+        /// Its name, 1..=64 bytes, unique among offers.
         offer: String,
+        /// 1..=8 draws, each on a different existing pool.
         draws: Vec<Draw>,
+        /// How its waiting list is served; `strict` if omitted.
         #[serde(default)]
         waitlist: WaitlistPolicy,
     },
     /// Raise or lower a pool's capacity. Lowering never revokes a promise.
-    SetCapacity { pool: String, capacity: u64 },
+    SetCapacity {
+        /// Name of the existing pool to change.
+        pool: String,
+        /// Its new capacity, in the pool's units, at most `2^53 - 1`.
+        capacity: u64,
+    },
     /// Set the hold duration used when a request names none.
-    SetDefaultHold { hold_ms: u64 },
+    SetDefaultHold {
+        /// The new default, in milliseconds, `1..=366` days.
+        hold_ms: u64,
+    },
     /// A customer's request.
     Reserve(Request),
     /// Turn a hold into a confirmed reservation.
-    Confirm { reservation: ReservationId },
+    Confirm {
+        /// The hold to confirm; it must exist before this command.
+        reservation: ReservationId,
+    },
     /// Give a held or confirmed reservation's units back.
-    Release { reservation: ReservationId },
+    Release {
+        /// The reservation to give back; it must exist before this command.
+        reservation: ReservationId,
+    },
     /// Take a waiting entry off its list.
-    LeaveWaitlist { entry: WaitEntryId },
+    LeaveWaitlist {
+        /// The waiting entry to remove, judged after time advances.
+        entry: WaitEntryId,
+    },
     /// Refuse every reservation request committed from now on (`paused`).
     Pause,
     /// Accept requests again, and hand freed units to the waiting lists.
@@ -64,11 +92,14 @@ pub enum Action {
 /// One pool an offer draws from, per unit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Draw {
+    /// Name of the pool drawn from.
     pub pool: String,
+    /// Units of that pool one unit of the offer takes, `1..=2^32 - 1`.
     pub amount: u64,
 }
 
 impl Draw {
+    /// A draw of `amount` units of `pool` per offer unit.
     pub fn new(pool: impl Into<String>, amount: u64) -> Self {
         Draw {
             pool: pool.into(),
@@ -95,15 +126,17 @@ pub enum WaitlistPolicy {
 pub struct Request {
     /// Idempotency key: repeating it returns the first outcome.
     pub request_id: String,
+    /// Who asks, 1..=128 bytes: customer limits count per customer.
     pub customer: String,
-    /// Sales channel, e.g. `web` or `phone`.
+    /// Sales channel, e.g. `web` or `phone`, 1..=32 bytes; `web` if omitted.
     #[serde(default = "default_channel")]
     pub channel: String,
     /// Free-form request attributes (e.g. a postal code) that rules may inspect.
     #[serde(default)]
     pub attributes: BTreeMap<String, String>,
+    /// What is asked for, 1..=32 lines; all are granted together or none.
     pub lines: Vec<LineRequest>,
-    /// How long a hold lasts; `None` takes the ledger's default.
+    /// How long a hold lasts, in milliseconds (`1..=366` days); `None` takes the ledger's default.
     #[serde(default)]
     pub hold_ms: Option<u64>,
     /// Confirm directly instead of holding.
@@ -143,6 +176,7 @@ impl Request {
         }
     }
 
+    /// Add a line: `quantity` units of `offer`.
     pub fn line(mut self, offer: impl Into<String>, quantity: u64) -> Self {
         self.lines.push(LineRequest {
             offer: offer.into(),
@@ -151,31 +185,37 @@ impl Request {
         self
     }
 
+    /// Set the sales channel (default `web`).
     pub fn channel(mut self, channel: impl Into<String>) -> Self {
         self.channel = channel.into();
         self
     }
 
+    /// Set an attribute for the rules to inspect, replacing one of the same key.
     pub fn attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
         self.attributes.insert(key.into(), value.into());
         self
     }
 
+    /// Hold for `hold_ms` milliseconds instead of the ledger's default.
     pub fn hold_ms(mut self, hold_ms: u64) -> Self {
         self.hold_ms = Some(hold_ms);
         self
     }
 
+    /// Confirm directly instead of holding.
     pub fn confirm(mut self) -> Self {
         self.confirm = true;
         self
     }
 
+    /// Accept a partial fill (one-line requests only).
     pub fn up_to(mut self) -> Self {
         self.up_to = true;
         self
     }
 
+    /// Join the offer's waiting list if sold out (one-line requests only).
     pub fn waitlist(mut self) -> Self {
         self.waitlist = true;
         self
@@ -185,6 +225,8 @@ impl Request {
 /// One line of a request: so many units of an offer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineRequest {
+    /// Name of the offer asked for.
     pub offer: String,
+    /// Offer units asked for, `1..=1e9` (with `up_to`, the most wanted).
     pub quantity: u64,
 }

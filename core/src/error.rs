@@ -8,54 +8,142 @@ use thiserror::Error;
 /// Why a command was rejected as invalid. The ledger is unchanged after any of these.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum Error {
+    /// The command's `at` is older than the ledger's time (the previous valid command's `at`).
     #[error("command at {at} ms is older than the previous command at {last} ms")]
-    TimeWentBackwards { at: Millis, last: Millis },
+    TimeWentBackwards {
+        /// The rejected command's time, ms since the Unix epoch, UTC.
+        at: Millis,
+        /// The ledger's time, ms since the Unix epoch, UTC: a retry needs `at >= last`.
+        last: Millis,
+    },
+    /// A number is above its bound (`at`, a capacity, a quantity, a draw amount, a hold).
     #[error("{field}: value {value} is out of range (max {max})")]
-    OutOfRange { field: String, value: u64, max: u64 },
+    OutOfRange {
+        /// Path of the offending input, e.g. `lines[0].quantity`, for a UI to point at.
+        field: String,
+        /// The value given.
+        value: u64,
+        /// The largest value accepted (inclusive).
+        max: u64,
+    },
+    /// A number that must be at least 1 is 0 (a quantity, a draw amount, a hold).
     #[error("{field}: must not be zero")]
-    Zero { field: String },
+    Zero {
+        /// Path of the offending input, e.g. `draws[1].amount`.
+        field: String,
+    },
+    /// A name, id or list that needs at least one byte or item has none.
     #[error("{field}: must not be empty")]
-    Empty { field: String },
+    Empty {
+        /// Path of the offending input, e.g. `customer` or `lines`.
+        field: String,
+    },
+    /// A string is longer than its limit in bytes (UTF-8, not characters).
     #[error("{field}: {len} bytes is longer than the limit of {max}")]
     TooLong {
+        /// Path of the offending input, e.g. `request_id` or `attributes.zip`.
         field: String,
+        /// Its length, in bytes.
         len: usize,
+        /// The longest length accepted, in bytes.
         max: usize,
     },
+    /// A list is longer than its limit, or a ledger table (pools, offers, channels,
+    /// customers, requests) would grow beyond its limit.
     #[error("{field}: {count} items is more than the limit of {max}")]
     TooMany {
+        /// The list or table, e.g. `lines` or `pools`.
         field: String,
+        /// How many items there are, or would be after this command.
         count: usize,
+        /// The most items accepted.
         max: usize,
     },
+    /// A command names a pool the ledger does not have.
     #[error("{field}: unknown pool {name:?}")]
-    UnknownPool { field: String, name: String },
+    UnknownPool {
+        /// Where the name was given, e.g. `pool` or `draws[0].pool`.
+        field: String,
+        /// The pool name that was not found.
+        name: String,
+    },
+    /// A command or query names an offer the ledger does not have.
     #[error("{field}: unknown offer {name:?}")]
-    UnknownOffer { field: String, name: String },
+    UnknownOffer {
+        /// Where the name was given, e.g. `lines[2].offer`.
+        field: String,
+        /// The offer name that was not found.
+        name: String,
+    },
+    /// No reservation has this id (yet): ids created during the command's own time
+    /// advance do not count.
     #[error("unknown reservation {0}")]
     UnknownReservation(ReservationId),
+    /// No waiting entry has this id.
     #[error("unknown waiting entry {0}")]
     UnknownWaitEntry(WaitEntryId),
+    /// A pool or offer of this name already exists, or an offer lists a pool twice.
     #[error("{field}: {name:?} is already defined")]
-    Duplicate { field: String, name: String },
+    Duplicate {
+        /// Where the name was given, e.g. `pool`, `offer` or `draws[1].pool`.
+        field: String,
+        /// The name given twice.
+        name: String,
+    },
+    /// A request's demand on a pool (sum of `quantity * amount`) leaves `u64`.
     #[error("{field}: arithmetic overflow")]
-    Overflow { field: String },
+    Overflow {
+        /// The line whose demand made the sum overflow, e.g. `lines[3]`.
+        field: String,
+    },
+    /// The request id was seen before with different content (everything but the id):
+    /// a client bug, or two requests sharing an idempotency key.
     #[error("request id {request_id:?} was already used for a different request")]
-    RequestIdReused { request_id: String },
+    RequestIdReused {
+        /// The reused request id.
+        request_id: String,
+    },
+    /// The reservation exists but its state forbids the command (confirming a released one).
     #[error("reservation {reservation} is {state} and cannot be {action}")]
     ReservationState {
+        /// The reservation the command named.
         reservation: ReservationId,
+        /// Its state, in snake_case, e.g. `released`.
         state: &'static str,
+        /// What the command tried, as a past participle, e.g. `confirmed`.
         action: &'static str,
     },
+    /// An API was used in a way it does not support (e.g. `up_to` on two lines).
     #[error("{field}: {reason}")]
-    Misuse { field: String, reason: &'static str },
+    Misuse {
+        /// The input, flag or operation that was misused, e.g. `up_to`.
+        field: String,
+        /// What is wrong, for the programmer, e.g. `needs exactly one line`.
+        reason: &'static str,
+    },
+    /// The request's channel is not among the loaded catalog's `channels`.
     #[error("channel: unknown channel {name:?} (the catalog allows {allowed})")]
-    UnknownChannel { name: String, allowed: String },
+    UnknownChannel {
+        /// The channel the request named.
+        name: String,
+        /// The catalog's channels, comma-separated, for the message.
+        allowed: String,
+    },
+    /// The compiled catalog failed its checks; nothing of it was loaded.
     #[error("invalid catalog: {}", issues.iter().map(|i| format!("{}: {}", i.path, i.message)).collect::<Vec<_>>().join("; "))]
-    InvalidCatalog { issues: Vec<Issue> },
+    InvalidCatalog {
+        /// Every problem found, each with its field path, so all can be fixed at once.
+        issues: Vec<Issue>,
+    },
+    /// A valid catalog cannot replace the loaded one: it drops a pool or offer, or
+    /// changes an offer's draws (see `docs/CATALOG.md`).
     #[error("{path}: {reason}")]
-    CatalogChange { path: String, reason: String },
+    CatalogChange {
+        /// Where in the catalog, e.g. `pools` or `offers[2].draws`.
+        path: String,
+        /// Why, naming the pool or offer and what to do instead.
+        reason: String,
+    },
 }
 
 impl Error {

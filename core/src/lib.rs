@@ -14,6 +14,8 @@
 //! would), and it builds for wasm32 as it is. The shells — the journal, the durable
 //! ledger, the bindings — are the crate `kontingent`, which re-exports this one.
 
+#![warn(missing_docs)]
+
 mod arena;
 pub mod availability;
 pub mod catalog;

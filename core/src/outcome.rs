@@ -12,30 +12,49 @@ pub enum Outcome {
     /// Units are held until `expires_at`; `units` is the total over all lines
     /// (with `up_to`, what was actually granted).
     Held {
+        /// The new hold's id: confirm or release it by this id.
         reservation: ReservationId,
+        /// When the hold lapses, ms since the Unix epoch, UTC: held before it, expired from it on.
         expires_at: Millis,
+        /// Offer units granted, summed over the lines.
         units: u64,
     },
     /// Units are confirmed for good (until released).
     Confirmed {
+        /// The confirmed reservation (new for a direct confirmation, else the hold's id).
         reservation: ReservationId,
+        /// Offer units confirmed, summed over the lines.
         units: u64,
     },
-    /// The reservation's units were given back.
-    Released { reservation: ReservationId },
+    /// The reservation's units were given back (or had been already: idempotent).
+    Released {
+        /// The released reservation.
+        reservation: ReservationId,
+    },
     /// Sold out; the request waits at `position` (1 = next) on its offer's list.
-    Waiting { entry: WaitEntryId, position: u32 },
+    Waiting {
+        /// The new waiting entry: leave the list by this id.
+        entry: WaitEntryId,
+        /// Place on the list when it joined (1 = head); a repeat reports the same number.
+        position: u32,
+    },
     /// The waiting entry left its list.
-    Left { entry: WaitEntryId },
+    Left {
+        /// The entry that is no longer waiting.
+        entry: WaitEntryId,
+    },
     /// The waiting entry could not leave: it had already become this hold
     /// (possibly in the very time step of the request). Release it if unwanted.
     Promoted {
+        /// The entry the command asked to take off its list.
         entry: WaitEntryId,
+        /// The hold it became: release this if the customer no longer wants it.
         reservation: ReservationId,
     },
     /// No, with a reason a UI can show.
     Refused(Refusal),
-    /// An administrative command took effect (define, capacity, pause, resume, tick).
+    /// An administrative command took effect, or was a no-op (load catalog, define,
+    /// capacity, default hold, pause, resume, tick).
     Done,
 }
 
@@ -52,22 +71,48 @@ impl Outcome {
 pub enum Refusal {
     /// `pool` has only `left` where `requested` (in the pool's units) was needed.
     SoldOut {
+        /// The first pool, in pool-id order, that had too little left.
         pool: String,
+        /// What the request needed from it, in the pool's units (summed over its lines).
         requested: u64,
+        /// What was available to the request's channel (after channel shares), in the
+        /// pool's units.
         left: u64,
     },
     /// The customer already uses `used` of `limit` under the rule `name`.
-    CustomerLimit { name: String, limit: u64, used: u64 },
+    CustomerLimit {
+        /// The catalog rule's name, e.g. `three-per-customer`.
+        name: String,
+        /// The rule's limit, in its measure: offer units, value (minor units) or pool units.
+        limit: u64,
+        /// What the customer already holds or has confirmed under it, before this request.
+        used: u64,
+    },
     /// Sales open at `opens_at`.
-    NotOpenYet { opens_at: Millis },
+    NotOpenYet {
+        /// Start of the campaign's or offer's sales window (inclusive), ms since the
+        /// Unix epoch, UTC.
+        opens_at: Millis,
+    },
     /// Sales closed at `closed_at`.
-    Closed { closed_at: Millis },
+    Closed {
+        /// End of the sales window, or a slot's start, ms since the Unix epoch, UTC (exclusive).
+        closed_at: Millis,
+    },
     /// Intake is paused.
     Paused,
     /// An order-intake rule said no.
-    Rule { name: String, detail: String },
+    Rule {
+        /// The catalog rule's name, or `lead_time` / `same_day_cutoff` for a slot.
+        name: String,
+        /// Human-readable explanation, e.g. `minimum order value 2000, order is worth 1500`.
+        detail: String,
+    },
     /// The hold expired at `expired_at`; it can no longer be confirmed or released.
-    HoldExpired { expired_at: Millis },
+    HoldExpired {
+        /// The hold's `expires_at`, ms since the Unix epoch, UTC.
+        expired_at: Millis,
+    },
 }
 
 impl Refusal {

@@ -7,10 +7,15 @@ use serde::{Deserialize, Serialize};
 /// A pool's counters.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PoolView {
+    /// Its id: pools are numbered 0, 1, 2... in definition order.
     pub id: PoolId,
+    /// Pool name (1..=64 bytes), unique among pools.
     pub name: String,
+    /// Total units; may be below `held + confirmed` after it was lowered.
     pub capacity: u64,
+    /// Units promised by holds that have not expired, been confirmed or released.
     pub held: u64,
+    /// Units promised by confirmed reservations.
     pub confirmed: u64,
     /// `capacity - held - confirmed`, or 0 after capacity was lowered below that.
     pub available: u64,
@@ -19,10 +24,14 @@ pub struct PoolView {
 /// An offer and how many units of it can be promised now.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfferView {
+    /// Its id: offers are numbered 0, 1, 2... in definition order.
     pub id: OfferId,
+    /// Offer name (1..=64 bytes), unique among offers.
     pub name: String,
     /// `(pool name, amount per unit)`, in the order defined.
     pub draws: Vec<(String, u64)>,
+    /// How its waiting list is served: only the head (`strict`) or the first entry
+    /// that fits (`skip`).
     pub waitlist: WaitlistPolicy,
     /// Minimum over the draws of `floor(pool available / amount)`.
     pub available: u64,
@@ -34,13 +43,18 @@ pub struct OfferView {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReservationState {
+    /// Its units are held until `expires_at`; it may still be confirmed or released.
     Held,
+    /// Confirmed: its units stay promised until it is released.
     Confirmed,
+    /// Released by a command: its units were given back.
     Released,
+    /// The hold reached `expires_at` unconfirmed: its units were given back.
     Expired,
 }
 
 impl ReservationState {
+    /// The name serde writes for it: `"held"`, `"confirmed"`, `"released"`, `"expired"`.
     pub fn as_str(self) -> &'static str {
         match self {
             ReservationState::Held => "held",
@@ -59,13 +73,19 @@ impl ReservationState {
 /// A reservation as the ledger knows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReservationView {
+    /// Its id: reservations are numbered 1, 2, 3... in creation order.
     pub id: ReservationId,
+    /// The customer it was made for (private: never in a snapshot or delta).
     pub customer: String,
+    /// The sales channel the request came in on (e.g. `web`).
     pub channel: String,
     /// `(offer name, quantity)` per line, in request order.
     pub lines: Vec<(String, u64)>,
+    /// Where it stands as of the ledger's time (its last command's `at`): a hold past
+    /// `expires_at` shows as held until a command advances time.
     pub state: ReservationState,
-    /// When the hold expires (or expired). For a direct confirmation, the time it was made.
+    /// When the hold expires (or expired), in ms since the Unix epoch, UTC. For a
+    /// direct confirmation, the time it was made.
     pub expires_at: Millis,
 }
 
@@ -73,17 +93,31 @@ pub struct ReservationView {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum WaitState {
-    Waiting { position: u32 },
-    Promoted { reservation: ReservationId },
+    /// Still on its offer's list.
+    Waiting {
+        /// Its place in the list, 1 = head.
+        position: u32,
+    },
+    /// Turned into a hold when units freed up.
+    Promoted {
+        /// The reservation the promotion created.
+        reservation: ReservationId,
+    },
+    /// Left the list (`leave_waitlist`) before it was promoted.
     Left,
 }
 
 /// A waiting-list entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WaitEntryView {
+    /// Its id: entries are numbered 1, 2, 3... across all offers in joining order.
     pub entry: WaitEntryId,
+    /// Name of the offer whose list it is on.
     pub offer: String,
+    /// The customer waiting (private: never in a snapshot or delta).
     pub customer: String,
+    /// Units of the offer asked for; a promotion holds all of them.
     pub quantity: u64,
+    /// Waiting (with its position), promoted or left.
     pub state: WaitState,
 }

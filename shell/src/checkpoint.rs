@@ -10,13 +10,17 @@ use crate::journal::JournalError;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
+/// Bytes 0..8 of a checkpoint file.
 pub const MAGIC: &[u8; 8] = b"KONTCKPT";
+/// The version at bytes 8..10; [`read`] refuses any other (the checkpoint is then ignored).
 pub const VERSION: u16 = 1;
+/// Header length in bytes: the state starts at this offset.
 pub const HEADER_LEN: usize = 80;
 
 /// What a checkpoint covers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Checkpoint {
+    /// The journal's ledger id; a checkpoint of another journal is ignored.
     pub ledger_id: [u8; 16],
     /// Records of the journal included in the state.
     pub records: u64,
@@ -36,6 +40,9 @@ pub fn path_for(journal: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
+/// Write `c` as `<journal>.checkpoint`, durable once this returns `Ok`. The caller
+/// must have synced the journal through `c.records` first. On `Err` the old or the
+/// new checkpoint is in place, whole (perhaps beside a stray `.tmp` file); retrying is safe.
 pub fn write(journal: &Path, c: &Checkpoint) -> Result<(), JournalError> {
     let mut h = [0u8; HEADER_LEN];
     h[..8].copy_from_slice(MAGIC);

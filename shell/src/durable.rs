@@ -54,6 +54,8 @@ pub enum LedgerError {
 }
 
 impl LedgerError {
+    /// Stable snake_case code for bindings and logs: the core [`Error::code`] of a
+    /// rejected command, or the [`JournalError::code`].
     pub fn code(&self) -> &'static str {
         match self {
             LedgerError::Rejected(e) => e.code(),
@@ -851,6 +853,8 @@ impl<S: Storage> DurableLedger<S> {
         Ok(out)
     }
 
+    /// This handle's counters since it was opened (other processes' records count
+    /// only as `tailed`).
     pub fn stats(&self) -> Stats {
         let mut s = self.lock().stats;
         s.syncs = self.sync.lock().syncs;
@@ -868,8 +872,10 @@ impl<S: Storage> DurableLedger<S> {
 pub struct Compaction {
     /// Records retired into the journal's base state.
     pub records: u64,
-    /// Journal size before and after.
+    /// Journal length in bytes before.
     pub bytes_before: u64,
+    /// Journal length in bytes after: the 64-byte header and the base state (the
+    /// same as before if there were no records to retire).
     pub bytes_after: u64,
 }
 

@@ -50,6 +50,7 @@ impl EventLog {
         }
     }
 
+    /// False while dormant: nothing is kept and [`EventLog::after`] answers `None`.
     pub fn is_active(&self) -> bool {
         self.active
     }

@@ -17,7 +17,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// How often each fault strikes, per operation, in parts per million.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Faults {
+    /// An append fails, after a random prefix of its data reached the disk.
     pub write_error_ppm: u32,
+    /// A sync fails (nothing more becomes durable); so does a compaction's
+    /// [`Storage::replace`], leaving the old contents.
     pub sync_error_ppm: u32,
 }
 
@@ -94,6 +97,7 @@ impl FaultyStorage {
         self.disk.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Set the fault rates for every later operation, on every clone.
     pub fn set_faults(&self, faults: Faults) {
         self.disk().faults = faults;
     }
@@ -139,10 +143,12 @@ impl FaultyStorage {
         self.disk().below(below)
     }
 
+    /// A copy of the disk's bytes, durable or not.
     pub fn bytes(&self) -> Vec<u8> {
         self.disk().bytes.clone()
     }
 
+    /// Bytes `[0, durable_len)` survive a [`FaultyStorage::crash`].
     pub fn durable_len(&self) -> usize {
         self.disk().durable
     }

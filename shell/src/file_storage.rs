@@ -64,6 +64,8 @@ fn names(path: &Path, file: &File) -> io::Result<bool> {
 }
 
 impl FileStorage {
+    /// Open or create (mode 0600) the journal file; takes no lock and writes
+    /// nothing. A new file's name is durable only after [`FileStorage::sync_dir`].
     pub fn open(path: impl AsRef<Path>) -> io::Result<FileStorage> {
         let path = path.as_ref().to_path_buf();
         let file = open_journal_file(&path)?;
@@ -75,6 +77,7 @@ impl FileStorage {
         })
     }
 
+    /// The path it was opened by (after a compaction, a new file by that name).
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -7,11 +7,14 @@ use crate::Command;
 use std::io;
 use thiserror::Error;
 
+/// Bytes 0..8 of every journal header.
 pub const MAGIC: &[u8; 8] = b"KONTJRNL";
 /// The version written for a journal that starts at record 1.
 pub const VERSION: u16 = 1;
 /// The version written for a compacted journal (it starts with a base state).
 pub const VERSION_COMPACTED: u16 = 2;
+/// Length of the file header in bytes: a compacted journal's base state, or else the
+/// first record, starts at this offset.
 pub const HEADER_LEN: u64 = 64;
 /// Bytes before a record's payload: length, CRC, sequence number.
 pub const FRAME_LEN: u64 = 16;
@@ -21,17 +24,41 @@ pub const PAYLOAD_MAX: u64 = 16 << 20;
 /// Why a journal could not be opened or written.
 #[derive(Debug, Error)]
 pub enum JournalError {
+    /// A read, write, truncate, lock or sync of the storage failed: not corruption.
+    /// On open, retrying may succeed; on an open ledger, check
+    /// [`DurableLedger::is_poisoned`](crate::DurableLedger::is_poisoned) and reopen if set.
     #[error("journal I/O error: {0}")]
     Io(#[from] io::Error),
+    /// The first 64 bytes are not a header this build reads (magic, CRC, version),
+    /// or the file was replaced by another ledger's journal. The file is left
+    /// untouched; retrying gives the same answer.
     #[error("not a kontingent journal, or an unknown version: {reason}")]
-    BadHeader { reason: String },
+    BadHeader {
+        /// For people; not stable, do not match on it.
+        reason: String,
+    },
+    /// Damage a torn tail cannot explain (`docs/FORMAT.md`, decision table): opening
+    /// refuses the journal and cuts nothing, so reopening gives the same error.
     #[error("journal corrupted at byte offset {offset}: {reason}")]
-    Corrupt { offset: u64, reason: String },
+    Corrupt {
+        /// Byte offset in the file where the bad record starts (64 for a bad base state).
+        offset: u64,
+        /// For people; not stable, do not match on it.
+        reason: String,
+    },
+    /// An earlier write or sync failure (or a panic while writing) left memory ahead
+    /// of the disk: this handle acknowledges nothing more. Do not retry on it;
+    /// drop it and reopen the journal.
     #[error("the ledger is poisoned by an earlier write or sync failure ({cause}); reopen it")]
-    Poisoned { cause: String },
+    Poisoned {
+        /// The first failure that poisoned the handle, as text.
+        cause: String,
+    },
 }
 
 impl JournalError {
+    /// Stable snake_case code for bindings and logs: `io`, `bad_header`,
+    /// `journal_corrupted` or `poisoned`.
     pub fn code(&self) -> &'static str {
         match self {
             JournalError::Io(_) => "io",
@@ -47,9 +74,13 @@ impl JournalError {
 pub enum Entry<'a> {
     /// The ledger's state after records `1 ..= records` (`Ledger::state_bytes`).
     Base {
+        /// Records the base covers (header bytes 32..40): the next record is `records + 1`.
         records: u64,
+        /// The base state's bytes (from offset 64), CRC already checked.
         state: &'a [u8],
     },
+    /// One record's command. Borrowed from a buffer reused for the next record; an
+    /// `Err` from `apply` makes the record `Corrupt` at its offset.
     Command(&'a Command),
 }
 
@@ -735,10 +766,13 @@ impl<S: Storage> Journal<S> {
         Ok(())
     }
 
+    /// Sequence number the next appended record must carry.
     pub fn next_seq(&self) -> u64 {
         self.next_seq
     }
 
+    /// The 16 bytes at header offset 16 naming this journal (kept by compaction;
+    /// a checkpoint must carry the same).
     pub fn ledger_id(&self) -> [u8; 16] {
         self.header.ledger_id
     }
@@ -748,6 +782,8 @@ impl<S: Storage> Journal<S> {
         self.header.base_records
     }
 
+    /// The storage underneath, to lock, unlock or sync it; bytes written through it
+    /// directly are not counted in [`Journal::end`] or [`Journal::next_seq`].
     pub fn storage(&mut self) -> &mut S {
         &mut self.storage
     }

@@ -16,6 +16,8 @@
 //! ledger.submit(Command::new(0, Action::DefinePool { pool: "p".into(), capacity: 1 })).unwrap();
 //! ```
 
+#![warn(missing_docs)]
+
 pub use kontingent_core::*;
 
 mod catalog_file;

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub trait Storage: Send {
     /// Current length in bytes.
     fn len(&mut self) -> io::Result<u64>;
+    /// True if [`Storage::len`] is 0.
     fn is_empty(&mut self) -> io::Result<bool> {
         Ok(self.len()? == 0)
     }
@@ -33,6 +34,8 @@ pub trait Storage: Send {
     /// waited, the handle moves to the new contents and [`Storage::take_replaced`]
     /// says so.
     fn lock(&mut self) -> io::Result<()>;
+    /// Release the lock from [`Storage::lock`] (a no-op if not held); dropping the
+    /// handle releases it too.
     fn unlock(&mut self) -> io::Result<()>;
     /// Replace the whole contents by `contents`, durably and atomically (a crash
     /// leaves the old or the new contents, whole). Called with the lock held; the
@@ -94,15 +97,18 @@ pub enum FileStorage {}
 
 #[cfg(not(unix))]
 impl FileStorage {
+    /// Always fails with [`io::ErrorKind::Unsupported`].
     pub fn open(_path: impl AsRef<Path>) -> io::Result<FileStorage> {
         Err(io::Error::new(
             io::ErrorKind::Unsupported,
             "journal files need a POSIX file system",
         ))
     }
+    /// Never called: no `FileStorage` exists here.
     pub fn path(&self) -> &Path {
         match *self {}
     }
+    /// Never called: no `FileStorage` exists here.
     pub fn sync_dir(&self) -> io::Result<()> {
         match *self {}
     }
@@ -215,6 +221,7 @@ struct Memory {
 }
 
 impl MemoryStorage {
+    /// Empty storage with a lock of its own; clones are further handles on the same bytes.
     pub fn new() -> Self {
         Self::default()
     }

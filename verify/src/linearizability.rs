@@ -15,7 +15,7 @@
 //! (set of linearized operations, specification state) already seen are not
 //! explored again, which turns the exponential search into one that is usually
 //! linear in practice: the remaining search depends only on that pair. (The
-//! cache keeps 128-bit fingerprints of configurations: see [`fingerprint`]
+//! cache keeps 128-bit fingerprints of configurations: see `fingerprint`
 //! for why that cannot produce a wrong "linearizable".)
 //!
 //! P-compositionality (Horn & Kroening, 2015): when the specification is a

@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, BTreeSet};
 /// One problem, at a path into the compiled catalog (e.g. `offers[3].draws[0].pool`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Issue {
+    /// Dotted field path with indices; the file compiler maps it to the file's own path.
     pub path: String,
+    /// What is wrong, e.g. `unknown pool "budegt"`.
     pub message: String,
 }
 

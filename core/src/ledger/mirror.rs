@@ -233,6 +233,8 @@ impl Mirror {
         &self.snapshot
     }
 
+    /// Seq of the last delta applied (or of the snapshot, if none since): the next
+    /// delta must be `seq + 1`.
     pub fn seq(&self) -> u64 {
         self.snapshot.seq
     }

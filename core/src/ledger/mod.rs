@@ -45,6 +45,7 @@ use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 /// What one valid command did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Applied {
+    /// The command's result: a success or refusal, or `Done` for commands without one.
     pub outcome: Outcome,
     /// The events it emitted, numbered consecutively.
     pub events: Vec<Event>,
@@ -1276,10 +1277,13 @@ impl Ledger {
         self.seq
     }
 
+    /// Whether intake is paused: every reserve is refused `paused` until `resume`.
     pub fn is_paused(&self) -> bool {
         self.paused
     }
 
+    /// Hold duration in milliseconds for requests without `hold_ms` (15 minutes until
+    /// `set_default_hold` or a catalog changes it).
     pub fn default_hold_ms(&self) -> u64 {
         self.default_hold_ms
     }
@@ -1296,6 +1300,7 @@ impl Ledger {
         }
     }
 
+    /// One pool's counters, by name; `None` if no pool has that name.
     pub fn pool(&self, name: &str) -> Option<PoolView> {
         self.pool_id(name).map(|id| self.pool_view(id))
     }
@@ -1323,6 +1328,8 @@ impl Ledger {
         }
     }
 
+    /// One offer and how many units of it can be promised now, by name; `None` if no
+    /// offer has that name.
     pub fn offer(&self, name: &str) -> Option<OfferView> {
         self.offer_id(name).map(|id| self.offer_view(id))
     }
@@ -1340,6 +1347,9 @@ impl Ledger {
             .map(|id| self.offers[id.index()].available(&self.pools))
     }
 
+    /// A reservation by id, with its customer and channel (private data); `None` if no
+    /// reservation has that id. As of the last command's time: a hold past its
+    /// `expires_at` shows as held until a command advances time.
     pub fn reservation(&self, id: ReservationId) -> Option<ReservationView> {
         let r = self.reservation_ref(id).ok()?;
         Some(ReservationView {
@@ -1402,6 +1412,8 @@ impl Ledger {
         })
     }
 
+    /// A waiting-list entry by id, with its position while it waits; `None` if no entry
+    /// has that id.
     pub fn wait_entry(&self, entry: WaitEntryId) -> Option<WaitEntryView> {
         self.entry_view(entry)
     }

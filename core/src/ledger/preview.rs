@@ -15,9 +15,14 @@ use serde::{Deserialize, Serialize};
 /// A delivery slot and how many units a channel can still book in it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlotView {
+    /// Name of the slot's offer (e.g. `delivery@2026-06-12T18:00`, in local time).
     pub offer: String,
+    /// When the slot starts, in ms since the Unix epoch, UTC.
     pub starts_at: Millis,
+    /// When the slot ends, in ms since the Unix epoch, UTC.
     pub ends_at: Millis,
+    /// Units of the slot's offer the channel could be promised (channel shares
+    /// applied); at least 1.
     pub available: u64,
 }
 

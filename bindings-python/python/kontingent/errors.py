@@ -1,0 +1,109 @@
+"""Errors: a stable snake_case ``code`` on every one, the same codes as Rust, JS and HTTP.
+
+Invalid requests and misuse raise :class:`InvalidRequestError` (the ledger unchanged);
+a broken journal raises :class:`JournalError`. Refusals are not errors: they are
+outcomes (:mod:`kontingent.outcomes`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+
+__all__ = [
+    "KontingentError", "InvalidRequestError", "UnknownNameError", "RequestIdReusedError",
+    "TimeWentBackwardsError", "CatalogIssue", "CatalogError", "JournalError",
+    "JournalCorruptedError", "PoisonedError", "error",
+]
+
+
+class KontingentError(Exception):
+    """Base of every kontingent error. ``code`` is stable snake_case."""
+
+    code: str
+
+    def __init__(self, code: str, message: str, details: Optional[Mapping[str, Any]] = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = dict(details or {})
+
+
+class InvalidRequestError(KontingentError, ValueError):
+    """The command is invalid; nothing changed."""
+
+
+class UnknownNameError(InvalidRequestError, LookupError):
+    """An unknown pool, offer, reservation, waiting entry or channel."""
+
+
+class RequestIdReusedError(InvalidRequestError):
+    """The request id was already used for a different request."""
+
+
+class TimeWentBackwardsError(InvalidRequestError):
+    """The command is older than the previous one."""
+
+
+@dataclass(frozen=True)
+class CatalogIssue:
+    path: str
+    message: str
+    line: Optional[int] = None
+    column: Optional[int] = None
+
+
+class CatalogError(InvalidRequestError):
+    """A catalog has errors; ``issues`` lists every one with its field and line."""
+
+    @property
+    def issues(self) -> list[CatalogIssue]:
+        out = []
+        for item in self.details.get("issues", []):
+            out.append(CatalogIssue(*item))
+        return out
+
+
+class JournalError(KontingentError, OSError):
+    """The journal could not be read or written (I/O, not a journal)."""
+
+
+class JournalCorruptedError(JournalError):
+    """A record in the middle of the journal is damaged; ``offset`` names it."""
+
+    @property
+    def offset(self) -> int:
+        return int(self.details["offset"])
+
+
+class PoisonedError(JournalError):
+    """A write or sync failed earlier; reopen the ledger."""
+
+
+_UNKNOWN = {"unknown_pool", "unknown_offer", "unknown_reservation", "unknown_wait_entry", "unknown_channel"}
+
+
+def _error_class(code: str) -> type[KontingentError]:
+    if code in _UNKNOWN:
+        return UnknownNameError
+    return {
+        "invalid_catalog": CatalogError,
+        "request_id_reused": RequestIdReusedError,
+        "time_went_backwards": TimeWentBackwardsError,
+        "journal_corrupted": JournalCorruptedError,
+        "poisoned": PoisonedError,
+        "io": JournalError,
+        "bad_header": JournalError,
+    }.get(code, InvalidRequestError)
+
+
+def error(code: str, message: str, details: Optional[Mapping[str, Any]] = None) -> KontingentError:
+    """The exception for ``code``: the one place every kontingent exception is made,
+    for the native part too (it calls this instead of raising its own type)."""
+    return _error_class(code)(code, message, details)
+
+
+def check_int(name: str, value: Any) -> None:
+    """Refuse anything but a non-negative int (bools too) as ``invalid_input``."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise error("invalid_input", f"{name} must be a non-negative int, not {value!r}")

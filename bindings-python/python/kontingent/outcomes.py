@@ -1,0 +1,200 @@
+"""Outcomes: what a valid command did, as values to ``match`` on. A refusal is an
+outcome (:class:`Refused` with its :class:`Refusal`), never an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar, Mapping
+
+from ._time import _dt
+from .errors import error
+
+__all__ = [
+    "Outcome", "Held", "Confirmed", "Released", "Waiting", "Left", "Promoted", "Refused",
+    "Done", "Refusal", "SoldOut", "CustomerLimit", "NotOpenYet", "Closed", "Paused", "Rule",
+    "HoldExpired", "Event", "Pool", "Slot",
+]
+
+
+class Refusal:
+    """Why a request was refused."""
+
+    code: ClassVar[str]
+
+
+@dataclass(frozen=True)
+class SoldOut(Refusal):
+    code: ClassVar[str] = "sold_out"
+    pool: str
+    requested: int
+    left: int
+
+
+@dataclass(frozen=True)
+class CustomerLimit(Refusal):
+    code: ClassVar[str] = "customer_limit"
+    name: str
+    limit: int
+    used: int
+
+
+@dataclass(frozen=True)
+class NotOpenYet(Refusal):
+    code: ClassVar[str] = "not_open_yet"
+    opens_at: datetime
+
+
+@dataclass(frozen=True)
+class Closed(Refusal):
+    code: ClassVar[str] = "closed"
+    closed_at: datetime
+
+
+@dataclass(frozen=True)
+class Paused(Refusal):
+    code: ClassVar[str] = "paused"
+
+
+@dataclass(frozen=True)
+class Rule(Refusal):
+    code: ClassVar[str] = "rule"
+    name: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class HoldExpired(Refusal):
+    code: ClassVar[str] = "hold_expired"
+    expired_at: datetime
+
+
+class Outcome:
+    """The result of a valid command."""
+
+
+@dataclass(frozen=True)
+class Held(Outcome):
+    reservation: int
+    expires_at: datetime
+    units: int
+
+
+@dataclass(frozen=True)
+class Confirmed(Outcome):
+    reservation: int
+    units: int
+
+
+@dataclass(frozen=True)
+class Released(Outcome):
+    reservation: int
+
+
+@dataclass(frozen=True)
+class Waiting(Outcome):
+    entry: int
+    position: int
+
+
+@dataclass(frozen=True)
+class Left(Outcome):
+    entry: int
+
+
+@dataclass(frozen=True)
+class Promoted(Outcome):
+    entry: int
+    reservation: int
+
+
+@dataclass(frozen=True)
+class Refused(Outcome):
+    reason: Refusal
+
+
+@dataclass(frozen=True)
+class Done(Outcome):
+    pass
+
+
+@dataclass(frozen=True)
+class Event:
+    """One numbered change: ``type`` is e.g. ``held``, ``confirmed``, ``released``,
+    ``expired``, ``capacity_changed``; ``fields`` holds the rest (ids, pools)."""
+    seq: int
+    at: datetime
+    type: str
+    fields: Mapping[str, Any]
+
+
+def _event(d: Mapping[str, Any]) -> Event:
+    kind = dict(d["kind"])
+    return Event(int(d["seq"]), _dt(int(d["at"])), str(kind.pop("type")), kind)
+
+
+def _refusal(d: Mapping[str, Any]) -> Refusal:
+    r = d["reason"]
+    if r == "sold_out":
+        return SoldOut(d["pool"], d["requested"], d["left"])
+    if r == "customer_limit":
+        return CustomerLimit(d["name"], d["limit"], d["used"])
+    if r == "not_open_yet":
+        return NotOpenYet(_dt(d["opens_at"]))
+    if r == "closed":
+        return Closed(_dt(d["closed_at"]))
+    if r == "paused":
+        return Paused()
+    if r == "rule":
+        return Rule(d["name"], d["detail"])
+    if r == "hold_expired":
+        return HoldExpired(_dt(d["expired_at"]))
+    raise error("invalid_input", f"unknown refusal {r!r}")
+
+
+def _outcome(d: Mapping[str, Any]) -> Outcome:
+    """Every outcome but the two that come as tuples (see :func:`_from_tuple`)."""
+    s = d["status"]
+    if s == "released":
+        return Released(d["reservation"])
+    if s == "waiting":
+        return Waiting(d["entry"], d["position"])
+    if s == "left":
+        return Left(d["entry"])
+    if s == "promoted":
+        return Promoted(d["entry"], d["reservation"])
+    if s == "refused":
+        return Refused(_refusal(d))
+    if s == "done":
+        return Done()
+    raise error("internal", f"unknown outcome {s!r}")
+
+
+def _from_tuple(t: tuple[Any, ...]) -> Outcome:
+    """The one decoding of a native outcome: ``("held", reservation, expires_at_ms,
+    units)`` and ``("confirmed", reservation, units)`` (the hot path, no dict), or
+    ``("other", outcome_dict)``."""
+    kind = t[0]
+    if kind == "held":
+        return Held(t[1], _dt(t[2]), t[3])
+    if kind == "confirmed":
+        return Confirmed(t[1], t[2])
+    return _outcome(t[1])
+
+
+@dataclass(frozen=True)
+class Pool:
+    name: str
+    capacity: int
+    held: int
+    confirmed: int
+    available: int
+
+
+@dataclass(frozen=True)
+class Slot:
+    offer: str
+    starts_at: datetime
+    ends_at: datetime
+    available: int
