@@ -261,30 +261,17 @@ fn submit_one<S: kontingent::storage::Storage>(
     }
 }
 
-/// A query's time, before the ledger is read: exact, or a clock reading that the
-/// ledger's own time may overtake.
-enum Reading {
-    Exact(u64),
-    Clock(u64),
-}
-
+/// A query's time and how it resolves against the ledger's own (`Timing::resolve`):
+/// exact, a clock reading from Python (`clocked`), or, without `at`, this ledger's clock.
 fn reading<S: kontingent::storage::Storage>(
     l: &DurableLedger<S>,
     at: Option<u64>,
     clocked: bool,
-) -> Reading {
+) -> (u64, Timing) {
     match (at, clocked) {
-        (Some(at), false) => Reading::Exact(at),
-        (Some(at), true) => Reading::Clock(at),
-        (None, _) => Reading::Clock(l.clock().now_ms()),
-    }
-}
-
-/// "Now" for a query is what a command submitted now would be stamped with.
-fn query_time(l: &kontingent::Ledger, r: Reading) -> u64 {
-    match r {
-        Reading::Exact(at) => at,
-        Reading::Clock(at) => at.max(l.now()),
+        (Some(at), false) => (at, Timing::Exact),
+        (Some(at), true) => (at, Timing::Clock),
+        (None, _) => (l.clock().now_ms(), Timing::Clock),
     }
 }
 
@@ -495,8 +482,8 @@ impl NativeLedger {
         )?;
         let at: Option<u64> = opt_u64(py, "at", at)?;
         let r = with!(&self.inner, l => {
-            let reading = reading(l, at, clocked);
-            l.read(|l| l.preview(&request, query_time(l, reading)))
+            let (at, timing) = reading(l, at, clocked);
+            l.read(|l| l.preview(&request, timing.resolve(at, l.now())))
         });
         let outcome = r
             .map_err(|e| ledger_error(py, &e))?
@@ -524,8 +511,8 @@ impl NativeLedger {
         let name = name.unwrap_or_default();
         let channel = channel.unwrap_or_else(|| "web".to_owned());
         let n = number.unwrap_or(0);
-        let value: Result<Result<serde_json::Value, Error>, LedgerError> = with!(&self.inner, l => { let reading = reading(l, at, clocked); l.read(|l| {
-            let at = query_time(l, reading);
+        let value: Result<Result<serde_json::Value, Error>, LedgerError> = with!(&self.inner, l => { let (at, timing) = reading(l, at, clocked); l.read(|l| {
+            let at = timing.resolve(at, l.now());
             let j = |v: serde_json::Result<serde_json::Value>| v.unwrap_or(serde_json::Value::Null);
             Ok(match what {
                 "pool" => j(serde_json::to_value(l.pool(&name))),

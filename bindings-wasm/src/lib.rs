@@ -251,13 +251,13 @@ mod node {
     use kontingent::{Action, Command, Durability, DurableLedger, Timing};
     use std::io;
 
-    /// A query's time: exact, or a clock reading the ledger's own time may overtake
-    /// (what a command submitted now would be stamped with).
-    fn query_time(l: &kontingent::Ledger, at: u64, clocked: bool) -> u64 {
-        if clocked {
-            at.max(l.now())
+    /// How a query's `at` resolves against the ledger's time: a clock reading
+    /// (`clocked`) may be overtaken by it, an exact time is kept.
+    fn timing(clocked: Option<bool>) -> Timing {
+        if clocked.unwrap_or(false) {
+            Timing::Clock
         } else {
-            at
+            Timing::Exact
         }
     }
 
@@ -427,11 +427,7 @@ mod node {
                     } else {
                         api_in("action", action)?
                     };
-                    let timing = if js_sys::Reflect::get(&c, &"clocked".into())?.is_truthy() {
-                        Timing::Clock
-                    } else {
-                        Timing::Exact
-                    };
+                    let timing = timing(Some(js_sys::Reflect::get(&c, &"clocked".into())?.is_truthy()));
                     Ok((Command::new(at, action), timing))
                 })());
             }
@@ -478,8 +474,8 @@ mod node {
         ) -> Result<JsValue, JsValue> {
             let request: Request = api_in("request", request)?;
             let at = whole("at", at)?;
-            let clocked = clocked.unwrap_or(false);
-            let r = with!(&self.inner, l => l.read(|l| l.preview(&request, query_time(l, at, clocked))));
+            let timing = timing(clocked);
+            let r = with!(&self.inner, l => l.read(|l| l.preview(&request, timing.resolve(at, l.now()))));
             let outcome = r
                 .map_err(|e| ledger_error(&e))?
                 .map_err(|e| core_error(&e))?;
@@ -534,12 +530,9 @@ mod node {
             let name = name.unwrap_or_default();
             let channel = channel.unwrap_or_else(|| "web".into());
             let at = at.map(|a| whole("at", a)).transpose()?;
-            let clocked = clocked.unwrap_or(false);
+            let timing = timing(clocked);
             let r = with!(&self.inner, l => l.read(|l| -> Result<JsValue, JsValue> {
-                let at = match at {
-                    Some(at) => query_time(l, at, clocked),
-                    None => l.now(),
-                };
+                let at = at.map_or(l.now(), |at| timing.resolve(at, l.now()));
                 match what {
                     "pool" => api_out(&l.pool(&name)),
                     "pools" => api_out(&l.pools()),

@@ -93,9 +93,37 @@ pub enum Timing {
     Clock,
 }
 
-/// One caller's commands, each with how its time is set.
+impl Timing {
+    /// The time a command (or a query) given `at` with this timing takes on a
+    /// ledger whose own time is `ledger_now`: the one place the rule lives.
+    pub fn resolve(self, at: Millis, ledger_now: Millis) -> Millis {
+        match self {
+            Timing::Exact => at,
+            Timing::Clock => at.max(ledger_now),
+        }
+    }
+}
+
+/// How the times of one caller's commands are set: all alike (the usual case: no
+/// vector beside the commands) or each its own.
+enum Timings {
+    All(Timing),
+    Each(Vec<Timing>),
+}
+
+impl Timings {
+    fn get(&self, i: usize) -> Timing {
+        match self {
+            Timings::All(t) => *t,
+            Timings::Each(v) => v.get(i).copied().unwrap_or_default(),
+        }
+    }
+}
+
+/// One caller's commands, and how their times are set.
 struct Pending {
-    cmds: Vec<(Command, Timing)>,
+    cmds: Vec<Command>,
+    timings: Timings,
     slot: Arc<Slot>,
 }
 
@@ -373,7 +401,7 @@ impl<S: Storage> DurableLedger<S> {
     /// Apply many commands in order with one journal write and sync (bulk imports,
     /// servers that batch themselves). Each gets its own result.
     pub fn submit_batch(&self, cmds: Vec<Command>) -> Vec<Result<Applied, LedgerError>> {
-        self.enqueue(cmds.into_iter().map(|c| (c, Timing::Exact)).collect())
+        self.enqueue(cmds, Timings::All(Timing::Exact))
     }
 
     /// Apply many commands in order, each with its own [`Timing`], in one batch:
@@ -383,7 +411,8 @@ impl<S: Storage> DurableLedger<S> {
         &self,
         cmds: Vec<(Command, Timing)>,
     ) -> Vec<Result<Applied, LedgerError>> {
-        self.enqueue(cmds)
+        let (cmds, timings) = cmds.into_iter().unzip();
+        self.enqueue(cmds, Timings::Each(timings))
     }
 
     /// Apply an action stamped "now": this ledger's [`Clock`] is read when it is
@@ -391,7 +420,7 @@ impl<S: Storage> DurableLedger<S> {
     /// applied ([`Timing::Clock`]). The stamp is journaled like any other time.
     pub fn submit_now(&self, action: Action) -> Result<Applied, LedgerError> {
         let at = self.clock.now_ms();
-        let mut out = self.enqueue(vec![(Command::new(at, action), Timing::Clock)]);
+        let mut out = self.enqueue(vec![Command::new(at, action)], Timings::All(Timing::Clock));
         out.pop().unwrap_or_else(|| Err(poisoned("lost")))
     }
 
@@ -399,10 +428,8 @@ impl<S: Storage> DurableLedger<S> {
     pub fn submit_batch_now(&self, actions: Vec<Action>) -> Vec<Result<Applied, LedgerError>> {
         let at = self.clock.now_ms();
         self.enqueue(
-            actions
-                .into_iter()
-                .map(|a| (Command::new(at, a), Timing::Clock))
-                .collect(),
+            actions.into_iter().map(|a| Command::new(at, a)).collect(),
+            Timings::All(Timing::Clock),
         )
     }
 
@@ -430,7 +457,7 @@ impl<S: Storage> DurableLedger<S> {
 
     /// Apply one command with the given [`Timing`].
     pub fn submit_timed(&self, cmd: Command, timing: Timing) -> Result<Applied, LedgerError> {
-        let mut out = self.enqueue(vec![(cmd, timing)]);
+        let mut out = self.enqueue(vec![cmd], Timings::All(timing));
         out.pop().unwrap_or_else(|| Err(poisoned("lost")))
     }
 
@@ -441,9 +468,9 @@ impl<S: Storage> DurableLedger<S> {
         self.read(|l| reading.max(l.now()))
     }
 
-    fn enqueue(&self, cmds: Vec<(Command, Timing)>) -> Vec<Result<Applied, LedgerError>> {
+    fn enqueue(&self, cmds: Vec<Command>, timings: Timings) -> Vec<Result<Applied, LedgerError>> {
         if self.durability == Durability::None {
-            return self.apply_directly(cmds);
+            return self.apply_directly(cmds, timings);
         }
         let slot = Arc::new(Slot {
             state: Mutex::new(Turn::Waiting),
@@ -456,6 +483,7 @@ impl<S: Storage> DurableLedger<S> {
         }
         q.pending.push(Pending {
             cmds,
+            timings,
             slot: slot.clone(),
         });
         let lead_now = !q.leading;
@@ -481,7 +509,11 @@ impl<S: Storage> DurableLedger<S> {
     }
 
     /// Without a journal there is nothing to group: apply under the state lock.
-    fn apply_directly(&self, cmds: Vec<(Command, Timing)>) -> Vec<Result<Applied, LedgerError>> {
+    fn apply_directly(
+        &self,
+        cmds: Vec<Command>,
+        timings: Timings,
+    ) -> Vec<Result<Applied, LedgerError>> {
         let mut st = self.lock();
         if let Some(cause) = &self.queue.lock().poisoned {
             return cmds.iter().map(|_| Err(poisoned(cause))).collect();
@@ -493,10 +525,9 @@ impl<S: Storage> DurableLedger<S> {
             ..
         } = &mut *st;
         cmds.into_iter()
-            .map(|(mut cmd, timing)| {
-                if timing == Timing::Clock {
-                    cmd.at = cmd.at.max(ledger.now());
-                }
+            .enumerate()
+            .map(|(i, mut cmd)| {
+                cmd.at = timings.get(i).resolve(cmd.at, ledger.now());
                 // Only a catalog can be too large to journal (every other command is
                 // bounded by `limits`); refuse it here too, so that a ledger without
                 // a journal answers exactly as one with a journal would.
@@ -658,10 +689,8 @@ impl<S: Storage> DurableLedger<S> {
             let mut all = Vec::with_capacity(batch.len());
             for p in batch.iter_mut() {
                 let mut outs = Vec::with_capacity(p.cmds.len());
-                for (cmd, timing) in p.cmds.iter_mut() {
-                    if *timing == Timing::Clock {
-                        cmd.at = cmd.at.max(ledger.now());
-                    }
+                for (i, cmd) in p.cmds.iter_mut().enumerate() {
+                    cmd.at = p.timings.get(i).resolve(cmd.at, ledger.now());
                     // Frame first: a command whose record could not be read back
                     // (too large) is refused before it changes anything.
                     let mark = scratch.len();
