@@ -9,7 +9,7 @@
 use kontingent::storage::MemoryStorage;
 use kontingent::{
     Action, Catalog, CatalogError, Command, Durability, DurableLedger, Error, JournalError,
-    LedgerError, Outcome, Request, ReservationId, Timing, WaitEntryId,
+    DurableError, Outcome, Request, ReservationId, Timing, WaitEntryId,
 };
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
@@ -66,10 +66,10 @@ fn journal(py: Python<'_>, e: &JournalError) -> PyErr {
     native(py, e.code(), e.to_string(), d.into_any())
 }
 
-fn ledger_error(py: Python<'_>, e: &LedgerError) -> PyErr {
+fn ledger_error(py: Python<'_>, e: &DurableError) -> PyErr {
     match e {
-        LedgerError::Rejected(e) => rejected(py, e),
-        LedgerError::Journal(e) => journal(py, e),
+        DurableError::Rejected(e) => rejected(py, e),
+        DurableError::Journal(e) => journal(py, e),
     }
 }
 
@@ -253,7 +253,7 @@ fn submit_one<S: kontingent::storage::Storage>(
     at: Option<u64>,
     clocked: bool,
     action: Action,
-) -> Result<kontingent::Applied, LedgerError> {
+) -> Result<kontingent::Applied, DurableError> {
     match (at, clocked) {
         (None, _) => l.submit_now(action),
         (Some(at), false) => l.submit(Command::new(at, action)),
@@ -511,7 +511,7 @@ impl NativeLedger {
         let name = name.unwrap_or_default();
         let channel = channel.unwrap_or_else(|| "web".to_owned());
         let n = number.unwrap_or(0);
-        let value: Result<Result<serde_json::Value, Error>, LedgerError> = with!(&self.inner, l => { let (at, timing) = reading(l, at, clocked); l.read(|l| {
+        let value: Result<Result<serde_json::Value, Error>, DurableError> = with!(&self.inner, l => { let (at, timing) = reading(l, at, clocked); l.read(|l| {
             let at = timing.resolve(at, l.now());
             let j = |v: serde_json::Result<serde_json::Value>| v.unwrap_or(serde_json::Value::Null);
             Ok(match what {

@@ -39,7 +39,7 @@ fn core_error(e: &Error) -> JsValue {
 
 #[cfg(feature = "node")]
 #[cfg(feature = "node")]
-fn ledger_error(e: &kontingent::LedgerError) -> JsValue {
+fn ledger_error(e: &kontingent::DurableError) -> JsValue {
     js_error(e.code(), e)
 }
 

@@ -11,7 +11,7 @@ use kontingent::faulty::{Faults, FaultyStorage};
 use kontingent::journal::{apply_entry, Journal};
 use kontingent::storage::MemoryStorage;
 use kontingent::{
-    codec, Action, Catalog, Command, Delta, Draw, Durability, DurableLedger, Ledger, LedgerError,
+    codec, Action, Catalog, Command, Delta, Draw, Durability, DurableLedger, Ledger, DurableError,
     Request, ReservationId, Snapshot,
 };
 
@@ -144,7 +144,7 @@ pub fn commands(data: &[u8]) {
                     });
                     let cmd = Command::new(at, Action::Tick);
                     match ledger.submit(cmd.clone()) {
-                        Err(LedgerError::Journal(_)) => unanswered = Some(cmd),
+                        Err(DurableError::Journal(_)) => unanswered = Some(cmd),
                         other => panic!("a failed sync answered {other:?}"),
                     }
                     disk.set_faults(Faults::default());
@@ -177,7 +177,7 @@ pub fn commands(data: &[u8]) {
                 assert_eq!(x.outcome, m.outcome, "the model disagrees on {cmd:?}");
                 history.push(cmd);
             }
-            (Err(LedgerError::Rejected(e)), Err(f), Err(codes)) => {
+            (Err(DurableError::Rejected(e)), Err(f), Err(codes)) => {
                 assert_eq!(e.code(), f.code());
                 assert!(codes.contains(&e.code()), "{cmd:?}: {e} vs {codes:?}");
             }

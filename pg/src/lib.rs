@@ -31,7 +31,7 @@ use postgres::{Client, NoTls};
 use std::io;
 
 /// Open (or create) the ledger `ledger` on the log in PostgreSQL at `url`, replaying
-/// it: the same ledger API as a journal file's `kontingent::Ledger::open`.
+/// it: the same ledger API as a journal file's `kontingent::open`.
 pub fn open(
     url: &str,
     ledger: &str,

@@ -5,7 +5,7 @@
 
 use kontingent::journal::{apply_entry, Journal, HEADER_LEN};
 use kontingent::{
-    Action, Command, Draw, Durability, DurableLedger, LedgerError, Outcome, Refusal, Request,
+    Action, Command, Draw, Durability, DurableLedger, DurableError, Outcome, Refusal, Request,
 };
 use kontingent_pg::cluster::Cluster;
 use kontingent_pg::PgStorage;
@@ -86,7 +86,7 @@ fn serve(tag: &str, threads: usize, capacity: u64, compare: bool) {
                             other => panic!("{other:?}"),
                         },
                         // PostgreSQL went away: this answer is unknown; stop.
-                        Err(LedgerError::Journal(_)) => return,
+                        Err(DurableError::Journal(_)) => return,
                         Err(e) => panic!("{e}"),
                     };
                     let sold_out = line.starts_with("SOLD");

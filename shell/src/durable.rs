@@ -44,7 +44,7 @@ pub enum Durability {
 
 /// Why a command on a durable ledger did not give an outcome.
 #[derive(Debug, ThisError)]
-pub enum LedgerError {
+pub enum DurableError {
     /// The command is invalid; nothing changed.
     #[error(transparent)]
     Rejected(#[from] Error),
@@ -53,13 +53,13 @@ pub enum LedgerError {
     Journal(#[from] JournalError),
 }
 
-impl LedgerError {
+impl DurableError {
     /// Stable snake_case code for bindings and logs: the core [`Error::code`] of a
     /// rejected command, or the [`JournalError::code`].
     pub fn code(&self) -> &'static str {
         match self {
-            LedgerError::Rejected(e) => e.code(),
-            LedgerError::Journal(e) => e.code(),
+            DurableError::Rejected(e) => e.code(),
+            DurableError::Journal(e) => e.code(),
         }
     }
 }
@@ -78,7 +78,8 @@ pub struct Stats {
 }
 
 type Syncer = Box<dyn FnMut() -> io::Result<()> + Send>;
-type Outcome = Result<Applied, LedgerError>;
+/// What a submitted command gets back: applied, or the error that stopped it.
+type Answer = Result<Applied, DurableError>;
 
 /// How a submitted command's time is set.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -136,7 +137,7 @@ struct Slot {
 enum Turn {
     Waiting,
     Lead,
-    Done(Vec<Outcome>),
+    Done(Vec<Answer>),
 }
 
 impl Slot {
@@ -284,13 +285,13 @@ impl DurableLedger<FileStorage> {
     /// Write a checkpoint beside the journal: the whole state at the last record
     /// this handle has applied, made durable first. A restart then replays only
     /// the records after it. Returns the number of records it covers.
-    pub fn checkpoint(&self) -> Result<u64, LedgerError> {
+    pub fn checkpoint(&self) -> Result<u64, DurableError> {
         if let Some(cause) = &self.queue.lock().poisoned {
             return Err(poisoned(cause));
         }
         let (Some(path), Durability::Full | Durability::Buffered) = (&self.path, self.durability)
         else {
-            return Err(LedgerError::Rejected(Error::Misuse {
+            return Err(DurableError::Rejected(Error::Misuse {
                 field: "checkpoint".into(),
                 reason: "needs a journal file (durability Full or Buffered)",
             }));
@@ -388,10 +389,10 @@ impl<S: Storage> DurableLedger<S> {
     }
 
     /// Apply one command; returns once its record is durable (per [`Durability`]).
-    pub fn submit(&self, cmd: Command) -> Result<Applied, LedgerError> {
+    pub fn submit(&self, cmd: Command) -> Result<Applied, DurableError> {
         let mut out = self.submit_batch(vec![cmd]);
         out.pop().unwrap_or_else(|| {
-            Err(LedgerError::Rejected(Error::Misuse {
+            Err(DurableError::Rejected(Error::Misuse {
                 field: "batch".into(),
                 reason: "empty",
             }))
@@ -400,7 +401,7 @@ impl<S: Storage> DurableLedger<S> {
 
     /// Apply many commands in order with one journal write and sync (bulk imports,
     /// servers that batch themselves). Each gets its own result.
-    pub fn submit_batch(&self, cmds: Vec<Command>) -> Vec<Result<Applied, LedgerError>> {
+    pub fn submit_batch(&self, cmds: Vec<Command>) -> Vec<Result<Applied, DurableError>> {
         self.enqueue(cmds, Timings::All(Timing::Exact))
     }
 
@@ -410,7 +411,7 @@ impl<S: Storage> DurableLedger<S> {
     pub fn submit_batch_timed(
         &self,
         cmds: Vec<(Command, Timing)>,
-    ) -> Vec<Result<Applied, LedgerError>> {
+    ) -> Vec<Result<Applied, DurableError>> {
         let (cmds, timings) = cmds.into_iter().unzip();
         self.enqueue(cmds, Timings::Each(timings))
     }
@@ -418,14 +419,14 @@ impl<S: Storage> DurableLedger<S> {
     /// Apply an action stamped "now": this ledger's [`Clock`] is read when it is
     /// submitted, and the command takes `max(reading, the ledger's time)` when it is
     /// applied ([`Timing::Clock`]). The stamp is journaled like any other time.
-    pub fn submit_now(&self, action: Action) -> Result<Applied, LedgerError> {
+    pub fn submit_now(&self, action: Action) -> Result<Applied, DurableError> {
         let at = self.clock.now_ms();
         let mut out = self.enqueue(vec![Command::new(at, action)], Timings::All(Timing::Clock));
         out.pop().unwrap_or_else(|| Err(poisoned("lost")))
     }
 
     /// [`DurableLedger::submit_now`] for many actions, in one batch.
-    pub fn submit_batch_now(&self, actions: Vec<Action>) -> Vec<Result<Applied, LedgerError>> {
+    pub fn submit_batch_now(&self, actions: Vec<Action>) -> Vec<Result<Applied, DurableError>> {
         let at = self.clock.now_ms();
         self.enqueue(
             actions.into_iter().map(|a| Command::new(at, a)).collect(),
@@ -456,19 +457,19 @@ impl<S: Storage> DurableLedger<S> {
     }
 
     /// Apply one command with the given [`Timing`].
-    pub fn submit_timed(&self, cmd: Command, timing: Timing) -> Result<Applied, LedgerError> {
+    pub fn submit_timed(&self, cmd: Command, timing: Timing) -> Result<Applied, DurableError> {
         let mut out = self.enqueue(vec![cmd], Timings::All(timing));
         out.pop().unwrap_or_else(|| Err(poisoned("lost")))
     }
 
     /// "Now" as a command submitted now would be stamped: `max(clock, ledger time)`.
     /// What queries without a time (availability, why unavailable, next slots) use.
-    pub fn now(&self) -> Result<Millis, LedgerError> {
+    pub fn now(&self) -> Result<Millis, DurableError> {
         let reading = self.clock.now_ms();
         self.read(|l| reading.max(l.now()))
     }
 
-    fn enqueue(&self, cmds: Vec<Command>, timings: Timings) -> Vec<Result<Applied, LedgerError>> {
+    fn enqueue(&self, cmds: Vec<Command>, timings: Timings) -> Vec<Result<Applied, DurableError>> {
         if self.durability == Durability::None {
             return self.apply_directly(cmds, timings);
         }
@@ -513,7 +514,7 @@ impl<S: Storage> DurableLedger<S> {
         &self,
         cmds: Vec<Command>,
         timings: Timings,
-    ) -> Vec<Result<Applied, LedgerError>> {
+    ) -> Vec<Result<Applied, DurableError>> {
         let mut st = self.lock();
         if let Some(cause) = &self.queue.lock().poisoned {
             return cmds.iter().map(|_| Err(poisoned(cause))).collect();
@@ -534,7 +535,7 @@ impl<S: Storage> DurableLedger<S> {
                 if matches!(cmd.action, Action::LoadCatalog(_)) {
                     scratch.clear();
                     journal::frame(ledger.seq(), &cmd, scratch);
-                    journal::check_frame(scratch).map_err(LedgerError::Rejected)?;
+                    journal::check_frame(scratch).map_err(DurableError::Rejected)?;
                 }
                 let applied = ledger.apply(&cmd)?;
                 events.extend(&applied.events);
@@ -663,7 +664,7 @@ impl<S: Storage> DurableLedger<S> {
         st: &mut State<S>,
         batch: &mut Vec<Pending>,
         answer_if_abandoned: &mut Vec<(Arc<Slot>, usize)>,
-    ) -> Result<(u64, Vec<Vec<Outcome>>), JournalError> {
+    ) -> Result<(u64, Vec<Vec<Answer>>), JournalError> {
         let State {
             ledger,
             journal,
@@ -678,7 +679,7 @@ impl<S: Storage> DurableLedger<S> {
         let late = std::mem::take(&mut self.queue.lock().pending);
         answer_if_abandoned.extend(late.iter().map(|p| (p.slot.clone(), p.cmds.len())));
         batch.extend(late);
-        let result = (|| -> Result<(u64, Vec<Vec<Outcome>>), JournalError> {
+        let result = (|| -> Result<(u64, Vec<Vec<Answer>>), JournalError> {
             if self.durability != Durability::None {
                 let tailed = journal.tail(|e| apply_logged(ledger, events, e))?;
                 stats.tailed += tailed;
@@ -697,7 +698,7 @@ impl<S: Storage> DurableLedger<S> {
                     journal::frame(seq + records, cmd, scratch);
                     if let Err(e) = journal::check_frame(&scratch[mark..]) {
                         scratch.truncate(mark);
-                        outs.push(Err(LedgerError::Rejected(e)));
+                        outs.push(Err(DurableError::Rejected(e)));
                         continue;
                     }
                     let outcome = ledger.apply(cmd);
@@ -707,7 +708,7 @@ impl<S: Storage> DurableLedger<S> {
                     } else {
                         scratch.truncate(mark);
                     }
-                    outs.push(outcome.map_err(LedgerError::from));
+                    outs.push(outcome.map_err(DurableError::from));
                 }
                 all.push(outs);
             }
@@ -727,7 +728,7 @@ impl<S: Storage> DurableLedger<S> {
     /// Read the ledger (after applying what other processes appended). The view may
     /// include commands of a batch whose sync is still running: never acknowledged,
     /// but visible.
-    pub fn read<R>(&self, f: impl FnOnce(&Ledger) -> R) -> Result<R, LedgerError> {
+    pub fn read<R>(&self, f: impl FnOnce(&Ledger) -> R) -> Result<R, DurableError> {
         if let Some(cause) = &self.queue.lock().poisoned {
             return Err(poisoned(cause));
         }
@@ -782,9 +783,9 @@ impl<S: Storage> DurableLedger<S> {
     /// A failure poisons this handle, as a sync failure would (whether the new
     /// journal's rename became durable is not known); reopen to continue. The
     /// journal on disk is the old one or the new one, whole.
-    pub fn compact(&self) -> Result<Compaction, LedgerError> {
+    pub fn compact(&self) -> Result<Compaction, DurableError> {
         if self.durability == Durability::None {
-            return Err(LedgerError::Rejected(Error::Misuse {
+            return Err(DurableError::Rejected(Error::Misuse {
                 field: "compact".into(),
                 reason: "needs a journal (durability Full or Buffered)",
             }));
@@ -830,7 +831,7 @@ impl<S: Storage> DurableLedger<S> {
     /// let events = l.events_after(1, 100).unwrap();
     /// assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2]);
     /// ```
-    pub fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Event>, LedgerError> {
+    pub fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Event>, DurableError> {
         if let Some(cause) = &self.queue.lock().poisoned {
             return Err(poisoned(cause));
         }
@@ -846,7 +847,7 @@ impl<S: Storage> DurableLedger<S> {
         let last = st.ledger.seq();
         drop(st);
         let gone = |reason| {
-            Err(LedgerError::Rejected(Error::Misuse {
+            Err(DurableError::Rejected(Error::Misuse {
                 field: "after".into(),
                 reason,
             }))
@@ -944,8 +945,8 @@ fn poisoned_journal(cause: &str) -> JournalError {
     }
 }
 
-fn poisoned(cause: &str) -> LedgerError {
-    LedgerError::Journal(JournalError::Poisoned {
+fn poisoned(cause: &str) -> DurableError {
+    DurableError::Journal(JournalError::Poisoned {
         cause: cause.to_owned(),
     })
 }

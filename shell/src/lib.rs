@@ -32,7 +32,7 @@ pub mod journal;
 pub mod storage;
 
 pub use catalog_file::read_catalog;
-pub use durable::{Compaction, Durability, DurableLedger, LedgerError, Stats, Timing};
+pub use durable::{Compaction, Durability, DurableLedger, DurableError, Stats, Timing};
 pub use journal::{JournalError, Recovery};
 
 /// Open (or create) a ledger on a journal file and replay it: the embedded default.

@@ -4,7 +4,7 @@
 use kontingent::journal::{JournalError, HEADER_LEN};
 use kontingent::storage::{FileStorage, MemoryStorage, Storage};
 use kontingent::{
-    codec, Action, Command, Digest, Draw, Durability, DurableLedger, Ledger, LedgerError, Outcome,
+    codec, Action, Command, Digest, Draw, Durability, DurableLedger, Ledger, DurableError, Outcome,
     Request, ReservationId,
 };
 use proptest::prelude::*;
@@ -267,7 +267,7 @@ fn an_fsync_failure_poisons_the_ledger() {
         .unwrap_err();
     assert!(matches!(
         err,
-        LedgerError::Journal(JournalError::Poisoned { .. })
+        DurableError::Journal(JournalError::Poisoned { .. })
     ));
     assert!(l.read(|_| ()).is_err());
     drop(l);

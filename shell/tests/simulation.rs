@@ -26,7 +26,7 @@ mod model;
 use kontingent::faulty::{Faults, FaultyStorage};
 use kontingent::journal::JournalError;
 use kontingent::{
-    Action, Command, Digest, Draw, Durability, DurableLedger, Ledger, LedgerError, Outcome,
+    Action, Command, Digest, Draw, Durability, DurableLedger, Ledger, DurableError, Outcome,
     Request, ReservationId,
 };
 
@@ -209,7 +209,7 @@ impl World {
                     }
                     self.acked += 1;
                 }
-                Err(LedgerError::Rejected(e)) => {
+                Err(DurableError::Rejected(e)) => {
                     if poisoned {
                         self.unknown.push(cmd);
                         continue;
@@ -218,7 +218,7 @@ impl World {
                         self.fail(format!("{cmd:?} was rejected ({e}), the replay accepts it"));
                     }
                 }
-                Err(LedgerError::Journal(JournalError::Poisoned { .. } | JournalError::Io(_))) => {
+                Err(DurableError::Journal(JournalError::Poisoned { .. } | JournalError::Io(_))) => {
                     poisoned = true;
                     self.unknown.push(cmd);
                 }

@@ -19,7 +19,7 @@ use crate::quota::{check_reservation_ids, offer_for, QuotaOp, QuotaRet, QuotaSpe
 use kontingent::journal::{Entry, Journal};
 use kontingent::storage::{MemoryStorage, Storage};
 use kontingent::{
-    Action, Command, Draw, Durability, DurableLedger, Ledger, LedgerError, Millis, Outcome,
+    Action, Command, Draw, Durability, DurableLedger, Ledger, DurableError, Millis, Outcome,
 };
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, BTreeSet};
@@ -129,8 +129,8 @@ impl<S: Storage> Target for DurableLedger<S> {
     fn submit(&self, action: Action) -> Answer {
         match DurableLedger::submit(self, Command::new(AT, action)) {
             Ok(applied) => Answer::Outcome(applied.outcome),
-            Err(LedgerError::Rejected(e)) => Answer::Rejected(e.code().to_owned()),
-            Err(LedgerError::Journal(_)) => Answer::Unknown,
+            Err(DurableError::Rejected(e)) => Answer::Rejected(e.code().to_owned()),
+            Err(DurableError::Journal(_)) => Answer::Unknown,
         }
     }
 }
