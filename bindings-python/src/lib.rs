@@ -6,11 +6,8 @@
 //! classes. No ledger logic lives here. The GIL is released while a command waits
 //! for its group commit, so Python threads share fsyncs.
 
-use kontingent::storage::MemoryStorage;
-use kontingent::{
-    Action, Catalog, CatalogError, Command, Durability, DurableLedger, Error, JournalError,
-    DurableError, Outcome, Request, ReservationId, Timing, WaitEntryId,
-};
+use kontingent::host::{self, At, ErrorInfo, HostLedger, Query, QueryArgs};
+use kontingent::{Action, Catalog, Outcome, Request};
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
@@ -20,73 +17,35 @@ use serde::Serialize;
 
 create_exception!(_kontingent, NativeError, PyException);
 
-/// The exception for `code`, made by `kontingent.errors.error` (the one place every
+/// The exception for `info`, made by `kontingent.errors.error` (the one place every
 /// kontingent exception is made, so Python needs no wrapper around native calls);
 /// `NativeError` only if that module cannot be imported.
-fn native(py: Python<'_>, code: &str, message: String, details: Bound<'_, PyAny>) -> PyErr {
+fn raise(py: Python<'_>, info: ErrorInfo) -> PyErr {
     static ERROR: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+    let details = pythonize(py, &info.details).unwrap_or_else(|_| PyDict::new(py).into_any());
     let made = ERROR
         .get_or_try_init(py, || {
             py.import("kontingent.errors")?
                 .getattr("error")
                 .map(Bound::unbind)
         })
-        .and_then(|f| f.bind(py).call1((code, &message, &details)));
+        .and_then(|f| f.bind(py).call1((info.code, &info.message, &details)));
     match made {
         Ok(e) => PyErr::from_value(e),
-        Err(_) => NativeError::new_err((code.to_owned(), message, details.unbind())),
+        Err(_) => NativeError::new_err((info.code, info.message, details.unbind())),
     }
 }
 
-fn empty(py: Python<'_>) -> Bound<'_, PyAny> {
-    PyDict::new(py).into_any()
-}
-
-fn rejected(py: Python<'_>, e: &Error) -> PyErr {
-    let details = match e {
-        Error::InvalidCatalog { issues } => {
-            let list: Vec<(String, String)> = issues
-                .iter()
-                .map(|i| (i.path.clone(), i.message.clone()))
-                .collect();
-            let d = PyDict::new(py);
-            let _ = d.set_item("issues", list);
-            d.into_any()
-        }
-        _ => empty(py),
-    };
-    native(py, e.code(), e.to_string(), details)
-}
-
-fn journal(py: Python<'_>, e: &JournalError) -> PyErr {
-    let d = PyDict::new(py);
-    if let JournalError::Corrupt { offset, .. } = e {
-        let _ = d.set_item("offset", *offset);
-    }
-    native(py, e.code(), e.to_string(), d.into_any())
-}
-
-fn ledger_error(py: Python<'_>, e: &DurableError) -> PyErr {
-    match e {
-        DurableError::Rejected(e) => rejected(py, e),
-        DurableError::Journal(e) => journal(py, e),
-    }
-}
-
-fn catalog_error(py: Python<'_>, e: &CatalogError) -> PyErr {
-    let issues: Vec<(String, String, Option<usize>, Option<usize>)> = e
-        .issues
-        .iter()
-        .map(|i| (i.path.clone(), i.message.clone(), i.line, i.column))
-        .collect();
-    let d = PyDict::new(py);
-    let _ = d.set_item("file", e.file.clone());
-    let _ = d.set_item("issues", issues);
-    native(py, "invalid_catalog", e.to_string(), d.into_any())
+/// Any kontingent error as its Python exception.
+fn error<E>(py: Python<'_>, e: &E) -> PyErr
+where
+    for<'a> ErrorInfo: From<&'a E>,
+{
+    raise(py, ErrorInfo::from(e))
 }
 
 fn bad_input(py: Python<'_>, what: &str, e: impl std::fmt::Display) -> PyErr {
-    native(py, "invalid_input", format!("{what}: {e}"), empty(py))
+    raise(py, ErrorInfo::invalid_input(what, e))
 }
 
 fn to_py<T: Serialize>(py: Python<'_>, v: &T) -> PyResult<Py<PyAny>> {
@@ -117,14 +76,8 @@ fn py_u64(py: Python<'_>, what: &str, v: &Bound<'_, PyAny>) -> PyResult<u64> {
             format!("expected a whole number, got {}", type_name(v)),
         ));
     }
-    v.extract::<u64>().map_err(|_| {
-        native(
-            py,
-            "out_of_range",
-            format!("{what}: {v} is out of range"),
-            empty(py),
-        )
-    })
+    v.extract::<u64>()
+        .map_err(|_| raise(py, ErrorInfo::out_of_range(what, v)))
 }
 
 fn opt_u64(py: Python<'_>, what: &str, v: &Bound<'_, PyAny>) -> PyResult<Option<u64>> {
@@ -228,69 +181,21 @@ fn outcome_tuple(py: Python<'_>, o: &Outcome) -> PyResult<Py<PyAny>> {
     }
 }
 
-/// Either storage, behind one handle.
-enum Inner {
-    File(DurableLedger),
-    Memory(DurableLedger<MemoryStorage>),
-    // Boxed: a PostgreSQL client is large, and this handle is made once.
-    Postgres(Box<DurableLedger<kontingent_pg::PgStorage>>),
-}
-
-macro_rules! with {
-    ($inner:expr, $l:ident => $body:expr) => {
-        match $inner {
-            Inner::File($l) => $body,
-            Inner::Memory($l) => $body,
-            Inner::Postgres($l) => $body,
-        }
-    };
-}
-
-/// One command: at exactly `at`, at a clock reading `at` (`clocked`), or, without
-/// `at`, stamped by the ledger's own (system) clock.
-fn submit_one<S: kontingent::storage::Storage>(
-    l: &DurableLedger<S>,
-    at: Option<u64>,
-    clocked: bool,
-    action: Action,
-) -> Result<kontingent::Applied, DurableError> {
-    match (at, clocked) {
-        (None, _) => l.submit_now(action),
-        (Some(at), false) => l.submit(Command::new(at, action)),
-        (Some(at), true) => l.submit_timed(Command::new(at, action), Timing::Clock),
-    }
-}
-
-/// A query's time and how it resolves against the ledger's own (`Timing::resolve`):
-/// exact, a clock reading from Python (`clocked`), or, without `at`, this ledger's clock.
-fn reading<S: kontingent::storage::Storage>(
-    l: &DurableLedger<S>,
-    at: Option<u64>,
-    clocked: bool,
-) -> (u64, Timing) {
-    match (at, clocked) {
-        (Some(at), false) => (at, Timing::Exact),
-        (Some(at), true) => (at, Timing::Clock),
-        (None, _) => (l.clock().now_ms(), Timing::Clock),
-    }
-}
-
-/// A ledger on a journal file, or in memory.
+/// A ledger on a journal file, in PostgreSQL, or in memory (the host's handle).
 #[pyclass(frozen, module = "kontingent._kontingent")]
 struct NativeLedger {
-    inner: Inner,
+    inner: HostLedger,
 }
 
-fn durability(py: Python<'_>, name: &str) -> PyResult<Durability> {
-    match name {
-        "full" => Ok(Durability::Full),
-        "buffered" => Ok(Durability::Buffered),
-        "none" => Ok(Durability::None),
-        other => Err(bad_input(
-            py,
-            "durability",
-            format!("{other:?} is not one of full, buffered, none"),
-        )),
+impl NativeLedger {
+    /// Run `f` without the GIL if the ledger may wait (a disk, a server), so other
+    /// Python threads share the group commit; in memory nothing waits.
+    fn detached<R: Send>(&self, py: Python<'_>, f: impl FnOnce(&HostLedger) -> R + Send) -> R {
+        if self.inner.waits() {
+            py.detach(|| f(&self.inner))
+        } else {
+            f(&self.inner)
+        }
     }
 }
 
@@ -306,25 +211,15 @@ impl NativeLedger {
         durability_name: &str,
         ledger: &str,
     ) -> PyResult<Self> {
-        let d = durability(py, durability_name)?;
+        let d = host::durability_from_name(durability_name).map_err(|e| raise(py, e))?;
         let inner = match path {
             Some(url) if url.starts_with("postgresql://") || url.starts_with("postgres://") => {
-                let opened = py.detach(|| {
-                    kontingent_pg::PgStorage::connect(&url, ledger)
-                        .map_err(kontingent::JournalError::from)
-                        .and_then(|s| DurableLedger::open_storage(s, d))
-                });
-                Inner::Postgres(Box::new(opened.map_err(|e| journal(py, &e))?.0))
+                py.detach(|| postgres(&url, ledger, d))?
             }
-            Some(p) => Inner::File(
-                py.detach(|| kontingent::open(&p, d))
-                    .map_err(|e| journal(py, &e))?,
-            ),
-            None => Inner::Memory(
-                DurableLedger::open_storage(MemoryStorage::new(), d)
-                    .map_err(|e| journal(py, &e))?
-                    .0,
-            ),
+            Some(p) => py
+                .detach(|| HostLedger::open_file(&p, d))
+                .map_err(|e| error(py, &e))?,
+            None => HostLedger::in_memory(d).map_err(|e| error(py, &e))?,
         };
         Ok(NativeLedger { inner })
     }
@@ -341,8 +236,9 @@ impl NativeLedger {
         clocked: bool,
     ) -> PyResult<Py<PyAny>> {
         let action: Action = depythonize(action).map_err(|e| bad_input(py, "action", e))?;
-        let result = py.detach(|| with!(&self.inner, l => submit_one(l, at, clocked, action)));
-        let applied = result.map_err(|e| ledger_error(py, &e))?;
+        let applied = self
+            .detached(py, |l| l.submit(At::new(at, clocked), action))
+            .map_err(|e| error(py, &e))?;
         outcome_tuple(py, &applied.outcome)
     }
 
@@ -369,15 +265,10 @@ impl NativeLedger {
         let request = request_from(
             py, request_id, customer, lines, channel, attributes, hold_ms, confirm, up_to, waitlist,
         )?;
-        let at: Option<u64> = opt_u64(py, "at", at)?;
-        let action = Action::Reserve(request);
-        let result = match &self.inner {
-            Inner::File(l) => py.detach(|| submit_one(l, at, clocked, action)),
-            Inner::Postgres(l) => py.detach(|| submit_one(l.as_ref(), at, clocked, action)),
-            // Nothing to wait for but the ledger's own lock, which never needs the GIL.
-            Inner::Memory(l) => submit_one(l, at, clocked, action),
-        };
-        let applied = result.map_err(|e| ledger_error(py, &e))?;
+        let at = At::new(opt_u64(py, "at", at)?, clocked);
+        let applied = self
+            .detached(py, |l| l.submit(at, Action::Reserve(request)))
+            .map_err(|e| error(py, &e))?;
         outcome_tuple(py, &applied.outcome)
     }
 
@@ -393,7 +284,7 @@ impl NativeLedger {
         requests: &Bound<'_, PyList>,
         clocked: bool,
     ) -> PyResult<Py<PyList>> {
-        let at: Option<u64> = opt_u64(py, "at", at)?;
+        let at = At::new(opt_u64(py, "at", at)?, clocked);
         let mut errors: Vec<Option<PyErr>> = Vec::with_capacity(requests.len());
         let mut good = Vec::with_capacity(requests.len());
         for r in requests.iter() {
@@ -424,29 +315,20 @@ impl NativeLedger {
             })();
             match parsed {
                 Ok(req) => {
-                    good.push(Action::Reserve(req));
+                    good.push((at, Action::Reserve(req)));
                     errors.push(None);
                 }
                 Err(e) => errors.push(Some(e)),
             }
         }
-        let timing = if clocked {
-            Timing::Clock
-        } else {
-            Timing::Exact
-        };
-        let applied = py.detach(|| match at {
-            Some(at) => with!(&self.inner, l => l.submit_batch_timed(good.into_iter().map(|a| (Command::new(at, a), timing)).collect())),
-            None => with!(&self.inner, l => l.submit_batch_now(good)),
-        });
-        let mut applied = applied.into_iter();
+        let mut applied = self.detached(py, |l| l.submit_batch(good)).into_iter();
         let out = PyList::empty(py);
         for e in errors {
             let item = match e {
                 Some(err) => err.into_value(py).into_any(),
                 None => match applied.next() {
                     Some(Ok(a)) => outcome_tuple(py, &a.outcome)?,
-                    Some(Err(e)) => ledger_error(py, &e).into_value(py).into_any(),
+                    Some(Err(e)) => error(py, &e).into_value(py).into_any(),
                     None => bad_input(py, "batch", "an answer is missing")
                         .into_value(py)
                         .into_any(),
@@ -480,21 +362,18 @@ impl NativeLedger {
         let request = request_from(
             py, request_id, customer, lines, channel, attributes, hold_ms, confirm, up_to, waitlist,
         )?;
-        let at: Option<u64> = opt_u64(py, "at", at)?;
-        let r = with!(&self.inner, l => {
-            let (at, timing) = reading(l, at, clocked);
-            l.read(|l| l.preview(&request, timing.resolve(at, l.now())))
-        });
-        let outcome = r
-            .map_err(|e| ledger_error(py, &e))?
-            .map_err(|e| rejected(py, &e))?;
+        let at = At::new(opt_u64(py, "at", at)?, clocked);
+        let outcome = self
+            .inner
+            .preview(&request, at)
+            .map_err(|e| error(py, &e))?;
         outcome_tuple(py, &outcome)
     }
 
-    /// A read-only query by name (`pool`, `pools`, `offer`, `offers`, `reservation`,
-    /// `customer_usage`, `waitlist`, `wait_entry`, `snapshot`, `digest`, `seq`, `now`,
-    /// `offer_available`, `why_unavailable`, `next_slots`, `paused`).
-    /// `at` as in `preview`.
+    /// A read-only query by name (`kontingent::host::Query::NAMES`: `pool`, `pools`,
+    /// `offer`, `offers`, `available`, `why_unavailable`, `next_slots`,
+    /// `reservation`, `customer_usage`, `waitlist`, `wait_entry`, `snapshot`,
+    /// `catalog`, `digest`, `seq`, `now`, `paused`). `at` as in `preview`.
     #[pyo3(signature = (what, name=None, number=None, channel=None, at=None, count=None, clocked=false))]
     #[allow(clippy::too_many_arguments)]
     fn query(
@@ -508,35 +387,17 @@ impl NativeLedger {
         count: Option<usize>,
         clocked: bool,
     ) -> PyResult<Py<PyAny>> {
-        let name = name.unwrap_or_default();
-        let channel = channel.unwrap_or_else(|| "web".to_owned());
-        let n = number.unwrap_or(0);
-        let value: Result<Result<serde_json::Value, Error>, DurableError> = with!(&self.inner, l => { let (at, timing) = reading(l, at, clocked); l.read(|l| {
-            let at = timing.resolve(at, l.now());
-            let j = |v: serde_json::Result<serde_json::Value>| v.unwrap_or(serde_json::Value::Null);
-            Ok(match what {
-                "pool" => j(serde_json::to_value(l.pool(&name))),
-                "pools" => j(serde_json::to_value(l.pools())),
-                "offer" => j(serde_json::to_value(l.offer(&name))),
-                "offers" => j(serde_json::to_value(l.offers())),
-                "offer_available" => j(serde_json::to_value(l.offer_available_for(&name, &channel))),
-                "reservation" => j(serde_json::to_value(l.reservation(ReservationId(n)))),
-                "customer_usage" => j(serde_json::to_value(l.customer_usage(&name))),
-                "waitlist" => j(serde_json::to_value(l.waitlist(&name))),
-                "wait_entry" => j(serde_json::to_value(l.wait_entry(WaitEntryId(n)))),
-                "snapshot" => j(serde_json::to_value(l.snapshot())),
-                "digest" => serde_json::Value::String(l.digest().to_string()),
-                "seq" => serde_json::Value::from(l.seq()),
-                "now" => serde_json::Value::from(l.now()),
-                "paused" => serde_json::Value::from(l.is_paused()),
-                "why_unavailable" => j(serde_json::to_value(l.why_unavailable(&name, &channel, at)?)),
-                "next_slots" => j(serde_json::to_value(l.next_slots(&name, at, &channel, count.unwrap_or(10))?)),
-                other => return Err(Error::Misuse { field: format!("query {other:?}"), reason: "unknown query" }),
-            })
-        })});
-        let value = value
-            .map_err(|e| ledger_error(py, &e))?
-            .map_err(|e| rejected(py, &e))?;
+        let args = QueryArgs {
+            name,
+            number,
+            channel,
+            count,
+        };
+        let query = Query::parse(what, args).map_err(|e| raise(py, e))?;
+        let value = self
+            .inner
+            .query(&query, At::new(at, clocked))
+            .map_err(|e| error(py, &e))?;
         to_py(py, &value)
     }
 
@@ -549,62 +410,62 @@ impl NativeLedger {
         limit: usize,
         deltas: bool,
     ) -> PyResult<Py<PyAny>> {
-        let events = py
-            .detach(|| with!(&self.inner, l => l.events_after(after, limit)))
-            .map_err(|e| ledger_error(py, &e))?;
         if deltas {
-            let d: Vec<kontingent::Delta> =
-                events.iter().map(kontingent::Delta::from_event).collect();
+            let d = self
+                .detached(py, |l| l.deltas_after(after, limit))
+                .map_err(|e| error(py, &e))?;
             to_py(py, &d)
         } else {
+            let events = self
+                .detached(py, |l| l.events_after(after, limit))
+                .map_err(|e| error(py, &e))?;
             to_py(py, &events)
         }
     }
 
     /// Write a checkpoint beside the journal; returns the records it covers.
     fn checkpoint(&self, py: Python<'_>) -> PyResult<u64> {
-        match &self.inner {
-            Inner::File(l) => py
-                .detach(|| l.checkpoint())
-                .map_err(|e| ledger_error(py, &e)),
-            // The snapshot of a log in PostgreSQL lives there: compact() writes it.
-            Inner::Memory(_) | Inner::Postgres(_) => Err(bad_input(
-                py,
-                "checkpoint",
-                "an in-memory ledger has no journal file",
-            )),
-        }
+        self.detached(py, |l| l.checkpoint())
+            .map_err(|e| error(py, &e))
     }
 
     /// Retire the journal's records into a base state; returns
     /// `(records retired, bytes before, bytes after)`.
     fn compact(&self, py: Python<'_>) -> PyResult<(u64, u64, u64)> {
-        match &self.inner {
-            Inner::File(l) => py
-                .detach(|| l.compact())
-                .map(|c| (c.records, c.bytes_before, c.bytes_after))
-                .map_err(|e| ledger_error(py, &e)),
-            Inner::Postgres(l) => py
-                .detach(|| l.compact())
-                .map(|c| (c.records, c.bytes_before, c.bytes_after))
-                .map_err(|e| ledger_error(py, &e)),
-            Inner::Memory(_) => Err(bad_input(
-                py,
-                "compact",
-                "an in-memory ledger has no journal file",
-            )),
-        }
+        self.detached(py, |l| l.compact())
+            .map(|c| (c.records, c.bytes_before, c.bytes_after))
+            .map_err(|e| error(py, &e))
     }
 
     /// What recovery found on open: `(records, torn_bytes, torn_records, from_checkpoint)`.
     fn recovery(&self) -> (u64, u64, u64, Option<u64>) {
-        let r = with!(&self.inner, l => l.recovery().clone());
+        let r = self.inner.recovery();
         (r.records, r.torn_bytes, r.torn_records, r.from_checkpoint)
     }
 
     fn is_poisoned(&self) -> bool {
-        with!(&self.inner, l => l.is_poisoned())
+        self.inner.is_poisoned()
     }
+}
+
+/// A ledger on the PostgreSQL log (the `postgres` feature, on by default).
+#[cfg(feature = "postgres")]
+fn postgres(url: &str, ledger: &str, d: kontingent::Durability) -> PyResult<HostLedger> {
+    kontingent_pg::PgStorage::connect(url, ledger)
+        .map_err(kontingent::JournalError::from)
+        .and_then(|s| HostLedger::on_storage(s, d))
+        .map_err(|e| Python::attach(|py| error(py, &e)))
+}
+
+#[cfg(not(feature = "postgres"))]
+fn postgres(_url: &str, _ledger: &str, _d: kontingent::Durability) -> PyResult<HostLedger> {
+    Err(Python::attach(|py| {
+        bad_input(
+            py,
+            "path",
+            "this build has no PostgreSQL support (feature postgres)",
+        )
+    }))
 }
 
 /// Compile a catalog (`format` is `toml` or `json`); returns the compiled catalog as a dict.
@@ -621,23 +482,15 @@ fn compile_catalog(py: Python<'_>, text: &str, format: &str, file: &str) -> PyRe
             ))
         }
     }
-    .map_err(|e| catalog_error(py, &e))?;
+    .map_err(|e| error(py, &e))?;
     to_py(py, &c)
 }
 
-/// Every error code the native module can raise, for the binding's own tests.
+/// Every error code the native module can raise (`kontingent::host::ALL_CODES`),
+/// for the binding's own tests.
 #[pyfunction]
 fn error_codes() -> Vec<&'static str> {
-    let mut codes = Error::ALL_CODES.to_vec();
-    codes.extend([
-        "io",
-        "bad_header",
-        "journal_corrupted",
-        "poisoned",
-        "invalid_catalog",
-        "invalid_input",
-    ]);
-    codes
+    host::ALL_CODES.to_vec()
 }
 
 #[pymodule]

@@ -148,6 +148,8 @@ def test_catalog_errors_name_fields_and_lines(tmp_path):
 
 
 def test_every_native_error_code_maps_to_a_class():
+    # The same codes as kontingent::host::ALL_CODES, each mapped on purpose.
+    assert sorted(k.errors.CODES) == sorted(native.error_codes())
     for code in native.error_codes():
         cls = k._error_class(code)
         assert issubclass(cls, k.KontingentError)

@@ -5,7 +5,7 @@
 
 use kontingent::journal::{apply_entry, Journal, HEADER_LEN};
 use kontingent::{
-    Action, Command, Draw, Durability, DurableLedger, DurableError, Outcome, Refusal, Request,
+    Action, Command, Draw, Durability, DurableError, DurableLedger, Outcome, Refusal, Request,
 };
 use kontingent_pg::cluster::Cluster;
 use kontingent_pg::PgStorage;

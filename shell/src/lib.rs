@@ -7,7 +7,8 @@
 //! which it re-exports): the journal ([`journal`], bytes in `docs/FORMAT.md`) on a
 //! [`storage`], the embedded default [`DurableLedger`] (group commit, several
 //! processes on one file, nothing acknowledged before it is on stable storage), the
-//! one [`clock`] a shell reads, checkpoints and the event window.
+//! one [`clock`] a shell reads, checkpoints and the event window, and the [`host`]
+//! layer every binding and the server stand on.
 //!
 //! ```
 //! # let dir = tempfile::tempdir().unwrap();
@@ -28,11 +29,12 @@ pub mod event_log;
 pub mod faulty;
 #[cfg(unix)]
 mod file_storage;
+pub mod host;
 pub mod journal;
 pub mod storage;
 
 pub use catalog_file::read_catalog;
-pub use durable::{Compaction, Durability, DurableLedger, DurableError, Stats, Timing};
+pub use durable::{Compaction, Durability, DurableError, DurableLedger, Stats, Timing};
 pub use journal::{JournalError, Recovery};
 
 /// Open (or create) a ledger on a journal file and replay it: the embedded default.

@@ -19,7 +19,7 @@ use crate::quota::{check_reservation_ids, offer_for, QuotaOp, QuotaRet, QuotaSpe
 use kontingent::journal::{Entry, Journal};
 use kontingent::storage::{MemoryStorage, Storage};
 use kontingent::{
-    Action, Command, Draw, Durability, DurableLedger, Ledger, DurableError, Millis, Outcome,
+    Action, Command, Draw, Durability, DurableError, DurableLedger, Ledger, Millis, Outcome,
 };
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, BTreeSet};

@@ -13,7 +13,7 @@ from typing import Any, Mapping, Optional
 __all__ = [
     "KontingentError", "InvalidRequestError", "UnknownNameError", "RequestIdReusedError",
     "TimeWentBackwardsError", "CatalogIssue", "CatalogError", "JournalError",
-    "JournalCorruptedError", "PoisonedError", "error",
+    "JournalCorruptedError", "PoisonedError", "CODES", "error",
 ]
 
 
@@ -60,7 +60,7 @@ class CatalogError(InvalidRequestError):
     def issues(self) -> list[CatalogIssue]:
         out = []
         for item in self.details.get("issues", []):
-            out.append(CatalogIssue(*item))
+            out.append(CatalogIssue(item["path"], item["message"], item.get("line"), item.get("column")))
         return out
 
 
@@ -80,21 +80,43 @@ class PoisonedError(JournalError):
     """A write or sync failed earlier; reopen the ledger."""
 
 
-_UNKNOWN = {"unknown_pool", "unknown_offer", "unknown_reservation", "unknown_wait_entry", "unknown_channel"}
+#: Every error code and its class: the same codes as ``kontingent::host::ALL_CODES``
+#: in Rust (a test keeps them equal), so each has a class chosen on purpose.
+CODES: dict[str, type[KontingentError]] = {
+    "time_went_backwards": TimeWentBackwardsError,
+    "out_of_range": InvalidRequestError,
+    "zero": InvalidRequestError,
+    "empty": InvalidRequestError,
+    "too_long": InvalidRequestError,
+    "too_many": InvalidRequestError,
+    "unknown_pool": UnknownNameError,
+    "unknown_offer": UnknownNameError,
+    "unknown_reservation": UnknownNameError,
+    "unknown_wait_entry": UnknownNameError,
+    "duplicate": InvalidRequestError,
+    "overflow": InvalidRequestError,
+    "request_id_reused": RequestIdReusedError,
+    "reservation_state": InvalidRequestError,
+    "misuse": InvalidRequestError,
+    "unknown_channel": UnknownNameError,
+    "invalid_catalog": CatalogError,
+    "catalog_change": InvalidRequestError,
+    "io": JournalError,
+    "bad_header": JournalError,
+    "journal_corrupted": JournalCorruptedError,
+    "poisoned": PoisonedError,
+    "delta_gap": InvalidRequestError,
+    "delta_replayed": InvalidRequestError,
+    "delta_unknown_pool": InvalidRequestError,
+    "delta_out_of_order": InvalidRequestError,
+    "delta_out_of_range": InvalidRequestError,
+    "invalid_input": InvalidRequestError,
+}
 
 
 def _error_class(code: str) -> type[KontingentError]:
-    if code in _UNKNOWN:
-        return UnknownNameError
-    return {
-        "invalid_catalog": CatalogError,
-        "request_id_reused": RequestIdReusedError,
-        "time_went_backwards": TimeWentBackwardsError,
-        "journal_corrupted": JournalCorruptedError,
-        "poisoned": PoisonedError,
-        "io": JournalError,
-        "bad_header": JournalError,
-    }.get(code, InvalidRequestError)
+    # A code from a newer native part than this module still raises a KontingentError.
+    return CODES.get(code, KontingentError)
 
 
 def error(code: str, message: str, details: Optional[Mapping[str, Any]] = None) -> KontingentError:

@@ -195,7 +195,7 @@ class Ledger:
 
     def available(self, offer: str, *, channel: str = "web") -> Optional[int]:
         """Units of ``offer`` that ``channel`` could be promised now."""
-        return cast(Optional[int], self._query("offer_available", name=offer, channel=channel))
+        return cast(Optional[int], self._query("available", name=offer, channel=channel))
 
     def why_unavailable(self, offer: str, *, channel: str = "web", at: Optional[datetime] = None) -> Optional[Refusal]:
         r = self._query_at("why_unavailable", at, name=offer, channel=channel)
