@@ -3,9 +3,40 @@
 /** Milliseconds since the Unix epoch. */
 export type Millis = number;
 
+/** Every error code (`errorCodes()` at run time; the same in Rust, Python and HTTP). */
+export type ErrorCode =
+  | "time_went_backwards"
+  | "out_of_range"
+  | "zero"
+  | "empty"
+  | "too_long"
+  | "too_many"
+  | "unknown_pool"
+  | "unknown_offer"
+  | "unknown_reservation"
+  | "unknown_wait_entry"
+  | "duplicate"
+  | "overflow"
+  | "request_id_reused"
+  | "reservation_state"
+  | "misuse"
+  | "unknown_channel"
+  | "invalid_catalog"
+  | "catalog_change"
+  | "io"
+  | "bad_header"
+  | "journal_corrupted"
+  | "poisoned"
+  | "delta_gap"
+  | "delta_replayed"
+  | "delta_unknown_pool"
+  | "delta_out_of_order"
+  | "delta_out_of_range"
+  | "invalid_input";
+
 /** An Error from kontingent: `.code` is stable (e.g. "unknown_offer", "delta_gap"). */
 export interface KontingentError extends Error {
-  code: string;
+  code: ErrorCode;
   /** `journal_corrupted`: the byte offset of the bad record. */
   offset?: number;
   /** `invalid_catalog`: what is wrong, and where. */
@@ -81,6 +112,9 @@ export function init(input?: string | URL | Response | BufferSource): Promise<un
 /** Node only: compile a catalog file's text (`format`: "toml" | "json"). */
 export function compileCatalog(text: string, format: "toml" | "json", file: string): Catalog;
 
+/** Node only: every error code this package can raise. */
+export function errorCodes(): ErrorCode[];
+
 /**
  * Where a Ledger takes "now" from for calls without `at`. A reading is a floor: a
  * command takes it or the ledger's own time, whichever is later.
@@ -115,6 +149,10 @@ export class Ledger {
   confirm(reservation: number, at?: Millis | Date): Promise<Outcome>;
   release(reservation: number, at?: Millis | Date): Promise<Outcome>;
   tick(at?: Millis | Date): Promise<Outcome>;
+  leaveWaitlist(entry: number, at?: Millis | Date): Promise<Outcome>;
+  /** Stop intake: every later reserve is refused `paused` (confirm and release still work). */
+  pause(at?: Millis | Date): Promise<Outcome>;
+  resume(at?: Millis | Date): Promise<Outcome>;
   setCapacity(pool: string, capacity: number, at?: Millis | Date): Promise<Outcome>;
   loadCatalog(catalog: Catalog, at?: Millis | Date): Promise<Outcome>;
   preview(request: Request, at?: Millis | Date): Outcome;
@@ -127,7 +165,15 @@ export class Ledger {
   available(offer: string, channel?: string): number | null;
   whyUnavailable(offer: string, channel?: string, at?: Millis | Date): Refusal | null;
   nextSlots(template: string, at?: Millis | Date, channel?: string, count?: number): Slot[];
+  offer(name: string): { name: string; [k: string]: unknown } | null;
+  offers(): { name: string; [k: string]: unknown }[];
   reservation(id: number): unknown;
+  /** What `customer` holds or has confirmed, per offer. */
+  customerUsage(customer: string): Record<string, number>;
+  waitlist(offer: string): unknown[];
+  waitEntry(id: number): unknown;
+  /** True while intake is paused. */
+  readonly paused: boolean;
   readonly digest: string;
   readonly seq: number;
   /** The ledger's time: that of the last command applied (not the clock's). */

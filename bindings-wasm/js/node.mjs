@@ -14,7 +14,7 @@ export { systemClock, fixedClock, ManualClock } from "./clock.mjs";
 const require = createRequire(import.meta.url);
 const wasm = require("../pkg-node/kontingent_wasm.js");
 
-export const { Preview, compileCatalog } = wasm;
+export const { Preview, compileCatalog, errorCodes } = wasm;
 
 /** A journal file through Node's fs: what the core's Storage needs. */
 class JournalFile {
@@ -167,6 +167,16 @@ export class Ledger {
   async tick(at) {
     return (await this.submit({ type: "tick" }, at)).outcome;
   }
+  async leaveWaitlist(entry, at) {
+    return (await this.submit({ type: "leave_waitlist", entry }, at)).outcome;
+  }
+  /** Stop intake: every later reserve is refused `paused` (confirm and release still work). */
+  async pause(at) {
+    return (await this.submit({ type: "pause" }, at)).outcome;
+  }
+  async resume(at) {
+    return (await this.submit({ type: "resume" }, at)).outcome;
+  }
   async setCapacity(pool, capacity, at) {
     return (await this.submit({ type: "set_capacity", pool, capacity }, at)).outcome;
   }
@@ -179,22 +189,29 @@ export class Ledger {
     const t = this.#time(at);
     return this.#inner.preview(request, t.at, t.clocked);
   }
-  snapshot() { return this.#inner.snapshot(); }
-  catalog() { return this.#inner.catalog(); }
+  snapshot() { return this.#inner.query("snapshot"); }
+  catalog() { return this.#inner.query("catalog"); }
   deltasAfter(seq, limit = 1000) { return this.#inner.deltasAfter(seq, limit); }
   eventsAfter(seq, limit = 1000) { return this.#inner.eventsAfter(seq, limit); }
   pool(name) { return this.#inner.query("pool", name); }
   pools() { return this.#inner.query("pools"); }
-  available(offer, channel = "web") { return this.#inner.query("available", offer, channel); }
+  offer(name) { return this.#inner.query("offer", name); }
+  offers() { return this.#inner.query("offers"); }
+  available(offer, channel = "web") { return this.#inner.query("available", offer, undefined, channel); }
   whyUnavailable(offer, channel = "web", at = undefined) {
     const t = this.#time(at);
-    return this.#inner.query("whyUnavailable", offer, channel, t.at, undefined, t.clocked);
+    return this.#inner.query("why_unavailable", offer, undefined, channel, t.at, undefined, t.clocked);
   }
   nextSlots(template, at = undefined, channel = "web", count = 10) {
     const t = this.#time(at);
-    return this.#inner.query("nextSlots", template, channel, t.at, count, t.clocked);
+    return this.#inner.query("next_slots", template, undefined, channel, t.at, count, t.clocked);
   }
-  reservation(id) { return this.#inner.query("reservation", String(id)); }
+  reservation(id) { return this.#inner.query("reservation", undefined, id); }
+  /** What `customer` holds or has confirmed, per offer: `{offer: units}`. */
+  customerUsage(customer) { return Object.fromEntries(this.#inner.query("customer_usage", customer)); }
+  waitlist(offer) { return this.#inner.query("waitlist", offer) ?? []; }
+  waitEntry(id) { return this.#inner.query("wait_entry", undefined, id); }
+  get paused() { return this.#inner.query("paused"); }
   get digest() { return this.#inner.query("digest"); }
   get seq() { return this.#inner.query("seq"); }
   /** The ledger's time: that of the last command applied (not the clock's). */

@@ -37,20 +37,26 @@ fn core_error(e: &Error) -> JsValue {
     js_error(e.code(), e)
 }
 
+/// A JS `Error` from the host's description of any shell error: `.code`, and
+/// each detail (`offset`, `issues`, `file`) as a property.
 #[cfg(feature = "node")]
-#[cfg(feature = "node")]
-fn ledger_error(e: &kontingent::DurableError) -> JsValue {
-    js_error(e.code(), e)
-}
-
-#[cfg(feature = "node")]
-#[cfg(feature = "node")]
-fn journal_error(e: &kontingent::JournalError) -> JsValue {
-    let err = js_error(e.code(), e);
-    if let kontingent::JournalError::Corrupt { offset, .. } = e {
-        let _ = js_sys::Reflect::set(&err, &"offset".into(), &(*offset as f64).into());
+fn info_error(info: kontingent::host::ErrorInfo) -> JsValue {
+    let err = js_error(info.code, &info.message);
+    for (k, v) in &info.details {
+        if let Ok(v) = plain(v) {
+            let _ = js_sys::Reflect::set(&err, &k.as_str().into(), &v);
+        }
     }
     err
+}
+
+/// Any error of the shell as a JS `Error`.
+#[cfg(feature = "node")]
+fn shell_error<E>(e: &E) -> JsValue
+where
+    for<'a> kontingent::host::ErrorInfo: From<&'a E>,
+{
+    info_error(e.into())
 }
 
 /// Keys whose values are user data (attribute names): never renamed.
@@ -247,19 +253,10 @@ pub use node::*;
 #[cfg(feature = "node")]
 mod node {
     use super::*;
-    use kontingent::storage::{MemoryStorage, Storage};
-    use kontingent::{Action, Command, Durability, DurableLedger, Timing};
+    use kontingent::host::{self, At, HostLedger, Query, QueryArgs};
+    use kontingent::storage::Storage;
+    use kontingent::{Action, Durability};
     use std::io;
-
-    /// How a query's `at` resolves against the ledger's time: a clock reading
-    /// (`clocked`) may be overtaken by it, an exact time is kept.
-    fn timing(clocked: Option<bool>) -> Timing {
-        if clocked.unwrap_or(false) {
-            Timing::Clock
-        } else {
-            Timing::Exact
-        }
-    }
 
     #[wasm_bindgen]
     extern "C" {
@@ -349,37 +346,17 @@ mod node {
         }
     }
 
-    enum Inner {
-        File(DurableLedger<JsStorage>),
-        Memory(DurableLedger<MemoryStorage>),
-    }
-
-    macro_rules! with {
-        ($inner:expr, $l:ident => $body:expr) => {
-            match $inner {
-                Inner::File($l) => $body,
-                Inner::Memory($l) => $body,
-            }
-        };
-    }
-
     /// The full ledger: in memory, or durable on a journal file in the same byte
     /// format as the Rust core's (a journal written here opens in Rust and Python).
     #[wasm_bindgen]
     pub struct WasmLedger {
-        inner: Inner,
+        inner: HostLedger,
     }
 
-    fn durability(name: &str) -> Result<Durability, JsValue> {
-        match name {
-            "full" => Ok(Durability::Full),
-            "buffered" => Ok(Durability::Buffered),
-            "none" => Ok(Durability::None),
-            other => Err(invalid(
-                "durability",
-                format!("{other:?} is not full, buffered or none"),
-            )),
-        }
+    /// A JS time: whole ms, exact or a clock reading (`clocked`).
+    fn at(v: Option<f64>, clocked: Option<bool>) -> Result<At, JsValue> {
+        let v = v.map(|a| whole("at", a)).transpose()?;
+        Ok(At::new(v, clocked.unwrap_or(false)))
     }
 
     #[wasm_bindgen]
@@ -387,21 +364,15 @@ mod node {
         /// Open (replaying) a journal through `file`, an object with `len`, `read`,
         /// `append`, `truncate`, `sync`, `replace` and `randomId` (js/node.mjs).
         pub fn open(file: JsFile, durability_name: &str) -> Result<WasmLedger, JsValue> {
-            let d = durability(durability_name)?;
-            let (l, _) =
-                DurableLedger::open_storage(JsStorage(file), d).map_err(|e| journal_error(&e))?;
-            Ok(WasmLedger {
-                inner: Inner::File(l),
-            })
+            let d = host::durability_from_name(durability_name).map_err(info_error)?;
+            let inner = HostLedger::on_storage(JsStorage(file), d).map_err(|e| shell_error(&e))?;
+            Ok(WasmLedger { inner })
         }
 
         #[wasm_bindgen(js_name = inMemory)]
         pub fn in_memory() -> Result<WasmLedger, JsValue> {
-            let (l, _) = DurableLedger::open_storage(MemoryStorage::new(), Durability::None)
-                .map_err(|e| journal_error(&e))?;
-            Ok(WasmLedger {
-                inner: Inner::Memory(l),
-            })
+            let inner = HostLedger::in_memory(Durability::None).map_err(|e| shell_error(&e))?;
+            Ok(WasmLedger { inner })
         }
 
         /// Apply many `{at, action, clocked}` commands as one batch: one journal write
@@ -410,12 +381,13 @@ mod node {
         /// is exact. Returns, in order, `{outcome, events}` or an `Error` (not thrown).
         #[wasm_bindgen(js_name = submitBatch)]
         pub fn submit_batch(&self, commands: js_sys::Array) -> Result<js_sys::Array, JsValue> {
-            let mut parsed: Vec<Result<(Command, Timing), JsValue>> =
+            let mut parsed: Vec<Result<(At, Action), JsValue>> =
                 Vec::with_capacity(commands.length() as usize);
             for c in commands.iter() {
                 parsed.push((|| {
-                    let at = js_sys::Reflect::get(&c, &"at".into())?;
-                    let at = whole("at", at.as_f64().unwrap_or(f64::NAN))?;
+                    let when = js_sys::Reflect::get(&c, &"at".into())?;
+                    let clocked = js_sys::Reflect::get(&c, &"clocked".into())?.is_truthy();
+                    let when = at(Some(when.as_f64().unwrap_or(f64::NAN)), Some(clocked))?;
                     let action = js_sys::Reflect::get(&c, &"action".into())?;
                     let action: Action = if js_sys::Reflect::get(&action, &"type".into())?
                         .as_string()
@@ -427,8 +399,7 @@ mod node {
                     } else {
                         api_in("action", action)?
                     };
-                    let timing = timing(Some(js_sys::Reflect::get(&c, &"clocked".into())?.is_truthy()));
-                    Ok((Command::new(at, action), timing))
+                    Ok((when, action))
                 })());
             }
             // Move the good commands out (no copies); remember where the bad ones were.
@@ -443,7 +414,7 @@ mod node {
                     Err(e) => Some(e),
                 })
                 .collect();
-            let mut applied = with!(&self.inner, l => l.submit_batch_timed(good)).into_iter();
+            let mut applied = self.inner.submit_batch(good).into_iter();
             let out = js_sys::Array::new();
             for e in errors {
                 let item = match e {
@@ -455,7 +426,7 @@ mod node {
                             js_sys::Reflect::set(&o, &"events".into(), &plain(&a.events)?)?;
                             o.into()
                         }
-                        Some(Err(e)) => ledger_error(&e),
+                        Some(Err(e)) => shell_error(&e),
                         None => js_error("internal", "an answer is missing"),
                     },
                 };
@@ -473,36 +444,22 @@ mod node {
             clocked: Option<bool>,
         ) -> Result<JsValue, JsValue> {
             let request: Request = api_in("request", request)?;
-            let at = whole("at", at)?;
-            let timing = timing(clocked);
-            let r = with!(&self.inner, l => l.read(|l| l.preview(&request, timing.resolve(at, l.now()))));
-            let outcome = r
-                .map_err(|e| ledger_error(&e))?
-                .map_err(|e| core_error(&e))?;
+            let when = self::at(Some(at), clocked)?;
+            let outcome = self
+                .inner
+                .preview(&request, when)
+                .map_err(|e| shell_error(&e))?;
             api_out(&outcome)
-        }
-
-        /// The availability snapshot (wire format), for browsers.
-        pub fn snapshot(&self) -> Result<JsValue, JsValue> {
-            let s =
-                with!(&self.inner, l => l.read(|l| l.snapshot())).map_err(|e| ledger_error(&e))?;
-            plain(&s)
-        }
-
-        /// The compiled catalog (wire format), for `new Preview(catalog, snapshot)`.
-        pub fn catalog(&self) -> Result<JsValue, JsValue> {
-            let c = with!(&self.inner, l => l.read(|l| l.catalog().cloned()))
-                .map_err(|e| ledger_error(&e))?;
-            plain(&c)
         }
 
         /// Up to `limit` deltas after seq `after` (wire format).
         #[wasm_bindgen(js_name = deltasAfter)]
         pub fn deltas_after(&self, after: f64, limit: u32) -> Result<JsValue, JsValue> {
             let after = whole("after", after)?;
-            let events = with!(&self.inner, l => l.events_after(after, limit as usize))
-                .map_err(|e| ledger_error(&e))?;
-            let deltas: Vec<Delta> = events.iter().map(Delta::from_event).collect();
+            let deltas = self
+                .inner
+                .deltas_after(after, limit as usize)
+                .map_err(|e| shell_error(&e))?;
             plain(&deltas)
         }
 
@@ -510,62 +467,57 @@ mod node {
         #[wasm_bindgen(js_name = eventsAfter)]
         pub fn events_after(&self, after: f64, limit: u32) -> Result<JsValue, JsValue> {
             let after = whole("after", after)?;
-            let events = with!(&self.inner, l => l.events_after(after, limit as usize))
-                .map_err(|e| ledger_error(&e))?;
+            let events = self
+                .inner
+                .events_after(after, limit as usize)
+                .map_err(|e| shell_error(&e))?;
             plain(&events)
         }
 
-        /// A read-only query: `pool`, `pools`, `available` (offer, channel),
-        /// `whyUnavailable` (offer, channel, at), `nextSlots` (template, at, channel,
-        /// count), `reservation` (id), `digest`, `seq`, `now`.
+        /// A read-only query by the host's name (`Query::NAMES`: `pool`, `pools`,
+        /// `offer`, `offers`, `available`, `why_unavailable`, `next_slots`,
+        /// `reservation`, `customer_usage`, `waitlist`, `wait_entry`, `snapshot`,
+        /// `catalog`, `digest`, `seq`, `now`, `paused`). API answers come with
+        /// camelCase keys; `snapshot` and `catalog` are wire formats, as is.
+        #[allow(clippy::too_many_arguments)]
         pub fn query(
             &self,
             what: &str,
             name: Option<String>,
+            number: Option<f64>,
             channel: Option<String>,
             at: Option<f64>,
             count: Option<u32>,
             clocked: Option<bool>,
         ) -> Result<JsValue, JsValue> {
-            let name = name.unwrap_or_default();
-            let channel = channel.unwrap_or_else(|| "web".into());
-            let at = at.map(|a| whole("at", a)).transpose()?;
-            let timing = timing(clocked);
-            let r = with!(&self.inner, l => l.read(|l| -> Result<JsValue, JsValue> {
-                let at = at.map_or(l.now(), |at| timing.resolve(at, l.now()));
-                match what {
-                    "pool" => api_out(&l.pool(&name)),
-                    "pools" => api_out(&l.pools()),
-                    "available" => api_out(&l.offer_available_for(&name, &channel)),
-                    "whyUnavailable" => api_out(&l.why_unavailable(&name, &channel, at).map_err(|e| core_error(&e))?),
-                    "nextSlots" => api_out(&l.next_slots(&name, at, &channel, count.unwrap_or(10) as usize).map_err(|e| core_error(&e))?),
-                    "reservation" => {
-                        let id = name.parse::<u64>().map_err(|e| invalid("reservation", e))?;
-                        api_out(&l.reservation(kontingent::ReservationId(id)))
-                    }
-                    "digest" => Ok(l.digest().to_string().into()),
-                    "seq" => Ok((l.seq() as f64).into()),
-                    "now" => Ok((l.now() as f64).into()),
-                    other => Err(js_error("invalid_input", format!("unknown query {other:?}"))),
-                }
-            }));
-            r.map_err(|e| ledger_error(&e))?
+            let args = QueryArgs {
+                name,
+                number: number.map(|n| whole("number", n)).transpose()?,
+                channel,
+                count: count.map(|c| c as usize),
+            };
+            let query = Query::parse(what, args).map_err(info_error)?;
+            let value = self
+                .inner
+                .query(&query, self::at(at, clocked)?)
+                .map_err(|e| shell_error(&e))?;
+            match query {
+                Query::Snapshot | Query::Catalog => plain(&value),
+                _ => plain(&rename_keys(value, &camel)),
+            }
         }
 
         /// Retire the journal's records into a base state; returns the records retired.
         pub fn compact(&self) -> Result<f64, JsValue> {
-            match &self.inner {
-                Inner::File(l) => l
-                    .compact()
-                    .map(|c| c.records as f64)
-                    .map_err(|e| ledger_error(&e)),
-                Inner::Memory(_) => Err(js_error("misuse", "an in-memory ledger has no journal")),
-            }
+            self.inner
+                .compact()
+                .map(|c| c.records as f64)
+                .map_err(|e| shell_error(&e))
         }
 
         /// What opening found: `{records, tornBytes, tornRecords, base}`.
         pub fn recovery(&self) -> Result<JsValue, JsValue> {
-            let r = with!(&self.inner, l => l.recovery().clone());
+            let r = self.inner.recovery();
             let o = js_sys::Object::new();
             js_sys::Reflect::set(&o, &"records".into(), &(r.records as f64).into())?;
             js_sys::Reflect::set(&o, &"tornBytes".into(), &(r.torn_bytes as f64).into())?;
@@ -582,8 +534,15 @@ mod node {
 
         #[wasm_bindgen(js_name = isPoisoned)]
         pub fn is_poisoned(&self) -> bool {
-            with!(&self.inner, l => l.is_poisoned())
+            self.inner.is_poisoned()
         }
+    }
+
+    /// Every error code this package can raise (`kontingent::host::ALL_CODES`):
+    /// the same in Rust, Python and over HTTP.
+    #[wasm_bindgen(js_name = errorCodes)]
+    pub fn error_codes() -> Vec<String> {
+        host::ALL_CODES.iter().map(|c| c.to_string()).collect()
     }
 }
 
@@ -599,17 +558,6 @@ pub fn compile_catalog(text: &str, format: &str, file: &str) -> Result<JsValue, 
     };
     match parsed {
         Ok(c) => plain(&c),
-        Err(e) => {
-            let err = js_error("invalid_catalog", &e);
-            let issues: Vec<Value> = e
-                .issues
-                .iter()
-                .map(|i| {
-                    serde_json::json!({"path": i.path, "message": i.message, "line": i.line, "column": i.column})
-                })
-                .collect();
-            let _ = js_sys::Reflect::set(&err, &"issues".into(), &plain(&issues)?);
-            Err(err)
-        }
+        Err(e) => Err(shell_error(&e)),
     }
 }

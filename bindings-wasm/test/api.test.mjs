@@ -89,3 +89,24 @@ test("the preview answers as the server, follows deltas, refuses gaps and replay
   code(() => p.check(probe, Number.NaN), "out_of_range");
   assert.deepEqual(p.snapshot(), l.snapshot(), "refused deltas changed nothing");
 });
+
+test("pause, resume and the host's queries answer as in Python", async () => {
+  const l = Ledger.inMemory();
+  await l.loadCatalog(emstek(), NOON - 3_600_000);
+  assert.equal(l.paused, false);
+  await l.pause(NOON);
+  assert.equal(l.paused, true);
+  const r = { requestId: "p1", customer: "anna", lines: [{ offer: "zur-post-20", quantity: 1 }] };
+  assert.deepEqual(await l.reserve(r, NOON + 1000), { status: "refused", reason: "paused" });
+  await l.resume(NOON + 2000);
+  const held = await l.reserve({ ...r, requestId: "p2" }, NOON + 3000);
+  assert.equal(held.status, "held");
+  assert.deepEqual(l.customerUsage("anna"), { "zur-post-20": 1 });
+  assert.equal(l.offers().length, l.catalog().offers.length);
+  assert.equal(l.offer("zur-post-20").name, "zur-post-20");
+  const view = l.reservation(held.reservation);
+  assert.deepEqual([view.customer, view.state, view.expiresAt], ["anna", "held", held.expiresAt]);
+  assert.deepEqual(l.waitlist("zur-post-20"), []);
+  assert.equal(l.waitEntry(1), null);
+  code(() => l.reservation(-1), "out_of_range");
+});
