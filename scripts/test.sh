@@ -12,6 +12,10 @@ fi
 
 echo "== the packages carry the repository's licenses"
 for d in bindings-python bindings-wasm; do cmp LICENSE-MIT "$d/LICENSE-MIT" && cmp LICENSE-APACHE "$d/LICENSE-APACHE"; done
+echo "== the pure core's line, drawn by its dependencies: no lock, checksum or libc crate; the browser build is the core alone"
+if cargo tree -p kontingent-core -e normal --locked | grep -E "parking_lot|crc32c|libc"; then
+  echo "kontingent-core depends on a shell crate"; exit 1
+fi
 echo "== format"
 cargo fmt --all -- --check
 echo "== lints"
@@ -27,10 +31,14 @@ cargo run --release --locked -p kontingent-examples --bin pampanin-delivery >/de
 echo "== python binding (built with maturin through pip; tests with pytest)"
 python3 -m pip install -q --disable-pip-version-check ./bindings-python pytest mypy flask gunicorn
 (cd bindings-python && python3 -m pytest -q tests)
+python3 -c "import importlib.metadata as m; f = {p.name for p in m.files('kontingent')}; assert {'LICENSE-MIT', 'LICENSE-APACHE'} <= f, f"
 (cd /tmp && python3 -m mypy.stubtest kontingent._kontingent)
 python3 -m mypy --strict bindings-python/python/kontingent/__init__.py
 echo "== wasm binding (built with Debian's rustc-web + wasm-bindgen; Node's test runner)"
 bash scripts/build-wasm.sh
+if (cd bindings-wasm && PATH=/usr/bin:$PATH cargo tree -e normal --target wasm32-unknown-unknown --locked | grep -E "── kontingent v"); then
+  echo "the browser build links the shell crate"; exit 1
+fi
 (cd bindings-wasm && node --test test/)
 echo "== web preview in headless Chromium (Debian's chromium + playwright-core; no browser download)"
 if ! command -v chromium >/dev/null 2>&1; then
