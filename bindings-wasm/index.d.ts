@@ -32,13 +32,16 @@ export type ErrorCode =
   | "delta_unknown_pool"
   | "delta_out_of_order"
   | "delta_out_of_range"
-  | "invalid_input";
+  | "invalid_input"
+  | "journal_locked";
 
 /** An Error from kontingent: `.code` is stable (e.g. "unknown_offer", "delta_gap"). */
 export interface KontingentError extends Error {
   code: ErrorCode;
   /** `journal_corrupted`: the byte offset of the bad record. */
   offset?: number;
+  /** `journal_locked`: the process holding the journal. */
+  owner?: { pid: number; host: string };
   /** `invalid_catalog`: what is wrong, and where. */
   issues?: { path: string; message: string; line: number | null; column: number | null }[];
 }
@@ -139,6 +142,7 @@ export class ManualClock implements Clock {
 
 /** Node only: the full ledger, in memory or on a journal file. */
 export class Ledger {
+  /** The journal is this process's until `close()`: another opener gets `journal_locked`. */
   static open(file: string, options?: { durability?: "full" | "buffered" | "none"; clock?: Clock }): Ledger;
   static inMemory(options?: { clock?: Clock }): Ledger;
   /** The clock that calls without `at` read. */

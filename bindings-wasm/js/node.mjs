@@ -8,6 +8,7 @@ import path from "node:path";
 import crypto from "node:crypto";
 
 import { systemClock, toMillis } from "./clock.mjs";
+import { lockJournal } from "./lock.mjs";
 
 export { systemClock, fixedClock, ManualClock } from "./clock.mjs";
 
@@ -20,7 +21,13 @@ export const { Preview, compileCatalog, errorCodes } = wasm;
 class JournalFile {
   constructor(file) {
     this.path = file;
-    this.fd = fs.openSync(file, "a+", 0o600);
+    this.unlock = lockJournal(file);
+    try {
+      this.fd = fs.openSync(file, "a+", 0o600);
+    } catch (e) {
+      this.unlock();
+      throw e;
+    }
   }
   len() {
     return fs.fstatSync(this.fd).size;
@@ -65,6 +72,7 @@ class JournalFile {
   }
   close() {
     fs.closeSync(this.fd);
+    this.unlock();
   }
   static writeAll(fd, data) {
     let n = 0;
@@ -108,7 +116,12 @@ export class Ledger {
       : { at: isMs(at), clocked: false };
   }
 
-  /** Open (or create) a ledger on a journal file, replaying it. */
+  /**
+   * Open (or create) a ledger on a journal file, replaying it. The journal is this
+   * process's until `close()` (or exit): another opener, in this process or another,
+   * is refused with `journal_locked` (see js/lock.mjs); a crashed owner's lock is
+   * taken over.
+   */
   static open(file, { durability = "full", clock = systemClock } = {}) {
     const exists = fs.existsSync(file);
     const jf = new JournalFile(file);
@@ -116,7 +129,12 @@ export class Ledger {
       const dir = fs.openSync(path.dirname(path.resolve(file)), "r");
       try { fs.fsyncSync(dir); } finally { fs.closeSync(dir); }
     }
-    return new Ledger(wasm.WasmLedger.open(jf, durability), jf, clock);
+    try {
+      return new Ledger(wasm.WasmLedger.open(jf, durability), jf, clock);
+    } catch (e) {
+      jf.close();
+      throw e;
+    }
   }
 
   /** A ledger that keeps nothing on disk. */

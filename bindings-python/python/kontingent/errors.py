@@ -111,6 +111,7 @@ CODES: dict[str, type[KontingentError]] = {
     "delta_out_of_order": InvalidRequestError,
     "delta_out_of_range": InvalidRequestError,
     "invalid_input": InvalidRequestError,
+    "journal_locked": JournalError,
 }
 
 

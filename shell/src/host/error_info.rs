@@ -17,11 +17,14 @@ const DELTA_CODES: &[&str] = &[
     "delta_out_of_order",
     "delta_out_of_range",
 ];
-/// The host's own: a value of the wrong type or shape, before any command.
-const HOST_CODES: &[&str] = &["invalid_input"];
+/// The host's own: a value of the wrong type or shape, before any command; and
+/// a journal another process holds where no shared lock exists (Node has no
+/// flock: its binding takes a journal for one process, `js/lock.mjs`).
+const HOST_CODES: &[&str] = &["invalid_input", "journal_locked"];
 
 /// Every code an [`ErrorInfo`] can carry: the core's [`Error::ALL_CODES`], then
-/// the journal's, the browser mirror's delta errors, and the host's own.
+/// the journal's, the browser mirror's delta errors, and the host's own (one of
+/// which, `journal_locked`, only the Node binding raises).
 pub const ALL_CODES: &[&str] = &concat::<
     { Error::ALL_CODES.len() + JOURNAL_CODES.len() + DELTA_CODES.len() + HOST_CODES.len() },
 >(&[Error::ALL_CODES, JOURNAL_CODES, DELTA_CODES, HOST_CODES]);
@@ -213,6 +216,7 @@ mod tests {
         produced.extend(every_delta_error().iter().map(|e| ErrorInfo::from(e).code));
         produced.push(ErrorInfo::invalid_input("f", "x").code);
         produced.push(ErrorInfo::out_of_range("f", 1).code);
+        produced.push("journal_locked"); // raised in JavaScript (bindings-wasm/js/lock.mjs)
         produced.sort_unstable();
         produced.dedup();
         let mut listed = ALL_CODES.to_vec();
