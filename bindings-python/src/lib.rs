@@ -56,8 +56,31 @@ fn to_py<T: Serialize>(py: Python<'_>, v: &T) -> PyResult<Py<PyAny>> {
 
 /// A Python string argument, or an `invalid_input` error naming it.
 fn py_str(py: Python<'_>, what: &str, v: &Bound<'_, PyAny>) -> PyResult<String> {
-    v.extract::<String>()
-        .map_err(|_| bad_input(py, what, format!("expected a str, got {}", type_name(v))))
+    v.extract::<String>().map_err(|_| {
+        let problem = if v.is_instance_of::<pyo3::types::PyString>() {
+            // A str that does not encode to UTF-8: it holds a lone surrogate.
+            "is not valid text (it holds a lone surrogate)".to_owned()
+        } else {
+            format!("expected a str, got {}", type_name(v))
+        };
+        bad_input(py, what, problem)
+    })
+}
+
+/// An optional argument through its checked conversion.
+fn given<T>(
+    v: &Option<Bound<'_, PyAny>>,
+    f: impl FnOnce(&Bound<'_, PyAny>) -> PyResult<Option<T>>,
+) -> PyResult<Option<T>> {
+    v.as_ref().map_or(Ok(None), f)
+}
+
+fn opt_str(py: Python<'_>, what: &str, v: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+    if v.is_none() {
+        Ok(None)
+    } else {
+        py_str(py, what, v).map(Some)
+    }
 }
 
 fn type_name(v: &Bound<'_, PyAny>) -> String {
@@ -380,19 +403,29 @@ impl NativeLedger {
         &self,
         py: Python<'_>,
         what: &str,
-        name: Option<String>,
-        number: Option<u64>,
-        channel: Option<String>,
-        at: Option<u64>,
-        count: Option<usize>,
+        name: Option<Bound<'_, PyAny>>,
+        number: Option<Bound<'_, PyAny>>,
+        channel: Option<Bound<'_, PyAny>>,
+        at: Option<Bound<'_, PyAny>>,
+        count: Option<Bound<'_, PyAny>>,
         clocked: bool,
     ) -> PyResult<Py<PyAny>> {
-        let args = QueryArgs {
-            name,
-            number,
-            channel,
-            count,
+        // Every argument is checked as a command's would be: a wrong type is
+        // `invalid_input` and a number out of range `out_of_range`, naming it.
+        let name_field = match what {
+            "pool" | "offer" | "customer_usage" => what,
+            "next_slots" => "template",
+            _ => "offer",
         };
+        let number_field = if what == "wait_entry" { "entry" } else { what };
+        let args = QueryArgs {
+            name: given(&name, |v| opt_str(py, name_field, v))?,
+            number: given(&number, |v| opt_u64(py, number_field, v))?,
+            channel: given(&channel, |v| opt_str(py, "channel", v))?,
+            count: given(&count, |v| opt_u64(py, "count", v))?
+                .map(|c| usize::try_from(c).unwrap_or(usize::MAX)),
+        };
+        let at = given(&at, |v| opt_u64(py, "at", v))?;
         let query = Query::parse(what, args).map_err(|e| raise(py, e))?;
         let value = self
             .inner
