@@ -7,8 +7,7 @@
 //! touches the ids themselves.
 
 use crate::arena::{Arena, StrRef};
-use crate::id::{ReservationId, WaitEntryId};
-use crate::outcome::Refusal;
+use crate::model::{Refusal, ReservationId, WaitEntryId};
 use hashbrown::HashTable;
 use xxhash_rust::xxh3::xxh3_64;
 

@@ -1,9 +1,6 @@
 //! Offer: what a customer asks for; one unit draws fixed amounts from pools.
 
-use crate::catalog::{Slot, Window};
-use crate::command::WaitlistPolicy;
-use crate::event::{PoolAmount, PoolAmounts};
-use crate::id::WaitEntryId;
+use crate::model::{PoolAmount, PoolAmounts, Slot, WaitEntryId, WaitlistPolicy, Window};
 use crate::pool::Pool;
 use std::collections::VecDeque;
 

@@ -1,8 +1,6 @@
 //! Reservation: one customer's promised units, and where they stand.
 
-use crate::command::Millis;
-use crate::id::OfferId;
-use crate::view::ReservationState;
+use crate::model::{Millis, OfferId, ReservationState};
 use smallvec::SmallVec;
 
 /// One granted line. Quantities are bounded by `LINE_QUANTITY_MAX` (< 2^32).

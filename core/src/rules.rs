@@ -2,10 +2,7 @@
 //! capacity check. Pure functions of the ledger's state and the request; the
 //! browser preview runs this same code.
 
-use crate::catalog::{Slot, Window};
-use crate::command::Millis;
-use crate::id::{OfferId, PoolId};
-use crate::outcome::Refusal;
+use crate::model::{Millis, OfferId, PoolId, Refusal, Slot, Window};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A rule with its scope resolved to offer ids.

@@ -1,6 +1,6 @@
 //! Waiting-list entries. The per-offer FIFO order lives in `Offer::waiting`.
 
-use crate::id::{OfferId, ReservationId};
+use crate::model::{OfferId, ReservationId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum EntryState {

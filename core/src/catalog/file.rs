@@ -5,14 +5,14 @@
 //! parsing is collected: bad times and durations, slot templates, then the
 //! compiled catalog's own checks, mapped back to paths in the file.
 
-use super::check::Issue;
+use super::compile::{CatalogError, Format, Located};
+use super::locate;
 use super::slots::{self, SlotTemplate};
-use super::{
-    locate, Catalog, CatalogError, Format, Limit, Located, OfferSpec, PoolSpec, RuleKind, RuleSpec,
+use crate::limits::HOLD_MS_DEFAULT;
+use crate::model::{
+    Catalog, Draw, Issue, Limit, Millis, OfferSpec, PoolSpec, RuleKind, RuleSpec, WaitlistPolicy,
     Window,
 };
-use crate::command::{Draw, Millis, WaitlistPolicy};
-use crate::limits::HOLD_MS_DEFAULT;
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;

@@ -5,8 +5,7 @@
 //! spring-forward gap) yields no slot; one that exists twice takes the earlier.
 
 use super::file::{parse_duration, to_millis, Problems};
-use super::{OfferSpec, PoolSpec, Slot, Window};
-use crate::command::{Draw, Millis};
+use crate::model::{Draw, Millis, OfferSpec, PoolSpec, Slot, Window};
 use jiff::civil::{Date, DateTime, Time, Weekday};
 use jiff::tz::{AmbiguousOffset, TimeZone};
 use serde::Deserialize;

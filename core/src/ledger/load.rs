@@ -6,14 +6,13 @@
 //! Rules, windows, channels and the default hold apply to later requests only.
 
 use super::{Ledger, Plan};
-use crate::catalog::{Catalog, Limit, RuleKind};
-use crate::error::Error;
-use crate::event::{Event, EventKind, PoolAmount, PoolAmounts};
-use crate::id::{OfferId, PoolId};
+use crate::model::{
+    Catalog, Error, Event, EventKind, Limit, OfferId, PoolAmount, PoolAmounts, PoolId,
+    ReservationState, RuleKind,
+};
 use crate::offer::Offer;
 use crate::pool::{Pool, Share};
 use crate::rules::{self, Measure, Rule};
-use crate::view::ReservationState;
 
 impl Ledger {
     pub(super) fn validate_catalog(&self, c: &Catalog) -> Result<(), Error> {
@@ -244,7 +243,7 @@ impl Ledger {
                 continue;
             }
             let channel = r.channel;
-            let demand = self.demand_of(crate::id::ReservationId(i as u64 + 1));
+            let demand = self.demand_of(crate::model::ReservationId(i as u64 + 1));
             for d in demand {
                 let pool: &mut Pool = &mut self.pools[d.pool.index()];
                 if !pool.shares.is_empty() {

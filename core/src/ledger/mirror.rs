@@ -12,16 +12,13 @@
 
 use super::Ledger;
 use crate::availability::{Change, Delta, DeltaError, Snapshot};
-use crate::catalog::Catalog;
-use crate::command::{Action, Command, Millis, Request};
-use crate::error::Error;
-use crate::outcome::{Outcome, Refusal};
+use crate::model::{Action, Catalog, Command, Error, Millis, Outcome, Refusal, Request};
 use crate::SlotView;
 
 /// `outcome` with its reservation and waiting-entry ids set to 0 (as
 /// [`Mirror::check`] answers), waiting positions kept.
 pub fn without_ids(outcome: Outcome) -> Outcome {
-    use crate::id::{ReservationId, WaitEntryId};
+    use crate::model::{ReservationId, WaitEntryId};
     let (r, e) = (ReservationId(0), WaitEntryId(0));
     match outcome {
         Outcome::Held {

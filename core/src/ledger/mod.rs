@@ -19,24 +19,20 @@ pub use mirror::{without_ids, Mirror};
 pub use preview::SlotView;
 
 use crate::availability::{OfferLevel, PoolLevel, ShareLevel, Snapshot};
-use crate::catalog::{Catalog, Window};
-use crate::command::{Action, Command, Millis, Request, WaitlistPolicy};
 use crate::customer::{hash_name, Customers};
 use crate::digest::{Digest, Sink, StackBuf};
-use crate::error::Error;
-use crate::event::{Event, EventKind, PoolAmount, PoolAmounts, Standing};
 use crate::expiry::Expiries;
-use crate::id::{OfferId, PoolId, ReservationId, WaitEntryId};
 use crate::idempotency::{hash_id, Entry, First, Kind, Recorded, Requests};
 use crate::limits::*;
+use crate::model::{
+    Action, Catalog, Command, Error, Event, EventKind, Millis, OfferId, OfferView, Outcome,
+    PoolAmount, PoolAmounts, PoolId, PoolView, Refusal, Request, ReservationId, ReservationState,
+    ReservationView, Standing, WaitEntryId, WaitEntryView, WaitState, WaitlistPolicy, Window,
+};
 use crate::offer::Offer;
-use crate::outcome::{Outcome, Refusal};
 use crate::pool::Pool;
 use crate::reservation::{Line, Reservation};
 use crate::rules::{self, Rule};
-use crate::view::{
-    OfferView, PoolView, ReservationState, ReservationView, WaitEntryView, WaitState,
-};
 use crate::waitlist::{EntryState, WaitEntry};
 use smallvec::SmallVec;
 use std::collections::{BTreeMap, BTreeSet};

@@ -5,11 +5,8 @@
 //! and the real outcome cannot disagree (for the same state and time).
 
 use super::{Ledger, Plan};
-use crate::command::{Millis, Request};
-use crate::error::Error;
-use crate::id::{ReservationId, WaitEntryId};
 use crate::limits::TIMESTAMP_MAX;
-use crate::outcome::{Outcome, Refusal};
+use crate::model::{Error, Millis, Outcome, Refusal, Request, ReservationId, WaitEntryId};
 use serde::{Deserialize, Serialize};
 
 /// A delivery slot and how many units a channel can still book in it.
@@ -145,7 +142,7 @@ impl Ledger {
             .enumerate()
             .filter_map(|(i, o)| {
                 let slot = o.slot.as_ref().filter(|s| s.template == template)?;
-                let id = crate::id::OfferId(i as u32);
+                let id = crate::model::OfferId(i as u32);
                 if l.paused || l.intake(from, &[(id, 1)], None, None, false).is_some() {
                     return None;
                 }

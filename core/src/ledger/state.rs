@@ -6,18 +6,16 @@
 //! offer prices and windows) are rebuilt, the latter from the logged catalog.
 
 use super::Ledger;
-use crate::catalog::Catalog;
 use crate::codec::{DecodeError, Reader};
-use crate::command::WaitlistPolicy;
 use crate::customer::hash_name;
-use crate::id::{OfferId, PoolId, ReservationId, WaitEntryId};
 use crate::idempotency::{hash_id, First, Recorded};
 use crate::limits::*;
+use crate::model::{
+    Catalog, OfferId, PoolId, Refusal, ReservationId, ReservationState, WaitEntryId, WaitlistPolicy,
+};
 use crate::offer::Offer;
-use crate::outcome::Refusal;
 use crate::pool::Pool;
 use crate::reservation::{Line, Reservation};
-use crate::view::ReservationState;
 use crate::waitlist::{EntryState, WaitEntry};
 use smallvec::SmallVec;
 
@@ -178,14 +176,14 @@ impl Ledger {
                 1 => WaitlistPolicy::Skip,
                 v => return Err(bad("waitlist policy", u64::from(v))),
             };
-            let mut draws = crate::event::PoolAmounts::new();
+            let mut draws = crate::model::PoolAmounts::new();
             for _ in 0..count(&mut r, "draws")? {
                 let pool = PoolId(index("draw pool", u64::from(r.u32()?), l.pools.len())? as u32);
                 let amount = r.u64()?;
                 if amount == 0 || amount > DRAW_AMOUNT_MAX {
                     return Err(bad("draw amount", amount));
                 }
-                draws.push(crate::event::PoolAmount { pool, amount });
+                draws.push(crate::model::PoolAmount { pool, amount });
             }
             let mut waiting = std::collections::VecDeque::new();
             for _ in 0..count(&mut r, "waiting")? {

@@ -1,8 +1,8 @@
 //! Errors: invalid commands and misuse. An `Err` never changes the ledger.
 
-use crate::catalog::Issue;
-use crate::command::Millis;
-use crate::id::{ReservationId, WaitEntryId};
+use super::catalog::Issue;
+use super::ids::{ReservationId, WaitEntryId};
+use super::time::Millis;
 use thiserror::Error;
 
 /// Why a command was rejected as invalid. The ledger is unchanged after any of these.

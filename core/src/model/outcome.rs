@@ -1,7 +1,7 @@
 //! Outcomes: what a valid command did. A refusal is an outcome, not an error.
 
-use crate::command::Millis;
-use crate::id::{ReservationId, WaitEntryId};
+use super::ids::{ReservationId, WaitEntryId};
+use super::time::Millis;
 use serde::{Deserialize, Serialize};
 
 /// The result of a valid command. Business refusals live here as [`Outcome::Refused`];
