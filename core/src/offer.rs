@@ -1,6 +1,7 @@
 //! Offer: what a customer asks for; one unit draws fixed amounts from pools.
 
-use crate::model::{PoolAmount, PoolAmounts, Slot, WaitEntryId, WaitlistPolicy, Window};
+use crate::model::ids::Table;
+use crate::model::{PoolAmount, PoolAmounts, PoolId, Slot, WaitEntryId, WaitlistPolicy, Window};
 use crate::pool::Pool;
 use std::collections::VecDeque;
 
@@ -20,10 +21,10 @@ pub(crate) struct Offer {
 
 impl Offer {
     /// `min over draws of floor(available / amount)`.
-    pub fn available(&self, pools: &[Pool]) -> u64 {
+    pub fn available(&self, pools: &Table<PoolId, Pool>) -> u64 {
         self.draws
             .iter()
-            .map(|d| pools[d.pool.index()].available() / d.amount)
+            .map(|d| pools[d.pool].available() / d.amount)
             .min()
             .unwrap_or(0)
     }
@@ -38,17 +39,17 @@ impl Offer {
     }
 
     /// Units `channel` can be promised now.
-    pub fn available_for(&self, pools: &[Pool], channel: Option<u16>) -> u64 {
+    pub fn available_for(&self, pools: &Table<PoolId, Pool>, channel: Option<u16>) -> u64 {
         self.draws
             .iter()
-            .map(|d| pools[d.pool.index()].available_for(channel) / d.amount)
+            .map(|d| pools[d.pool].available_for(channel) / d.amount)
             .min()
             .unwrap_or(0)
     }
 
     /// True if `quantity` units fit in every pool right now, for `channel`.
-    pub fn fits(&self, pools: &[Pool], quantity: u64, channel: Option<u16>) -> bool {
+    pub fn fits(&self, pools: &Table<PoolId, Pool>, quantity: u64, channel: Option<u16>) -> bool {
         self.demand(quantity)
-            .all(|d| d.amount <= pools[d.pool.index()].available_for(channel))
+            .all(|d| d.amount <= pools[d.pool].available_for(channel))
     }
 }

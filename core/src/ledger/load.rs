@@ -20,7 +20,7 @@ impl Ledger {
         if !issues.is_empty() {
             return Err(Error::InvalidCatalog { issues });
         }
-        for p in &self.pools {
+        for p in self.pools.values() {
             if !c.pools.iter().any(|s| s.name == p.name) {
                 return Err(Error::CatalogChange {
                     path: "pools".into(),
@@ -31,7 +31,7 @@ impl Ledger {
                 });
             }
         }
-        for o in &self.offers {
+        for o in self.offers.values() {
             let Some((i, spec)) = c.offers.iter().enumerate().find(|(_, s)| s.name == o.name)
             else {
                 return Err(Error::CatalogChange {
@@ -44,7 +44,7 @@ impl Ledger {
             };
             let same = spec.draws.len() == o.draws.len()
                 && spec.draws.iter().zip(&o.draws).all(|(d, have)| {
-                    self.pools[have.pool.index()].name == d.pool && have.amount == d.amount
+                    self.pools[have.pool].name == d.pool && have.amount == d.amount
                 });
             if !same {
                 return Err(Error::CatalogChange {
@@ -83,9 +83,9 @@ impl Ledger {
         for spec in &c.pools {
             match self.pool_id(&spec.name) {
                 Some(pool) => {
-                    let old = self.pools[pool.index()].capacity;
+                    let old = self.pools[pool].capacity;
                     if old != spec.capacity {
-                        self.pools[pool.index()].capacity = spec.capacity;
+                        self.pools[pool].capacity = spec.capacity;
                         self.emit(
                             events,
                             at,
@@ -159,7 +159,7 @@ impl Ledger {
             let Some(offer) = self.offer_id(&spec.name) else {
                 continue;
             };
-            let o: &mut Offer = &mut self.offers[offer.index()];
+            let o: &mut Offer = &mut self.offers[offer];
             o.price = spec.price;
             o.policy = spec.waitlist;
             o.window = spec.window;
@@ -167,7 +167,7 @@ impl Ledger {
         }
         self.window = c.window;
         self.rules.clear();
-        for p in &mut self.pools {
+        for p in self.pools.values_mut() {
             p.shares.clear();
         }
         for spec in &c.rules {
@@ -187,7 +187,7 @@ impl Ledger {
                     // Validated: the pool and channel exist.
                     let pool = self.pool_id(pool).unwrap_or(PoolId(0));
                     let channel = self.channel_id(channel).unwrap_or(0);
-                    self.pools[pool.index()].shares.push(Share {
+                    self.pools[pool].shares.push(Share {
                         channel,
                         keep: *keep,
                         promised: 0,
@@ -231,11 +231,11 @@ impl Ledger {
     /// Shares count what their channel already holds: rebuilt from the live
     /// reservations when shares are (re)defined.
     fn recount_shares(&mut self) {
-        if self.pools.iter().all(|p| p.shares.is_empty()) {
+        if self.pools.values().all(|p| p.shares.is_empty()) {
             return;
         }
-        for i in 0..self.reservations.len() {
-            let r = &self.reservations[i];
+        for id in self.reservations.ids() {
+            let r = &self.reservations[id];
             if !matches!(
                 r.state,
                 ReservationState::Held | ReservationState::Confirmed
@@ -243,9 +243,9 @@ impl Ledger {
                 continue;
             }
             let channel = r.channel;
-            let demand = self.demand_of(crate::model::ReservationId(i as u64 + 1));
+            let demand = self.demand_of(id);
             for d in demand {
-                let pool: &mut Pool = &mut self.pools[d.pool.index()];
+                let pool: &mut Pool = &mut self.pools[d.pool];
                 if !pool.shares.is_empty() {
                     pool.share_moved(channel, d.amount, true);
                 }

@@ -24,6 +24,7 @@ use crate::digest::{Digest, Sink, StackBuf};
 use crate::expiry::Expiries;
 use crate::idempotency::{hash_id, Entry, First, Kind, Recorded, Requests};
 use crate::limits::*;
+use crate::model::ids::Table;
 use crate::model::{
     Action, Catalog, Command, Error, Event, EventKind, Millis, OfferId, OfferView, Outcome,
     PoolAmount, PoolAmounts, PoolId, PoolView, Refusal, Request, ReservationId, ReservationState,
@@ -74,19 +75,17 @@ pub struct Ledger {
     seq: u64,
     paused: bool,
     default_hold_ms: u64,
-    pools: Vec<Pool>,
+    pools: Table<PoolId, Pool>,
     pool_names: BTreeMap<String, PoolId>,
-    offers: Vec<Offer>,
+    offers: Table<OfferId, Offer>,
     offer_names: BTreeMap<String, OfferId>,
-    /// Reservation `id` lives at index `id - 1`.
-    reservations: Vec<Reservation>,
+    reservations: Table<ReservationId, Reservation>,
     /// Holds by `(expires_at, id)`; stale entries are skipped when due.
     expiries: Expiries,
     customers: Customers,
     channels: Vec<String>,
     requests: Requests,
-    /// Waiting entry `id` lives at index `id - 1`.
-    entries: Vec<WaitEntry>,
+    entries: Table<WaitEntryId, WaitEntry>,
     /// Offers whose waiting list is not empty.
     waiting_offers: BTreeSet<OfferId>,
     /// The campaign's sales window (from the catalog).
@@ -100,14 +99,14 @@ pub struct Ledger {
 }
 
 /// The offer table as the rules see it.
-struct Facts<'a>(&'a [Offer]);
+struct Facts<'a>(&'a Table<OfferId, Offer>);
 
 impl rules::OfferFacts for Facts<'_> {
     fn price(&self, offer: OfferId) -> u64 {
-        self.0[offer.index()].price
+        self.0[offer].price
     }
     fn draw(&self, offer: OfferId, pool: PoolId) -> u64 {
-        self.0[offer.index()]
+        self.0[offer]
             .draws
             .iter()
             .find(|d| d.pool == pool)
@@ -234,16 +233,16 @@ impl Ledger {
             seq: 0,
             paused: false,
             default_hold_ms: HOLD_MS_DEFAULT,
-            pools: Vec::new(),
+            pools: Table::default(),
             pool_names: BTreeMap::new(),
-            offers: Vec::new(),
+            offers: Table::default(),
             offer_names: BTreeMap::new(),
-            reservations: Vec::new(),
+            reservations: Table::default(),
             expiries: Expiries::default(),
             customers: Customers::default(),
             channels: Vec::new(),
             requests: Requests::default(),
-            entries: Vec::new(),
+            entries: Table::default(),
             waiting_offers: BTreeSet::new(),
             window: Window::default(),
             rules: Vec::new(),
@@ -403,10 +402,8 @@ impl Ledger {
                 let entry = *entry;
                 // Whether it was promoted is decided after time advances: the
                 // advance itself may promote it.
-                entry
-                    .0
-                    .checked_sub(1)
-                    .and_then(|i| self.entries.get(i as usize))
+                self.entries
+                    .get(entry)
                     .ok_or(Error::UnknownWaitEntry(entry))?;
                 Plan::Leave(entry)
             }
@@ -475,11 +472,11 @@ impl Ledger {
                 1,
                 LINE_QUANTITY_MAX,
             )?;
-            add_demand(&mut demand, self.offers[offer.index()].demand(l.quantity)).ok_or_else(
-                || Error::Overflow {
+            add_demand(&mut demand, self.offers[offer].demand(l.quantity)).ok_or_else(|| {
+                Error::Overflow {
                     field: format!("lines[{i}]"),
-                },
-            )?;
+                }
+            })?;
             lines.push((offer, l.quantity));
         }
         let fingerprint = fingerprint(r);
@@ -551,7 +548,7 @@ impl Ledger {
     fn recorded_outcome(&self, entry: &Entry) -> Outcome {
         match entry.recorded.kind() {
             Kind::Held(id) => {
-                let r = &self.reservations[(id.0 - 1) as usize];
+                let r = &self.reservations[id];
                 Outcome::Held {
                     reservation: id,
                     expires_at: r.expires_at,
@@ -560,11 +557,11 @@ impl Ledger {
             }
             Kind::Confirmed(id) => Outcome::Confirmed {
                 reservation: id,
-                units: self.reservations[(id.0 - 1) as usize].units(),
+                units: self.reservations[id].units(),
             },
             Kind::Waiting(entry) => Outcome::Waiting {
                 entry,
-                position: self.entries[(entry.0 - 1) as usize].joined_at_position,
+                position: self.entries[entry].joined_at_position,
             },
             Kind::Refused(i) => Outcome::Refused(self.requests.refusal(i).clone()),
         }
@@ -576,7 +573,7 @@ impl Ledger {
     fn advance(&mut self, at: Millis, events: &mut Vec<Event>) {
         self.now = at;
         while let Some((expires_at, id)) = self.expiries.pop_due(at) {
-            let r = &self.reservations[(id - 1) as usize];
+            let r = &self.reservations[ReservationId(id)];
             if r.state != ReservationState::Held || r.expires_at != expires_at {
                 continue; // confirmed or released since: a stale entry
             }
@@ -606,9 +603,8 @@ impl Ledger {
                 Outcome::Done
             }
             Plan::DefinePool { name, capacity } => {
-                let pool = PoolId(self.pools.len() as u32);
+                let pool = self.pools.push(Pool::new(name.to_owned(), capacity));
                 self.pool_names.insert(name.to_owned(), pool);
-                self.pools.push(Pool::new(name.to_owned(), capacity));
                 self.emit(
                     events,
                     at,
@@ -625,9 +621,7 @@ impl Ledger {
                 draws,
                 policy,
             } => {
-                let offer = OfferId(self.offers.len() as u32);
-                self.offer_names.insert(name.to_owned(), offer);
-                self.offers.push(Offer {
+                let offer = self.offers.push(Offer {
                     name: name.to_owned(),
                     draws: draws.clone(),
                     policy,
@@ -636,6 +630,7 @@ impl Ledger {
                     window: Window::default(),
                     slot: None,
                 });
+                self.offer_names.insert(name.to_owned(), offer);
                 self.emit(
                     events,
                     at,
@@ -649,9 +644,9 @@ impl Ledger {
                 Outcome::Done
             }
             Plan::SetCapacity { pool, capacity } => {
-                let old = self.pools[pool.index()].capacity;
+                let old = self.pools[pool].capacity;
                 if old != capacity {
-                    self.pools[pool.index()].capacity = capacity;
+                    self.pools[pool].capacity = capacity;
                     self.emit(events, at, EventKind::CapacityChanged { pool, capacity });
                     if capacity > old {
                         self.serve(at, events);
@@ -720,7 +715,7 @@ impl Ledger {
         let mut demand = &p.demand;
         if p.up_to {
             let (offer, quantity) = p.lines[0];
-            let o = &self.offers[offer.index()];
+            let o = &self.offers[offer];
             let q = quantity.min(o.available_for(&self.pools, channel));
             if q > 0 && q < quantity {
                 grant = Some(q);
@@ -731,9 +726,9 @@ impl Ledger {
         }
         if let Some(short) = demand
             .iter()
-            .find(|d| d.amount > self.pools[d.pool.index()].available_for(channel))
+            .find(|d| d.amount > self.pools[d.pool].available_for(channel))
         {
-            let pool = &self.pools[short.pool.index()];
+            let pool = &self.pools[short.pool];
             return Err(Refusal::SoldOut {
                 pool: pool.name.clone(),
                 requested: short.amount,
@@ -760,7 +755,7 @@ impl Ledger {
             return Some(r);
         }
         for &(offer, _) in lines {
-            let o = &self.offers[offer.index()];
+            let o = &self.offers[offer];
             if let Some(r) = rules::check_window(&o.window, at) {
                 return Some(r);
             }
@@ -800,7 +795,7 @@ impl Ledger {
             Ok(None) => {}
             Ok(Some(q)) => {
                 p.lines[0].1 = q;
-                p.demand = self.offers[p.lines[0].0.index()].demand(q).collect();
+                p.demand = self.offers[p.lines[0].0].demand(q).collect();
                 p.demand.sort_unstable_by_key(|d| d.pool);
             }
             Err(Refusal::SoldOut { .. }) if p.waitlist => {
@@ -881,8 +876,7 @@ impl Ledger {
             .customers
             .intern(p.customer, p.customer_hash, p.customer_id);
         let channel = self.intern_channel(p.channel);
-        let entry = WaitEntryId(self.entries.len() as u64 + 1);
-        self.entries.push(WaitEntry {
+        let entry = self.entries.push(WaitEntry {
             offer,
             quantity,
             customer,
@@ -891,10 +885,10 @@ impl Ledger {
             state: EntryState::Waiting,
             joined_at_position: 0,
         });
-        let list = &mut self.offers[offer.index()].waiting;
+        let list = &mut self.offers[offer].waiting;
         list.push_back(entry);
         let position = u32::try_from(list.len()).unwrap_or(u32::MAX);
-        self.entries[(entry.0 - 1) as usize].joined_at_position = position;
+        self.entries[entry].joined_at_position = position;
         self.waiting_offers.insert(offer);
         self.emit(
             events,
@@ -923,7 +917,7 @@ impl Ledger {
         demand: &PoolAmounts,
     ) -> ReservationId {
         for d in demand {
-            let pool = &mut self.pools[d.pool.index()];
+            let pool = &mut self.pools[d.pool];
             debug_assert!(
                 d.amount <= pool.available_for(Some(channel)),
                 "promise beyond capacity"
@@ -951,29 +945,28 @@ impl Ledger {
             self.customers
                 .add_usage(customer, l.offer, u64::from(l.quantity));
         }
-        let id = self.reservations.len() as u64 + 1;
-        if state == ReservationState::Held {
-            self.expiries.push(expires_at, id);
-        }
-        self.reservations.push(Reservation {
+        let id = self.reservations.push(Reservation {
             expires_at,
             lines,
             customer,
             channel,
             state,
         });
-        ReservationId(id)
+        if state == ReservationState::Held {
+            self.expiries.push(expires_at, id.0);
+        }
+        id
     }
 
     /// What reservation `id` draws, per pool, in pool-id order.
     fn demand_of(&self, id: ReservationId) -> PoolAmounts {
-        let r = &self.reservations[(id.0 - 1) as usize];
+        let r = &self.reservations[id];
         let mut demand = PoolAmounts::new();
         for l in &r.lines {
             // Validated when the reservation was made; it cannot overflow now.
             let _ = add_demand(
                 &mut demand,
-                self.offers[l.offer.index()].demand(u64::from(l.quantity)),
+                self.offers[l.offer].demand(u64::from(l.quantity)),
             );
         }
         demand
@@ -982,11 +975,11 @@ impl Ledger {
     /// Give a live reservation's units back and move it to `to`.
     fn unpromise(&mut self, id: ReservationId, to: ReservationState) -> PoolAmounts {
         let demand = self.demand_of(id);
-        let r = &mut self.reservations[(id.0 - 1) as usize];
+        let r = &mut self.reservations[id];
         let from = r.state;
         r.state = to;
         for d in &demand {
-            let pool = &mut self.pools[d.pool.index()];
+            let pool = &mut self.pools[d.pool];
             // A live reservation's units are counted in its pool: giving them back
             // cannot go below zero.
             debug_assert!(
@@ -1016,13 +1009,13 @@ impl Ledger {
     }
 
     fn confirm(&mut self, id: ReservationId, events: &mut Vec<Event>) -> Outcome {
-        let r = &self.reservations[(id.0 - 1) as usize];
+        let r = &self.reservations[id];
         match r.state {
             ReservationState::Held => {
                 let units = r.units();
                 let demand = self.demand_of(id);
                 for d in &demand {
-                    let pool = &mut self.pools[d.pool.index()];
+                    let pool = &mut self.pools[d.pool];
                     // Confirming moves units from held to confirmed: the total stays.
                     debug_assert!(
                         pool.held >= d.amount,
@@ -1034,8 +1027,8 @@ impl Ledger {
                     pool.held -= d.amount;
                     pool.confirmed += d.amount;
                 }
-                self.reservations[(id.0 - 1) as usize].state = ReservationState::Confirmed;
-                let channel = self.reservations[(id.0 - 1) as usize].channel;
+                self.reservations[id].state = ReservationState::Confirmed;
+                let channel = self.reservations[id].channel;
                 self.emit(
                     events,
                     self.now,
@@ -1064,7 +1057,7 @@ impl Ledger {
     }
 
     fn release(&mut self, id: ReservationId, events: &mut Vec<Event>) -> Outcome {
-        let r = &self.reservations[(id.0 - 1) as usize];
+        let r = &self.reservations[id];
         let from = match r.state {
             ReservationState::Held => Standing::Held,
             ReservationState::Confirmed => Standing::Confirmed,
@@ -1092,7 +1085,7 @@ impl Ledger {
     }
 
     fn leave(&mut self, entry: WaitEntryId, events: &mut Vec<Event>) -> Outcome {
-        let e = &mut self.entries[(entry.0 - 1) as usize];
+        let e = &mut self.entries[entry];
         match e.state {
             EntryState::Waiting => {}
             EntryState::Left => return Outcome::Left { entry },
@@ -1100,7 +1093,7 @@ impl Ledger {
         }
         e.state = EntryState::Left;
         let offer = e.offer;
-        let list = &mut self.offers[offer.index()].waiting;
+        let list = &mut self.offers[offer].waiting;
         list.retain(|&x| x != entry);
         if list.is_empty() {
             self.waiting_offers.remove(&offer);
@@ -1120,9 +1113,9 @@ impl Ledger {
         loop {
             let mut best: Option<(WaitEntryId, OfferId, usize)> = None;
             for &offer in &self.waiting_offers {
-                let o = &self.offers[offer.index()];
+                let o = &self.offers[offer];
                 let fits = |id: &WaitEntryId| {
-                    let e = &self.entries[(id.0 - 1) as usize];
+                    let e = &self.entries[*id];
                     o.fits(&self.pools, e.quantity, Some(e.channel))
                 };
                 // Entries that no longer qualify (offer closed, slot passed, the
@@ -1154,12 +1147,12 @@ impl Ledger {
     /// Would this waiting entry still pass the intake rules at `at`?
     fn eligible(&self, at: Millis, entry: WaitEntryId) -> bool {
         if self.rules.is_empty() && self.window == Window::default() {
-            let o = &self.offers[self.entries[(entry.0 - 1) as usize].offer.index()];
+            let o = &self.offers[self.entries[entry].offer];
             if o.window == Window::default() && o.slot.is_none() {
                 return true;
             }
         }
-        let e = &self.entries[(entry.0 - 1) as usize];
+        let e = &self.entries[entry];
         let usage: SmallVec<[(OfferId, u64); 4]> = self.customers.usage_of(e.customer).collect();
         self.intake(at, &[(e.offer, e.quantity)], None, Some(&usage), true)
             .is_none()
@@ -1173,15 +1166,15 @@ impl Ledger {
         pos: usize,
         events: &mut Vec<Event>,
     ) {
-        let list = &mut self.offers[offer.index()].waiting;
+        let list = &mut self.offers[offer].waiting;
         list.remove(pos);
         if list.is_empty() {
             self.waiting_offers.remove(&offer);
         }
-        let e = &self.entries[(entry.0 - 1) as usize];
+        let e = &self.entries[entry];
         let (quantity, customer, channel) = (e.quantity, e.customer, e.channel);
         let expires_at = at + e.hold_ms;
-        let mut demand: PoolAmounts = self.offers[offer.index()].demand(quantity).collect();
+        let mut demand: PoolAmounts = self.offers[offer].demand(quantity).collect();
         demand.sort_unstable_by_key(|d| d.pool);
         let lines = smallvec::smallvec![Line {
             offer,
@@ -1195,7 +1188,7 @@ impl Ledger {
             expires_at,
             &demand,
         );
-        self.entries[(entry.0 - 1) as usize].state = EntryState::Promoted(reservation);
+        self.entries[entry].state = EntryState::Promoted(reservation);
         self.emit(
             events,
             at,
@@ -1243,8 +1236,8 @@ impl Ledger {
     }
 
     fn reservation_ref(&self, id: ReservationId) -> Result<&Reservation, Error> {
-        id.0.checked_sub(1)
-            .and_then(|i| self.reservations.get(i as usize))
+        self.reservations
+            .get(id)
             .ok_or(Error::UnknownReservation(id))
     }
 
@@ -1285,7 +1278,7 @@ impl Ledger {
     }
 
     fn pool_view(&self, id: PoolId) -> PoolView {
-        let p = &self.pools[id.index()];
+        let p = &self.pools[id];
         PoolView {
             id,
             name: p.name.clone(),
@@ -1303,20 +1296,18 @@ impl Ledger {
 
     /// Every pool, in id order.
     pub fn pools(&self) -> Vec<PoolView> {
-        (0..self.pools.len())
-            .map(|i| self.pool_view(PoolId(i as u32)))
-            .collect()
+        self.pools.ids().map(|id| self.pool_view(id)).collect()
     }
 
     fn offer_view(&self, id: OfferId) -> OfferView {
-        let o = &self.offers[id.index()];
+        let o = &self.offers[id];
         OfferView {
             id,
             name: o.name.clone(),
             draws: o
                 .draws
                 .iter()
-                .map(|d| (self.pools[d.pool.index()].name.clone(), d.amount))
+                .map(|d| (self.pools[d.pool].name.clone(), d.amount))
                 .collect(),
             waitlist: o.policy,
             available: o.available(&self.pools),
@@ -1332,15 +1323,13 @@ impl Ledger {
 
     /// Every offer, in id order.
     pub fn offers(&self) -> Vec<OfferView> {
-        (0..self.offers.len())
-            .map(|i| self.offer_view(OfferId(i as u32)))
-            .collect()
+        self.offers.ids().map(|id| self.offer_view(id)).collect()
     }
 
     /// Units of an offer that can be promised now.
     pub fn offer_available(&self, name: &str) -> Option<u64> {
         self.offer_id(name)
-            .map(|id| self.offers[id.index()].available(&self.pools))
+            .map(|id| self.offers[id].available(&self.pools))
     }
 
     /// A reservation by id, with its customer and channel (private data); `None` if no
@@ -1355,12 +1344,7 @@ impl Ledger {
             lines: r
                 .lines
                 .iter()
-                .map(|l| {
-                    (
-                        self.offers[l.offer.index()].name.clone(),
-                        u64::from(l.quantity),
-                    )
-                })
+                .map(|l| (self.offers[l.offer].name.clone(), u64::from(l.quantity)))
                 .collect(),
             state: r.state,
             expires_at: r.expires_at,
@@ -1379,15 +1363,15 @@ impl Ledger {
         };
         self.customers
             .usage_of(c)
-            .map(|(o, u)| (self.offers[o.index()].name.clone(), u))
+            .map(|(o, u)| (self.offers[o].name.clone(), u))
             .collect()
     }
 
     fn entry_view(&self, entry: WaitEntryId) -> Option<WaitEntryView> {
-        let e = self.entries.get(entry.0.checked_sub(1)? as usize)?;
+        let e = self.entries.get(entry)?;
         let state = match e.state {
             EntryState::Waiting => {
-                let pos = self.offers[e.offer.index()]
+                let pos = self.offers[e.offer]
                     .waiting
                     .iter()
                     .position(|&x| x == entry)
@@ -1401,7 +1385,7 @@ impl Ledger {
         };
         Some(WaitEntryView {
             entry,
-            offer: self.offers[e.offer.index()].name.clone(),
+            offer: self.offers[e.offer].name.clone(),
             customer: self.customers.name(e.customer).to_owned(),
             quantity: e.quantity,
             state,
@@ -1416,7 +1400,7 @@ impl Ledger {
 
     /// The entries waiting on an offer's list, head first.
     pub fn waitlist(&self, offer: &str) -> Option<Vec<WaitEntryView>> {
-        let o = &self.offers[self.offer_id(offer)?.index()];
+        let o = &self.offers[self.offer_id(offer)?];
         Some(
             o.waiting
                 .iter()
@@ -1432,7 +1416,7 @@ impl Ledger {
             paused: self.paused,
             pools: self
                 .pools
-                .iter()
+                .values()
                 .map(|p| PoolLevel {
                     name: p.name.clone(),
                     capacity: p.capacity,
@@ -1456,7 +1440,7 @@ impl Ledger {
                 .collect(),
             offers: self
                 .offers
-                .iter()
+                .values()
                 .map(|o| OfferLevel {
                     name: o.name.clone(),
                     draws: o.draws.to_vec(),
@@ -1495,14 +1479,14 @@ impl Ledger {
         s.bool(self.paused);
         s.u64(self.default_hold_ms);
         s.u64(self.pools.len() as u64);
-        for p in &self.pools {
+        for p in self.pools.values() {
             s.str(&p.name);
             s.u64(p.capacity);
             s.u64(p.held);
             s.u64(p.confirmed);
         }
         s.u64(self.offers.len() as u64);
-        for o in &self.offers {
+        for o in self.offers.values() {
             s.str(&o.name);
             s.u8(o.policy as u8);
             s.u64(o.draws.len() as u64);
@@ -1530,7 +1514,7 @@ impl Ledger {
             }
         }
         s.u64(self.reservations.len() as u64);
-        for r in &self.reservations {
+        for r in self.reservations.values() {
             s.u64(r.expires_at);
             s.u32(r.customer);
             s.u32(u32::from(r.channel));
@@ -1546,7 +1530,7 @@ impl Ledger {
             .expiries
             .iter()
             .filter(|&(t, id)| {
-                let r = &self.reservations[(id - 1) as usize];
+                let r = &self.reservations[ReservationId(id)];
                 r.state == ReservationState::Held && r.expires_at == t
             })
             .collect();
@@ -1557,7 +1541,7 @@ impl Ledger {
             s.u64(id);
         }
         s.u64(self.entries.len() as u64);
-        for e in &self.entries {
+        for e in self.entries.values() {
             s.u32(e.offer.0);
             s.u64(e.quantity);
             s.u32(e.customer);

@@ -10,6 +10,7 @@ use crate::codec::{DecodeError, Reader};
 use crate::customer::hash_name;
 use crate::idempotency::{hash_id, First, Recorded};
 use crate::limits::*;
+use crate::model::ids::{RowId, Table};
 use crate::model::{
     Catalog, OfferId, PoolId, Refusal, ReservationId, ReservationState, WaitEntryId, WaitlistPolicy,
 };
@@ -31,6 +32,14 @@ fn index(what: &'static str, v: u64, len: usize) -> Result<usize, DecodeError> {
         .ok()
         .filter(|&i| i < len)
         .ok_or(bad(what, v))
+}
+
+/// `id` if the table has a row for it (ids decoded before their rows are refused).
+fn known<I: RowId, T>(what: &'static str, id: I, rows: &Table<I, T>) -> Result<I, DecodeError> {
+    match rows.get(id) {
+        Some(_) => Ok(id),
+        None => Err(bad(what, id.row_number())),
+    }
 }
 
 fn count(r: &mut Reader<'_>, what: &'static str) -> Result<usize, DecodeError> {
@@ -77,7 +86,7 @@ impl Ledger {
     fn check_counters(&self) -> Result<(), DecodeError> {
         let mut pools = vec![(0u64, 0u64); self.pools.len()];
         let mut usage = std::collections::BTreeMap::<(u32, OfferId), u64>::new();
-        for r in &self.reservations {
+        for r in self.reservations.values() {
             if !r.state.is_live() {
                 continue;
             }
@@ -85,7 +94,7 @@ impl Ledger {
                 let q = u64::from(line.quantity);
                 let u = usage.entry((r.customer, line.offer)).or_insert(0);
                 *u = u.checked_add(q).ok_or(bad("usage", q))?;
-                for d in &self.offers[line.offer.index()].draws {
+                for d in &self.offers[line.offer].draws {
                     let amount = d.amount.checked_mul(q).ok_or(bad("demand", q))?;
                     let slot = &mut pools[d.pool.index()];
                     let counter = if r.state == ReservationState::Confirmed {
@@ -99,7 +108,7 @@ impl Ledger {
                 }
             }
         }
-        for (i, p) in self.pools.iter().enumerate() {
+        for (i, p) in self.pools.values().enumerate() {
             if (p.held, p.confirmed) != pools[i] {
                 return Err(bad("pool counters", i as u64));
             }
@@ -166,8 +175,8 @@ impl Ledger {
             let mut p = Pool::new(name.clone(), capacity);
             p.held = r.u64()?;
             p.confirmed = r.u64()?;
-            l.pool_names.insert(name, PoolId(l.pools.len() as u32));
-            l.pools.push(p);
+            let id = l.pools.push(p);
+            l.pool_names.insert(name, id);
         }
         for _ in 0..count(&mut r, "offers")? {
             let name = r.str("offer", NAME_LEN_MAX)?;
@@ -178,7 +187,7 @@ impl Ledger {
             };
             let mut draws = crate::model::PoolAmounts::new();
             for _ in 0..count(&mut r, "draws")? {
-                let pool = PoolId(index("draw pool", u64::from(r.u32()?), l.pools.len())? as u32);
+                let pool = known("draw pool", PoolId(r.u32()?), &l.pools)?;
                 let amount = r.u64()?;
                 if amount == 0 || amount > DRAW_AMOUNT_MAX {
                     return Err(bad("draw amount", amount));
@@ -189,13 +198,9 @@ impl Ledger {
             for _ in 0..count(&mut r, "waiting")? {
                 waiting.push_back(WaitEntryId(r.u64()?));
             }
-            let id = OfferId(l.offers.len() as u32);
-            if !waiting.is_empty() {
-                l.waiting_offers.insert(id);
-            }
-            l.offer_names.insert(name.clone(), id);
-            l.offers.push(Offer {
-                name,
+            let has_waiting = !waiting.is_empty();
+            let id = l.offers.push(Offer {
+                name: name.clone(),
                 draws,
                 policy,
                 waiting,
@@ -203,6 +208,10 @@ impl Ledger {
                 window: Default::default(),
                 slot: None,
             });
+            if has_waiting {
+                l.waiting_offers.insert(id);
+            }
+            l.offer_names.insert(name, id);
         }
         for _ in 0..count(&mut r, "channels")? {
             l.channels.push(r.str("channel", CHANNEL_LEN_MAX)?);
@@ -222,8 +231,8 @@ impl Ledger {
                 return Err(bad("duplicate customer", i as u64));
             }
             for _ in 0..count(&mut r, "usage")? {
-                let o = index("usage offer", u64::from(r.u32()?), l.offers.len())?;
-                l.customers.add_usage(c, OfferId(o as u32), r.u64()?);
+                let o = known("usage offer", OfferId(r.u32()?), &l.offers)?;
+                l.customers.add_usage(c, o, r.u64()?);
             }
         }
         let n = count(&mut r, "reservations")?;
@@ -241,8 +250,7 @@ impl Ledger {
             };
             let mut lines = SmallVec::new();
             for _ in 0..count(&mut r, "lines")? {
-                let offer =
-                    OfferId(index("line offer", u64::from(r.u32()?), l.offers.len())? as u32);
+                let offer = known("line offer", OfferId(r.u32()?), &l.offers)?;
                 lines.push(Line {
                     offer,
                     quantity: r.u32()?,
@@ -259,15 +267,11 @@ impl Ledger {
         for _ in 0..count(&mut r, "expiries")? {
             let t = r.u64()?;
             let id = r.u64()?;
-            index(
-                "expiring reservation",
-                id.wrapping_sub(1),
-                l.reservations.len(),
-            )?;
+            known("expiring reservation", ReservationId(id), &l.reservations)?;
             l.expiries.push(t, id);
         }
         for _ in 0..count(&mut r, "entries")? {
-            let offer = OfferId(index("entry offer", u64::from(r.u32()?), l.offers.len())? as u32);
+            let offer = known("entry offer", OfferId(r.u32()?), &l.offers)?;
             let quantity = r.u64()?;
             if quantity == 0 || quantity > LINE_QUANTITY_MAX {
                 return Err(bad("waiting quantity", quantity));
@@ -279,13 +283,8 @@ impl Ledger {
             let state = match r.u8()? {
                 0 => EntryState::Waiting,
                 1 => {
-                    let id = r.u64()?;
-                    index(
-                        "promoted reservation",
-                        id.wrapping_sub(1),
-                        l.reservations.len(),
-                    )?;
-                    EntryState::Promoted(ReservationId(id))
+                    let id = ReservationId(r.u64()?);
+                    EntryState::Promoted(known("promoted reservation", id, &l.reservations)?)
                 }
                 2 => EntryState::Left,
                 v => return Err(bad("entry state", u64::from(v))),
@@ -300,9 +299,9 @@ impl Ledger {
                 joined_at_position,
             });
         }
-        for o in &l.offers {
-            for w in &o.waiting {
-                index("waiting entry", w.0.wrapping_sub(1), l.entries.len())?;
+        for o in l.offers.values() {
+            for &w in &o.waiting {
+                known("waiting entry", w, &l.entries)?;
             }
         }
         let n = count(&mut r, "requests")?;
@@ -312,21 +311,15 @@ impl Ledger {
             let fingerprint = r.u64()?;
             let reservation =
                 |r: &mut Reader<'_>, l: &Ledger| -> Result<ReservationId, DecodeError> {
-                    let id = r.u64()?;
-                    index(
-                        "recorded reservation",
-                        id.wrapping_sub(1),
-                        l.reservations.len(),
-                    )?;
-                    Ok(ReservationId(id))
+                    let id = ReservationId(r.u64()?);
+                    known("recorded reservation", id, &l.reservations)
                 };
             let first = match r.u8()? {
                 0 => First::Recorded(Recorded::held(reservation(&mut r, &l)?)),
                 1 => First::Recorded(Recorded::confirmed(reservation(&mut r, &l)?)),
                 2 => {
-                    let w = r.u64()?;
-                    index("recorded entry", w.wrapping_sub(1), l.entries.len())?;
-                    First::Recorded(Recorded::waiting(WaitEntryId(w)))
+                    let w = WaitEntryId(r.u64()?);
+                    First::Recorded(Recorded::waiting(known("recorded entry", w, &l.entries)?))
                 }
                 3 => First::Refused(refusal(&mut r)?),
                 v => return Err(bad("recorded outcome", u64::from(v))),
