@@ -5,13 +5,12 @@
 //! so no past reservation can give back something other than what it took.
 //! Rules, windows, channels and the default hold apply to later requests only.
 
-use super::{Ledger, Plan};
+use super::Ledger;
 use crate::model::{
-    Catalog, Error, Event, EventKind, Limit, OfferId, PoolAmount, PoolAmounts, PoolId,
-    ReservationState, RuleKind,
+    Catalog, Error, Event, EventKind, Limit, OfferId, PoolAmount, PoolAmounts, PoolId, RuleKind,
 };
 use crate::offer::Offer;
-use crate::pool::{Pool, Share};
+use crate::pool::Share;
 use crate::rules::{self, Measure, Rule};
 
 impl Ledger {
@@ -82,53 +81,28 @@ impl Ledger {
         );
         for spec in &c.pools {
             match self.pool_id(&spec.name) {
+                // A raised capacity is served once, after the whole catalog.
                 Some(pool) => {
-                    let old = self.pools[pool].capacity;
-                    if old != spec.capacity {
-                        self.pools[pool].capacity = spec.capacity;
-                        self.emit(
-                            events,
-                            at,
-                            EventKind::CapacityChanged {
-                                pool,
-                                capacity: spec.capacity,
-                            },
-                        );
-                    }
+                    self.set_capacity(pool, spec.capacity, events);
                 }
-                None => {
-                    let plan = Plan::DefinePool {
-                        name: &spec.name,
-                        capacity: spec.capacity,
-                    };
-                    self.execute(plan, events);
-                }
+                None => self.define_pool(&spec.name, spec.capacity, events),
             }
         }
         for spec in &c.offers {
-            let offer = match self.offer_id(&spec.name) {
-                Some(offer) => offer,
-                None => {
-                    let draws: PoolAmounts = spec
-                        .draws
-                        .iter()
-                        .filter_map(|d| {
-                            Some(PoolAmount {
-                                pool: self.pool_id(&d.pool)?,
-                                amount: d.amount,
-                            })
-                        })
-                        .collect();
-                    let plan = Plan::DefineOffer {
-                        name: &spec.name,
-                        draws,
-                        policy: spec.waitlist,
-                    };
-                    self.execute(plan, events);
-                    OfferId(self.offers.len() as u32 - 1)
-                }
-            };
-            let _ = offer;
+            if self.offer_id(&spec.name).is_some() {
+                continue; // its draws are checked unchanged; the rest is adopted below
+            }
+            let draws: PoolAmounts = spec
+                .draws
+                .iter()
+                .filter_map(|d| {
+                    Some(PoolAmount {
+                        pool: self.pool_id(&d.pool)?,
+                        amount: d.amount,
+                    })
+                })
+                .collect();
+            self.define_offer(&spec.name, draws, spec.waitlist, events);
         }
         let allowed = c
             .channels
@@ -136,16 +110,7 @@ impl Ledger {
             .map(|ch| self.intern_channel(ch))
             .collect();
         self.allowed_channels = Some(allowed);
-        if self.default_hold_ms != c.default_hold_ms {
-            self.default_hold_ms = c.default_hold_ms;
-            self.emit(
-                events,
-                at,
-                EventKind::DefaultHoldChanged {
-                    hold_ms: c.default_hold_ms,
-                },
-            );
-        }
+        self.set_default_hold(c.default_hold_ms, events);
         self.adopt_catalog(c);
         // New capacity, a reopened window or a relaxed rule may let waiters in.
         self.serve(at, events);
@@ -226,30 +191,5 @@ impl Ledger {
         }
         self.recount_shares();
         self.catalog = Some(Box::new(c.clone()));
-    }
-
-    /// Shares count what their channel already holds: rebuilt from the live
-    /// reservations when shares are (re)defined.
-    fn recount_shares(&mut self) {
-        if self.pools.values().all(|p| p.shares.is_empty()) {
-            return;
-        }
-        for id in self.reservations.ids() {
-            let r = &self.reservations[id];
-            if !matches!(
-                r.state,
-                ReservationState::Held | ReservationState::Confirmed
-            ) {
-                continue;
-            }
-            let channel = r.channel;
-            let demand = self.demand_of(id);
-            for d in demand {
-                let pool: &mut Pool = &mut self.pools[d.pool];
-                if !pool.shares.is_empty() {
-                    pool.share_moved(channel, d.amount, true);
-                }
-            }
-        }
     }
 }

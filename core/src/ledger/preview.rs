@@ -4,7 +4,8 @@
 //! They run the same `judge` / `intake` code as a real request, so a preview
 //! and the real outcome cannot disagree (for the same state and time).
 
-use super::{Ledger, Plan};
+use super::validate::Plan;
+use super::Ledger;
 use crate::limits::TIMESTAMP_MAX;
 use crate::model::{Error, Millis, Outcome, Refusal, Request};
 use serde::{Deserialize, Serialize};

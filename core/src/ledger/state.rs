@@ -1,25 +1,30 @@
-//! The whole state as bytes, and back: what a checkpoint holds.
+//! The canonical state: the whole state as bytes, the digest over them, and back
+//! again — what a checkpoint holds.
 //!
-//! The bytes are the canonical encoding the digest hashes (`Ledger::encode`), so a
-//! decoded ledger has the digest of the ledger that was saved — the test of this
-//! module. Derived parts (hash indexes, waiting-offer set, rules, channel shares,
+//! Encoding, decoding and the digest live in this one room because they must
+//! agree byte for byte: the bytes are what the digest hashes, so a decoded ledger
+//! has the digest of the ledger that was saved — the test of this module. Derived parts (hash indexes, waiting-offer set, rules, channel shares,
 //! offer prices and windows) are rebuilt, the latter from the logged catalog.
 
 use super::Ledger;
 use crate::codec::{DecodeError, Reader};
 use crate::customer::hash_name;
-use crate::idempotency::{hash_id, First, Recorded};
+use crate::digest::{Digest, Sink};
+use crate::idempotency::{hash_id, First, Kind, Recorded};
 use crate::limits::*;
 use crate::model::ids::{RowId, Table};
 use crate::model::{
-    Catalog, OfferId, PoolId, Refusal, ReservationId, ReservationState, WaitEntryId, WaitlistPolicy,
+    Catalog, Millis, OfferId, PoolId, Refusal, ReservationId, ReservationState, WaitEntryId,
+    WaitlistPolicy,
 };
 use crate::offer::Offer;
 use crate::pool::Pool;
 use crate::reservation::{Line, Reservation};
 use crate::waitlist::{EntryState, WaitEntry};
 use smallvec::SmallVec;
+use xxhash_rust::xxh3::Xxh3;
 
+/// The first bytes of every encoding (and of what the digest hashes).
 const MAGIC: &[u8] = b"kontingent-state-v1";
 const STR: usize = 8 << 20;
 
@@ -49,6 +54,34 @@ fn count(r: &mut Reader<'_>, what: &'static str) -> Result<usize, DecodeError> {
         .ok()
         .filter(|&n| n <= r.remaining())
         .ok_or(bad(what, n))
+}
+
+fn encode_refusal(s: &mut impl Sink, r: &Refusal) {
+    s.str(r.code());
+    match r {
+        Refusal::SoldOut {
+            pool,
+            requested,
+            left,
+        } => {
+            s.str(pool);
+            s.u64(*requested);
+            s.u64(*left);
+        }
+        Refusal::CustomerLimit { name, limit, used } => {
+            s.str(name);
+            s.u64(*limit);
+            s.u64(*used);
+        }
+        Refusal::NotOpenYet { opens_at } => s.u64(*opens_at),
+        Refusal::Closed { closed_at } => s.u64(*closed_at),
+        Refusal::Paused => {}
+        Refusal::Rule { name, detail } => {
+            s.str(name);
+            s.str(detail);
+        }
+        Refusal::HoldExpired { expired_at } => s.u64(*expired_at),
+    }
 }
 
 fn refusal(r: &mut Reader<'_>) -> Result<Refusal, DecodeError> {
@@ -81,6 +114,140 @@ fn refusal(r: &mut Reader<'_>) -> Result<Refusal, DecodeError> {
 }
 
 impl Ledger {
+    /// A hash over a canonical encoding of the whole state, for comparing
+    /// replays and replicas. Costs a full pass over the state.
+    pub fn digest(&self) -> Digest {
+        let mut h = Xxh3::new();
+        self.encode(&mut h);
+        Digest(h.digest128())
+    }
+
+    /// The canonical encoding: id order throughout, never hash order.
+    fn encode(&self, s: &mut impl Sink) {
+        s.bytes(MAGIC);
+        // The catalog as logged (serde_json writes struct fields in declaration
+        // order and has no maps here, so the bytes are canonical).
+        match &self.catalog {
+            Some(c) => s.str(&serde_json::to_string(c).unwrap_or_default()),
+            None => s.str(""),
+        }
+        match &self.allowed_channels {
+            Some(a) => {
+                s.u64(a.len() as u64);
+                for c in a {
+                    s.u32(u32::from(*c));
+                }
+            }
+            None => s.u64(u64::MAX),
+        }
+        s.u64(self.now);
+        s.u64(self.seq);
+        s.bool(self.paused);
+        s.u64(self.default_hold_ms);
+        s.u64(self.pools.len() as u64);
+        for p in self.pools.values() {
+            s.str(&p.name);
+            s.u64(p.capacity);
+            s.u64(p.held);
+            s.u64(p.confirmed);
+        }
+        s.u64(self.offers.len() as u64);
+        for o in self.offers.values() {
+            s.str(&o.name);
+            s.u8(o.policy as u8);
+            s.u64(o.draws.len() as u64);
+            for d in &o.draws {
+                s.u32(d.pool.0);
+                s.u64(d.amount);
+            }
+            s.u64(o.waiting.len() as u64);
+            for w in &o.waiting {
+                s.u64(w.0);
+            }
+        }
+        s.u64(self.channels.len() as u64);
+        for c in &self.channels {
+            s.str(c);
+        }
+        s.u64(self.customers.len() as u64);
+        for i in 0..self.customers.len() as u32 {
+            s.str(self.customers.name(i));
+            let usage: SmallVec<[(OfferId, u64); 4]> = self.customers.usage_of(i).collect();
+            s.u64(usage.len() as u64);
+            for (o, u) in usage {
+                s.u32(o.0);
+                s.u64(u);
+            }
+        }
+        s.u64(self.reservations.len() as u64);
+        for r in self.reservations.values() {
+            s.u64(r.expires_at);
+            s.u32(r.customer);
+            s.u32(u32::from(r.channel));
+            s.u8(r.state as u8);
+            s.u64(r.lines.len() as u64);
+            for l in &r.lines {
+                s.u32(l.offer.0);
+                s.u32(l.quantity);
+            }
+        }
+        // The heap's layout is not canonical; its due, live entries are.
+        let mut due: Vec<(Millis, u64)> = self
+            .expiries
+            .iter()
+            .filter(|&(t, id)| {
+                let r = &self.reservations[ReservationId(id)];
+                r.state == ReservationState::Held && r.expires_at == t
+            })
+            .collect();
+        due.sort_unstable();
+        s.u64(due.len() as u64);
+        for (t, id) in due {
+            s.u64(t);
+            s.u64(id);
+        }
+        s.u64(self.entries.len() as u64);
+        for e in self.entries.values() {
+            s.u32(e.offer.0);
+            s.u64(e.quantity);
+            s.u32(e.customer);
+            s.u32(u32::from(e.channel));
+            s.u64(e.hold_ms);
+            s.u32(e.joined_at_position);
+            match e.state {
+                EntryState::Waiting => s.u8(0),
+                EntryState::Promoted(r) => {
+                    s.u8(1);
+                    s.u64(r.0);
+                }
+                EntryState::Left => s.u8(2),
+            }
+        }
+        s.u64(self.requests.len() as u64);
+        for e in self.requests.iter() {
+            s.str(self.requests.request_id(e));
+            s.u64(e.fingerprint);
+            match e.recorded.kind() {
+                Kind::Held(r) => {
+                    s.u8(0);
+                    s.u64(r.0);
+                }
+                Kind::Confirmed(r) => {
+                    s.u8(1);
+                    s.u64(r.0);
+                }
+                Kind::Waiting(w) => {
+                    s.u8(2);
+                    s.u64(w.0);
+                }
+                Kind::Refused(i) => {
+                    s.u8(3);
+                    encode_refusal(s, self.requests.refusal(i));
+                }
+            }
+        }
+    }
+
     /// Pool counters and customer usage must be exactly what the live reservations
     /// add up to: decoded bytes that say otherwise are refused, never trusted.
     fn check_counters(&self) -> Result<(), DecodeError> {
