@@ -1,7 +1,9 @@
 //! Offer: what a customer asks for; one unit draws fixed amounts from pools.
 
 use crate::model::ids::Table;
-use crate::model::{PoolAmount, PoolAmounts, PoolId, Slot, WaitEntryId, WaitlistPolicy, Window};
+use crate::model::{
+    PoolAmount, PoolAmounts, PoolId, SalesWindow, Slot, WaitEntryId, WaitlistPolicy,
+};
 use crate::pool::Pool;
 use std::collections::VecDeque;
 
@@ -15,7 +17,7 @@ pub(crate) struct Offer {
     pub waiting: VecDeque<WaitEntryId>,
     /// Price of one unit, minor units.
     pub price: u64,
-    pub window: Window,
+    pub window: SalesWindow,
     pub slot: Option<Box<Slot>>,
 }
 

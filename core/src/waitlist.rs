@@ -2,8 +2,9 @@
 
 use crate::model::{OfferId, ReservationId};
 
+/// Where a waiting entry stands (its public form is [`crate::WaitState`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum EntryState {
+pub(crate) enum WaitEntryState {
     Waiting,
     Promoted(ReservationId),
     Left,
@@ -16,7 +17,7 @@ pub(crate) struct WaitEntry {
     pub customer: u32,
     pub channel: u16,
     pub hold_ms: u64,
-    pub state: EntryState,
+    pub state: WaitEntryState,
     /// The position reported when it joined (repeats of the request return it).
     pub joined_at_position: u32,
 }

@@ -3,7 +3,7 @@
 //! (file, JSON over the wire, a journal) is held to the same rules.
 
 use crate::limits::*;
-use crate::model::{Catalog, Issue, Limit, RuleKind, Window};
+use crate::model::{Catalog, Issue, Limit, RuleKind, SalesWindow};
 use std::collections::{BTreeMap, BTreeSet};
 
 struct Issues(Vec<Issue>);
@@ -40,7 +40,7 @@ impl Issues {
         self.at_most(path, value, max);
     }
 
-    fn window(&mut self, path: &str, w: &Window) {
+    fn window(&mut self, path: &str, w: &SalesWindow) {
         if let (Some(o), Some(c)) = (w.opens_at, w.closes_at) {
             if c <= o {
                 self.add(

@@ -10,7 +10,8 @@ use super::validate::Plan;
 use super::{Applied, Ledger};
 use crate::limits::TIMESTAMP_MAX;
 use crate::model::{
-    Command, Error, Event, EventKind, Millis, Outcome, PoolAmounts, PoolId, WaitlistPolicy, Window,
+    Command, Error, Event, EventKind, Millis, Outcome, PoolAmounts, PoolId, SalesWindow,
+    WaitlistPolicy,
 };
 use crate::offer::Offer;
 use crate::pool::Pool;
@@ -120,7 +121,7 @@ impl Ledger {
             policy,
             waiting: Default::default(),
             price: 0,
-            window: Window::default(),
+            window: SalesWindow::default(),
             slot: None,
         });
         self.offer_names.insert(name.to_owned(), offer);

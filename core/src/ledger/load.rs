@@ -143,7 +143,7 @@ impl Ledger {
                 .collect();
             scope.sort_unstable();
             let scope = (!spec.offers.is_empty()).then_some(scope);
-            let kind = match &spec.kind {
+            let condition = match &spec.kind {
                 RuleKind::ChannelShare {
                     pool,
                     channel,
@@ -159,7 +159,7 @@ impl Ledger {
                     });
                     continue;
                 }
-                RuleKind::CustomerLimit { limit, per_offer } => rules::Kind::CustomerLimit {
+                RuleKind::CustomerLimit { limit, per_offer } => rules::Condition::CustomerLimit {
                     measure: match limit {
                         Limit::Units(n) => Measure::Units(*n),
                         Limit::Value(n) => Measure::Value(*n),
@@ -173,12 +173,14 @@ impl Ledger {
                 RuleKind::OrderSize {
                     min_units,
                     max_units,
-                } => rules::Kind::OrderSize {
+                } => rules::Condition::OrderSize {
                     min_units: *min_units,
                     max_units: *max_units,
                 },
-                RuleKind::MinOrderValue { value } => rules::Kind::MinOrderValue { value: *value },
-                RuleKind::AllowedValues { attribute, values } => rules::Kind::AllowedValues {
+                RuleKind::MinOrderValue { value } => {
+                    rules::Condition::MinOrderValue { value: *value }
+                }
+                RuleKind::AllowedValues { attribute, values } => rules::Condition::AllowedValues {
                     attribute: attribute.clone(),
                     values: values.iter().cloned().collect(),
                 },
@@ -186,7 +188,7 @@ impl Ledger {
             self.rules.push(Rule {
                 name: spec.name.clone(),
                 scope,
-                kind,
+                condition,
             });
         }
         self.recount_shares();

@@ -37,8 +37,8 @@ use crate::idempotency::Requests;
 use crate::limits::HOLD_MS_DEFAULT;
 use crate::model::ids::Table;
 use crate::model::{
-    Catalog, Error, Event, EventKind, Millis, OfferId, Outcome, PoolId, ReservationId, WaitEntryId,
-    Window,
+    Catalog, Error, Event, EventKind, Millis, OfferId, Outcome, PoolId, ReservationId, SalesWindow,
+    WaitEntryId,
 };
 use crate::offer::Offer;
 use crate::pool::Pool;
@@ -93,11 +93,11 @@ pub struct Ledger {
     customers: Customers,
     channels: Vec<String>,
     requests: Requests,
-    entries: Table<WaitEntryId, WaitEntry>,
+    wait_entries: Table<WaitEntryId, WaitEntry>,
     /// Offers whose waiting list is not empty.
     waiting_offers: BTreeSet<OfferId>,
     /// The campaign's sales window (from the catalog).
-    window: Window,
+    window: SalesWindow,
     /// Order-intake rules, in catalog order.
     rules: Vec<Rule>,
     /// Channels a request may use, once a catalog names them.
@@ -129,9 +129,9 @@ impl Ledger {
             customers: Customers::default(),
             channels: Vec::new(),
             requests: Requests::default(),
-            entries: Table::default(),
+            wait_entries: Table::default(),
             waiting_offers: BTreeSet::new(),
-            window: Window::default(),
+            window: SalesWindow::default(),
             rules: Vec::new(),
             allowed_channels: None,
             catalog: None,

@@ -76,7 +76,7 @@ impl Ledger {
             Err(Refusal::SoldOut { .. }) if p.waitlist => {
                 let offer = p.lines[0].0;
                 Outcome::Waiting {
-                    entry: l.entries.next_id(),
+                    entry: l.wait_entries.next_id(),
                     position: u32::try_from(l.offers[offer].waiting.len() + 1).unwrap_or(u32::MAX),
                 }
             }

@@ -11,7 +11,7 @@ use crate::model::{
     Catalog, Millis, OfferId, OfferView, PoolId, PoolView, ReservationId, ReservationView,
     WaitEntryId, WaitEntryView, WaitState,
 };
-use crate::waitlist::EntryState;
+use crate::waitlist::WaitEntryState;
 
 impl Ledger {
     /// Time of the last valid command.
@@ -132,9 +132,9 @@ impl Ledger {
     }
 
     fn entry_view(&self, entry: WaitEntryId) -> Option<WaitEntryView> {
-        let e = self.entries.get(entry)?;
+        let e = self.wait_entries.get(entry)?;
         let state = match e.state {
-            EntryState::Waiting => {
+            WaitEntryState::Waiting => {
                 let pos = self.offers[e.offer]
                     .waiting
                     .iter()
@@ -144,8 +144,8 @@ impl Ledger {
                     position: u32::try_from(pos + 1).unwrap_or(u32::MAX),
                 }
             }
-            EntryState::Promoted(reservation) => WaitState::Promoted { reservation },
-            EntryState::Left => WaitState::Left,
+            WaitEntryState::Promoted(reservation) => WaitState::Promoted { reservation },
+            WaitEntryState::Left => WaitState::Left,
         };
         Some(WaitEntryView {
             entry,

@@ -10,7 +10,7 @@ use super::Ledger;
 use crate::codec::{DecodeError, Reader};
 use crate::customer::hash_name;
 use crate::digest::{Digest, Sink};
-use crate::idempotency::{hash_id, First, Kind, Recorded};
+use crate::idempotency::{hash_id, First, Recorded, RecordedOutcome};
 use crate::limits::*;
 use crate::model::ids::{RowId, Table};
 use crate::model::{
@@ -20,7 +20,7 @@ use crate::model::{
 use crate::offer::Offer;
 use crate::pool::Pool;
 use crate::reservation::{Line, Reservation};
-use crate::waitlist::{EntryState, WaitEntry};
+use crate::waitlist::{WaitEntry, WaitEntryState};
 use smallvec::SmallVec;
 use xxhash_rust::xxh3::Xxh3;
 
@@ -206,8 +206,8 @@ impl Ledger {
             s.u64(t);
             s.u64(id);
         }
-        s.u64(self.entries.len() as u64);
-        for e in self.entries.values() {
+        s.u64(self.wait_entries.len() as u64);
+        for e in self.wait_entries.values() {
             s.u32(e.offer.0);
             s.u64(e.quantity);
             s.u32(e.customer);
@@ -215,32 +215,32 @@ impl Ledger {
             s.u64(e.hold_ms);
             s.u32(e.joined_at_position);
             match e.state {
-                EntryState::Waiting => s.u8(0),
-                EntryState::Promoted(r) => {
+                WaitEntryState::Waiting => s.u8(0),
+                WaitEntryState::Promoted(r) => {
                     s.u8(1);
                     s.u64(r.0);
                 }
-                EntryState::Left => s.u8(2),
+                WaitEntryState::Left => s.u8(2),
             }
         }
         s.u64(self.requests.len() as u64);
         for e in self.requests.iter() {
             s.str(self.requests.request_id(e));
             s.u64(e.fingerprint);
-            match e.recorded.kind() {
-                Kind::Held(r) => {
+            match e.recorded.unpack() {
+                RecordedOutcome::Held(r) => {
                     s.u8(0);
                     s.u64(r.0);
                 }
-                Kind::Confirmed(r) => {
+                RecordedOutcome::Confirmed(r) => {
                     s.u8(1);
                     s.u64(r.0);
                 }
-                Kind::Waiting(w) => {
+                RecordedOutcome::Waiting(w) => {
                     s.u8(2);
                     s.u64(w.0);
                 }
-                Kind::Refused(i) => {
+                RecordedOutcome::Refused(i) => {
                     s.u8(3);
                     encode_refusal(s, self.requests.refusal(i));
                 }
@@ -448,15 +448,15 @@ impl Ledger {
             let hold_ms = r.u64()?;
             let joined_at_position = r.u32()?;
             let state = match r.u8()? {
-                0 => EntryState::Waiting,
+                0 => WaitEntryState::Waiting,
                 1 => {
                     let id = ReservationId(r.u64()?);
-                    EntryState::Promoted(known("promoted reservation", id, &l.reservations)?)
+                    WaitEntryState::Promoted(known("promoted reservation", id, &l.reservations)?)
                 }
-                2 => EntryState::Left,
+                2 => WaitEntryState::Left,
                 v => return Err(bad("entry state", u64::from(v))),
             };
-            l.entries.push(WaitEntry {
+            l.wait_entries.push(WaitEntry {
                 offer,
                 quantity,
                 customer,
@@ -468,7 +468,7 @@ impl Ledger {
         }
         for o in l.offers.values() {
             for &w in &o.waiting {
-                known("waiting entry", w, &l.entries)?;
+                known("waiting entry", w, &l.wait_entries)?;
             }
         }
         let n = count(&mut r, "requests")?;
@@ -486,7 +486,11 @@ impl Ledger {
                 1 => First::Recorded(Recorded::confirmed(reservation(&mut r, &l)?)),
                 2 => {
                     let w = WaitEntryId(r.u64()?);
-                    First::Recorded(Recorded::waiting(known("recorded entry", w, &l.entries)?))
+                    First::Recorded(Recorded::waiting(known(
+                        "recorded entry",
+                        w,
+                        &l.wait_entries,
+                    )?))
                 }
                 3 => First::Refused(refusal(&mut r)?),
                 v => return Err(bad("recorded outcome", u64::from(v))),

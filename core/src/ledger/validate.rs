@@ -8,7 +8,7 @@
 use super::Ledger;
 use crate::customer::hash_name;
 use crate::digest::StackBuf;
-use crate::idempotency::{hash_id, Entry, Kind};
+use crate::idempotency::{hash_id, RecordedOutcome, RequestRecord};
 use crate::limits::*;
 use crate::model::{
     Action, Catalog, Error, OfferId, Outcome, PoolAmount, PoolAmounts, PoolId, Request,
@@ -249,7 +249,7 @@ impl Ledger {
                 let entry = *entry;
                 // Whether it was promoted is decided after time advances: the
                 // advance itself may promote it.
-                self.entries
+                self.wait_entries
                     .get(entry)
                     .ok_or(Error::UnknownWaitEntry(entry))?;
                 Plan::Leave(entry)
@@ -394,9 +394,9 @@ impl Ledger {
     }
 
     /// The first outcome of a repeated request, rebuilt from what it created.
-    fn recorded_outcome(&self, entry: &Entry) -> Outcome {
-        match entry.recorded.kind() {
-            Kind::Held(id) => {
+    fn recorded_outcome(&self, entry: &RequestRecord) -> Outcome {
+        match entry.recorded.unpack() {
+            RecordedOutcome::Held(id) => {
                 let r = &self.reservations[id];
                 Outcome::Held {
                     reservation: id,
@@ -404,15 +404,15 @@ impl Ledger {
                     units: r.units(),
                 }
             }
-            Kind::Confirmed(id) => Outcome::Confirmed {
+            RecordedOutcome::Confirmed(id) => Outcome::Confirmed {
                 reservation: id,
                 units: self.reservations[id].units(),
             },
-            Kind::Waiting(entry) => Outcome::Waiting {
+            RecordedOutcome::Waiting(entry) => Outcome::Waiting {
                 entry,
-                position: self.entries[entry].joined_at_position,
+                position: self.wait_entries[entry].joined_at_position,
             },
-            Kind::Refused(i) => Outcome::Refused(self.requests.refusal(i).clone()),
+            RecordedOutcome::Refused(i) => Outcome::Refused(self.requests.refusal(i).clone()),
         }
     }
 }

@@ -8,11 +8,11 @@ use super::validate::ReservePlan;
 use super::Ledger;
 use crate::idempotency::{First, Recorded};
 use crate::model::{
-    Event, EventKind, Millis, OfferId, Outcome, PoolAmounts, ReservationState, WaitEntryId,
-    WaitlistPolicy, Window,
+    Event, EventKind, Millis, OfferId, Outcome, PoolAmounts, ReservationState, SalesWindow,
+    WaitEntryId, WaitlistPolicy,
 };
 use crate::reservation::Line;
-use crate::waitlist::{EntryState, WaitEntry};
+use crate::waitlist::{WaitEntry, WaitEntryState};
 use smallvec::SmallVec;
 
 impl Ledger {
@@ -29,19 +29,19 @@ impl Ledger {
             .customers
             .intern(p.customer, p.customer_hash, p.customer_id);
         let channel = self.intern_channel(p.channel);
-        let entry = self.entries.push(WaitEntry {
+        let entry = self.wait_entries.push(WaitEntry {
             offer,
             quantity,
             customer,
             channel,
             hold_ms: p.hold_ms,
-            state: EntryState::Waiting,
+            state: WaitEntryState::Waiting,
             joined_at_position: 0,
         });
         let list = &mut self.offers[offer].waiting;
         list.push_back(entry);
         let position = u32::try_from(list.len()).unwrap_or(u32::MAX);
-        self.entries[entry].joined_at_position = position;
+        self.wait_entries[entry].joined_at_position = position;
         self.waiting_offers.insert(offer);
         self.emit(
             events,
@@ -61,13 +61,15 @@ impl Ledger {
 
     /// Take an entry off its list (if it is still waiting).
     pub(super) fn leave(&mut self, entry: WaitEntryId, events: &mut Vec<Event>) -> Outcome {
-        let e = &mut self.entries[entry];
+        let e = &mut self.wait_entries[entry];
         match e.state {
-            EntryState::Waiting => {}
-            EntryState::Left => return Outcome::Left { entry },
-            EntryState::Promoted(reservation) => return Outcome::Promoted { entry, reservation },
+            WaitEntryState::Waiting => {}
+            WaitEntryState::Left => return Outcome::Left { entry },
+            WaitEntryState::Promoted(reservation) => {
+                return Outcome::Promoted { entry, reservation }
+            }
         }
-        e.state = EntryState::Left;
+        e.state = WaitEntryState::Left;
         let offer = e.offer;
         let list = &mut self.offers[offer].waiting;
         list.retain(|&x| x != entry);
@@ -91,7 +93,7 @@ impl Ledger {
             for &offer in &self.waiting_offers {
                 let o = &self.offers[offer];
                 let fits = |id: &WaitEntryId| {
-                    let e = &self.entries[*id];
+                    let e = &self.wait_entries[*id];
                     o.fits(&self.pools, e.quantity, Some(e.channel))
                 };
                 // Entries that no longer qualify (offer closed, slot passed, the
@@ -122,13 +124,13 @@ impl Ledger {
 
     /// Would this waiting entry still pass the intake rules at `at`?
     fn eligible(&self, at: Millis, entry: WaitEntryId) -> bool {
-        if self.rules.is_empty() && self.window == Window::default() {
-            let o = &self.offers[self.entries[entry].offer];
-            if o.window == Window::default() && o.slot.is_none() {
+        if self.rules.is_empty() && self.window == SalesWindow::default() {
+            let o = &self.offers[self.wait_entries[entry].offer];
+            if o.window == SalesWindow::default() && o.slot.is_none() {
                 return true;
             }
         }
-        let e = &self.entries[entry];
+        let e = &self.wait_entries[entry];
         let usage: SmallVec<[(OfferId, u64); 4]> = self.customers.usage_of(e.customer).collect();
         self.intake(at, &[(e.offer, e.quantity)], None, Some(&usage), true)
             .is_none()
@@ -148,7 +150,7 @@ impl Ledger {
         if list.is_empty() {
             self.waiting_offers.remove(&offer);
         }
-        let e = &self.entries[entry];
+        let e = &self.wait_entries[entry];
         let (quantity, customer, channel) = (e.quantity, e.customer, e.channel);
         let expires_at = at + e.hold_ms;
         let mut demand: PoolAmounts = self.offers[offer].demand(quantity).collect();
@@ -165,7 +167,7 @@ impl Ledger {
             expires_at,
             &demand,
         );
-        self.entries[entry].state = EntryState::Promoted(reservation);
+        self.wait_entries[entry].state = WaitEntryState::Promoted(reservation);
         self.emit(
             events,
             at,

@@ -26,7 +26,7 @@ pub struct Catalog {
     pub channels: Vec<String>,
     /// The campaign's sales window.
     #[serde(default)]
-    pub window: Window,
+    pub window: SalesWindow,
     /// Every pool: the file's in file order, then one per generated slot.
     pub pools: Vec<PoolSpec>,
     /// Every offer: the file's in file order, then one per generated slot.
@@ -38,7 +38,7 @@ pub struct Catalog {
 
 /// A sales window `[opens_at, closes_at)`; either end may be open.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Window {
+pub struct SalesWindow {
     /// First instant requests are accepted, in ms since the Unix epoch, UTC; `None`:
     /// open from the start.
     #[serde(default)]
@@ -74,7 +74,7 @@ pub struct OfferSpec {
     pub waitlist: WaitlistPolicy,
     /// The offer's own sales window, checked after the campaign's.
     #[serde(default)]
-    pub window: Window,
+    pub window: SalesWindow,
     /// Set for offers generated from a slot template.
     #[serde(default)]
     pub slot: Option<Slot>,

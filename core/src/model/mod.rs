@@ -17,7 +17,9 @@ pub(crate) mod reservation;
 pub(crate) mod time;
 pub(crate) mod views;
 
-pub use catalog::{Catalog, Issue, Limit, OfferSpec, PoolSpec, RuleKind, RuleSpec, Slot, Window};
+pub use catalog::{
+    Catalog, Issue, Limit, OfferSpec, PoolSpec, RuleKind, RuleSpec, SalesWindow, Slot,
+};
 pub use command::{Action, Command, LineRequest, Request};
 pub use definition::{Draw, WaitlistPolicy};
 pub use error::Error;
