@@ -33,7 +33,8 @@ mod reservation;
 mod rules;
 mod waitlist;
 
-/// The paths `codec.rs` names from before the vocabulary moved into `model`.
+/// Old paths that `codec.rs` still names (it is being edited elsewhere): the
+/// vocabulary now lives in `model`. Once it imports from there, these two go.
 mod command {
     pub(crate) use crate::model::{Action, Command, Draw, LineRequest, Request, WaitlistPolicy};
 }

@@ -1,4 +1,9 @@
 //! Offer: what a customer asks for; one unit draws fixed amounts from pools.
+//!
+//! The ledger's own record of an offer (the public form is `OfferView`): draws
+//! resolved to pool ids, the waiting list, and what the catalog set (price,
+//! window, slot). The availability arithmetic lives here so that the decision,
+//! the waiting lists and the previews all compute it one way.
 
 use crate::model::ids::Table;
 use crate::model::{

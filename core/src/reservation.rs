@@ -1,4 +1,8 @@
 //! Reservation: one customer's promised units, and where they stand.
+//!
+//! The ledger's packed record, kept small because a rush holds millions of them.
+//! The lifecycle it moves through is the vocabulary's `ReservationState`; what
+//! callers see is a `ReservationView`.
 
 use crate::model::{Millis, OfferId, ReservationState};
 use smallvec::SmallVec;

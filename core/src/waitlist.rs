@@ -1,4 +1,7 @@
 //! Waiting-list entries. The per-offer FIFO order lives in `Offer::waiting`.
+//!
+//! The ledger's record of one entry (callers see a `WaitEntryView`); how lists
+//! are joined, left and served is `ledger/waitlist.rs`.
 
 use crate::model::{OfferId, ReservationId};
 

@@ -3,8 +3,10 @@
 //!
 //! Encoding, decoding and the digest live in this one room because they must
 //! agree byte for byte: the bytes are what the digest hashes, so a decoded ledger
-//! has the digest of the ledger that was saved — the test of this module. Derived parts (hash indexes, waiting-offer set, rules, channel shares,
-//! offer prices and windows) are rebuilt, the latter from the logged catalog.
+//! has the digest of the ledger that was saved — the test of this module.
+//! Derived parts (hash indexes, waiting-offer set, rules, channel shares, offer
+//! prices and windows) are not encoded but rebuilt, the latter from the logged
+//! catalog.
 
 use super::Ledger;
 use crate::codec::{DecodeError, Reader};

@@ -1,4 +1,8 @@
 //! Commands: the only way to change a ledger. Each carries its logical time.
+//!
+//! Every change is a command so that the log of commands is the whole history:
+//! the journal stores them, a replay applies them again, and the state is a pure
+//! function of them.
 
 use super::catalog::Catalog;
 use super::definition::{Draw, WaitlistPolicy};

@@ -1,4 +1,9 @@
 //! Errors: invalid commands and misuse. An `Err` never changes the ledger.
+//!
+//! Kept apart from refusals on purpose: a refusal is a normal answer (sold out,
+//! closed) that is recorded and repeated; an error says the command itself was
+//! wrong and leaves no trace, so the caller can correct it and try again. Each
+//! has a stable `code()` that the bindings pass on.
 
 use super::catalog::Issue;
 use super::ids::{ReservationId, WaitEntryId};

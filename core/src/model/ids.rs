@@ -2,8 +2,8 @@
 //! defined; reservations and waiting entries in the order they are created.
 //! Numbering by order (never by hash) keeps the state a pure function of the log.
 //!
-//! The ledger keeps each kind in a [`Table`] indexed by its id, so the one place
-//! that knows an id from 1 sits in row `id - 1` is here.
+//! The ledger keeps each kind in a [`Table`] indexed by its id; the table is the
+//! one place that knows that an id counted from 1 sits in row `id - 1`.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -1,4 +1,8 @@
 //! Outcomes: what a valid command did. A refusal is an outcome, not an error.
+//!
+//! A refusal is part of the history (a repeated request gets it again; events
+//! and UIs show it), so it lives beside the successes, with the details a UI
+//! needs to explain the "no".
 
 use super::ids::{ReservationId, WaitEntryId};
 use super::time::Millis;
