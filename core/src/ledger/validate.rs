@@ -81,6 +81,30 @@ fn check_len(field: &str, s: &str, max: usize) -> Result<(), Error> {
     Ok(())
 }
 
+/// A new pool or offer (`[field, plural]`): its name is not taken and one more fits.
+fn check_new(
+    [field, plural]: [&str; 2],
+    name: &str,
+    exists: bool,
+    count: usize,
+    max: usize,
+) -> Result<(), Error> {
+    if exists {
+        return Err(Error::Duplicate {
+            field: field.into(),
+            name: name.to_owned(),
+        });
+    }
+    if count >= max {
+        return Err(Error::TooMany {
+            field: plural.into(),
+            count: count + 1,
+            max,
+        });
+    }
+    Ok(())
+}
+
 fn check_range(field: &str, value: u64, min: u64, max: u64) -> Result<(), Error> {
     check_range_at(|| field.to_owned(), value, min, max)
 }
@@ -139,19 +163,8 @@ impl Ledger {
                 let capacity = *capacity;
                 check_len("pool", pool, NAME_LEN_MAX)?;
                 check_range("capacity", capacity, 0, CAPACITY_MAX)?;
-                if self.pool_names.contains_key(pool.as_str()) {
-                    return Err(Error::Duplicate {
-                        field: "pool".into(),
-                        name: pool.clone(),
-                    });
-                }
-                if self.pools.len() >= POOLS_MAX {
-                    return Err(Error::TooMany {
-                        field: "pools".into(),
-                        count: self.pools.len() + 1,
-                        max: POOLS_MAX,
-                    });
-                }
+                let exists = self.pool_names.contains_key(pool.as_str());
+                check_new(["pool", "pools"], pool, exists, self.pools.len(), POOLS_MAX)?;
                 Plan::DefinePool {
                     name: pool,
                     capacity,
@@ -163,19 +176,14 @@ impl Ledger {
                 waitlist,
             } => {
                 check_len("offer", offer, NAME_LEN_MAX)?;
-                if self.offer_names.contains_key(offer.as_str()) {
-                    return Err(Error::Duplicate {
-                        field: "offer".into(),
-                        name: offer.clone(),
-                    });
-                }
-                if self.offers.len() >= OFFERS_MAX {
-                    return Err(Error::TooMany {
-                        field: "offers".into(),
-                        count: self.offers.len() + 1,
-                        max: OFFERS_MAX,
-                    });
-                }
+                let exists = self.offer_names.contains_key(offer.as_str());
+                check_new(
+                    ["offer", "offers"],
+                    offer,
+                    exists,
+                    self.offers.len(),
+                    OFFERS_MAX,
+                )?;
                 if draws.is_empty() {
                     return Err(Error::Empty {
                         field: "draws".into(),
