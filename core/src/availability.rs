@@ -6,8 +6,7 @@
 //! snapshot's seq, in order, gives exactly the snapshot at any later seq;
 //! a gap or a replayed delta is refused.
 
-use crate::event::{Event, EventKind, PoolAmount, PoolAmounts, Standing};
-use crate::id::{OfferId, PoolId};
+use crate::model::{Event, EventKind, OfferId, PoolAmount, PoolAmounts, PoolId, Standing};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 

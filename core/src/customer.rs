@@ -5,7 +5,7 @@
 //! allocation), so a customer with one hold costs a few dozen bytes.
 
 use crate::arena::{Arena, StrRef};
-use crate::id::OfferId;
+use crate::model::OfferId;
 use hashbrown::HashTable;
 use smallvec::SmallVec;
 use xxhash_rust::xxh3::xxh3_64;

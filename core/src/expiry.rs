@@ -6,7 +6,7 @@
 //! smaller front of the two. Entries of holds that were confirmed or released stay
 //! until due and are skipped by the ledger (lazy deletion).
 
-use crate::command::Millis;
+use crate::model::Millis;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 

@@ -7,8 +7,7 @@
 //! touches the ids themselves.
 
 use crate::arena::{Arena, StrRef};
-use crate::id::{ReservationId, WaitEntryId};
-use crate::outcome::Refusal;
+use crate::model::{Refusal, ReservationId, WaitEntryId};
 use hashbrown::HashTable;
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -21,8 +20,9 @@ pub(crate) struct Recorded(u64);
 const TAG_SHIFT: u32 = 62;
 const VALUE_MASK: u64 = (1 << TAG_SHIFT) - 1;
 
+/// A [`Recorded`] first outcome, unpacked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub(crate) enum RecordedOutcome {
     Held(ReservationId),
     Confirmed(ReservationId),
     Waiting(WaitEntryId),
@@ -44,19 +44,20 @@ impl Recorded {
         Recorded(3 << TAG_SHIFT | (index as u64 & VALUE_MASK))
     }
 
-    pub fn kind(self) -> Kind {
+    pub fn unpack(self) -> RecordedOutcome {
         let v = self.0 & VALUE_MASK;
         match self.0 >> TAG_SHIFT {
-            0 => Kind::Held(ReservationId(v)),
-            1 => Kind::Confirmed(ReservationId(v)),
-            2 => Kind::Waiting(WaitEntryId(v)),
-            _ => Kind::Refused(v as usize),
+            0 => RecordedOutcome::Held(ReservationId(v)),
+            1 => RecordedOutcome::Confirmed(ReservationId(v)),
+            2 => RecordedOutcome::Waiting(WaitEntryId(v)),
+            _ => RecordedOutcome::Refused(v as usize),
         }
     }
 }
 
+/// One known request id: where its bytes are, its hash, and what it got first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Entry {
+pub(crate) struct RequestRecord {
     key: StrRef,
     hash: u64,
     /// 64-bit hash of the request's content (everything but the id). A collision
@@ -74,7 +75,7 @@ pub(crate) enum First {
 
 #[derive(Clone, Default)]
 pub(crate) struct Requests {
-    entries: Vec<Entry>,
+    records: Vec<RequestRecord>,
     ids: Arena,
     index: HashTable<u32>,
     refusals: Vec<Refusal>,
@@ -86,24 +87,24 @@ pub(crate) fn hash_id(request_id: &str) -> u64 {
 }
 
 impl Requests {
-    pub fn get(&self, request_id: &str, hash: u64) -> Option<&Entry> {
+    pub fn get(&self, request_id: &str, hash: u64) -> Option<&RequestRecord> {
         self.index
             .find(hash, |&i| {
-                let e = &self.entries[i as usize];
+                let e = &self.records[i as usize];
                 e.hash == hash && self.ids.bytes(e.key) == request_id.as_bytes()
             })
-            .map(|&i| &self.entries[i as usize])
+            .map(|&i| &self.records[i as usize])
     }
 
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.records.len()
     }
 
     /// Make room for `n` more requests without rehashing (replay knows roughly how many).
     pub fn reserve(&mut self, n: usize) {
-        self.entries.reserve(n);
-        let entries = &self.entries;
-        self.index.reserve(n, |&j| entries[j as usize].hash);
+        self.records.reserve(n);
+        let records = &self.records;
+        self.index.reserve(n, |&j| records[j as usize].hash);
     }
 
     /// Remember a new request id. The caller checked that it is new and that
@@ -116,29 +117,29 @@ impl Requests {
                 Recorded::refused(self.refusals.len() - 1)
             }
         };
-        let i = self.entries.len() as u32;
+        let i = self.records.len() as u32;
         let key = self.ids.push(request_id);
-        self.entries.push(Entry {
+        self.records.push(RequestRecord {
             key,
             hash,
             fingerprint,
             recorded,
         });
-        let entries = &self.entries;
+        let records = &self.records;
         self.index
-            .insert_unique(hash, i, |&j| entries[j as usize].hash);
+            .insert_unique(hash, i, |&j| records[j as usize].hash);
     }
 
     pub fn refusal(&self, index: usize) -> &Refusal {
         &self.refusals[index]
     }
 
-    pub fn request_id(&self, e: &Entry) -> &str {
+    pub fn request_id(&self, e: &RequestRecord) -> &str {
         self.ids.get(e.key)
     }
 
     /// Entries in arrival order: the canonical order for the digest.
-    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
-        self.entries.iter()
+    pub fn iter(&self) -> impl Iterator<Item = &RequestRecord> {
+        self.records.iter()
     }
 }

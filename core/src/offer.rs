@@ -1,9 +1,14 @@
 //! Offer: what a customer asks for; one unit draws fixed amounts from pools.
+//!
+//! The ledger's own record of an offer (the public form is `OfferView`): draws
+//! resolved to pool ids, the waiting list, and what the catalog set (price,
+//! window, slot). The availability arithmetic lives here so that the decision,
+//! the waiting lists and the previews all compute it one way.
 
-use crate::catalog::{Slot, Window};
-use crate::command::WaitlistPolicy;
-use crate::event::{PoolAmount, PoolAmounts};
-use crate::id::WaitEntryId;
+use crate::model::ids::Table;
+use crate::model::{
+    PoolAmount, PoolAmounts, PoolId, SalesWindow, Slot, WaitEntryId, WaitlistPolicy,
+};
 use crate::pool::Pool;
 use std::collections::VecDeque;
 
@@ -17,16 +22,16 @@ pub(crate) struct Offer {
     pub waiting: VecDeque<WaitEntryId>,
     /// Price of one unit, minor units.
     pub price: u64,
-    pub window: Window,
+    pub window: SalesWindow,
     pub slot: Option<Box<Slot>>,
 }
 
 impl Offer {
     /// `min over draws of floor(available / amount)`.
-    pub fn available(&self, pools: &[Pool]) -> u64 {
+    pub fn available(&self, pools: &Table<PoolId, Pool>) -> u64 {
         self.draws
             .iter()
-            .map(|d| pools[d.pool.index()].available() / d.amount)
+            .map(|d| pools[d.pool].available() / d.amount)
             .min()
             .unwrap_or(0)
     }
@@ -41,17 +46,17 @@ impl Offer {
     }
 
     /// Units `channel` can be promised now.
-    pub fn available_for(&self, pools: &[Pool], channel: Option<u16>) -> u64 {
+    pub fn available_for(&self, pools: &Table<PoolId, Pool>, channel: Option<u16>) -> u64 {
         self.draws
             .iter()
-            .map(|d| pools[d.pool.index()].available_for(channel) / d.amount)
+            .map(|d| pools[d.pool].available_for(channel) / d.amount)
             .min()
             .unwrap_or(0)
     }
 
     /// True if `quantity` units fit in every pool right now, for `channel`.
-    pub fn fits(&self, pools: &[Pool], quantity: u64, channel: Option<u16>) -> bool {
+    pub fn fits(&self, pools: &Table<PoolId, Pool>, quantity: u64, channel: Option<u16>) -> bool {
         self.demand(quantity)
-            .all(|d| d.amount <= pools[d.pool.index()].available_for(channel))
+            .all(|d| d.amount <= pools[d.pool].available_for(channel))
     }
 }

@@ -1,4 +1,9 @@
 //! Pool: a named counter of capacity.
+//!
+//! What everything is counted in: offers draw from pools, and a promise is made
+//! only if every pool it draws from has room. The counters are moved only by the
+//! hold accounting (`ledger/holds.rs`); channel shares keep part of a pool for
+//! one channel.
 
 /// Capacity and what is promised against it. `held + confirmed` may exceed
 /// `capacity` only after capacity was lowered; nothing new is promised until it fits again.

@@ -1,8 +1,10 @@
 //! Reservation: one customer's promised units, and where they stand.
+//!
+//! The ledger's packed record, kept small because a rush holds millions of them.
+//! The lifecycle it moves through is the vocabulary's `ReservationState`; what
+//! callers see is a `ReservationView`.
 
-use crate::command::Millis;
-use crate::id::OfferId;
-use crate::view::ReservationState;
+use crate::model::{Millis, OfferId, ReservationState};
 use smallvec::SmallVec;
 
 /// One granted line. Quantities are bounded by `LINE_QUANTITY_MAX` (< 2^32).

@@ -2,10 +2,7 @@
 //! capacity check. Pure functions of the ledger's state and the request; the
 //! browser preview runs this same code.
 
-use crate::catalog::{Slot, Window};
-use crate::command::Millis;
-use crate::id::{OfferId, PoolId};
-use crate::outcome::Refusal;
+use crate::model::{Millis, OfferId, PoolId, Refusal, SalesWindow, Slot};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A rule with its scope resolved to offer ids.
@@ -14,11 +11,13 @@ pub(crate) struct Rule {
     pub name: String,
     /// Sorted offer ids; `None` means every offer.
     pub scope: Option<Vec<OfferId>>,
-    pub kind: Kind,
+    pub condition: Condition,
 }
 
+/// What a rule checks, resolved to ids (the catalog's [`crate::catalog::RuleKind`]
+/// names pools and offers; a condition numbers them).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub(crate) enum Condition {
     CustomerLimit {
         measure: Measure,
         per_offer: bool,
@@ -61,7 +60,7 @@ pub(crate) struct Ask<'a> {
 
 impl Rule {
     pub fn is_customer_limit(&self) -> bool {
-        matches!(self.kind, Kind::CustomerLimit { .. })
+        matches!(self.condition, Condition::CustomerLimit { .. })
     }
 
     fn applies(&self, offer: OfferId) -> bool {
@@ -76,8 +75,8 @@ impl Rule {
     /// only makes a refusal more certain, never a false yes.
     pub fn check(&self, ask: &Ask<'_>, facts: &impl OfferFacts) -> Option<Refusal> {
         let scoped = || ask.lines.iter().filter(|(o, _)| self.applies(*o));
-        match &self.kind {
-            Kind::OrderSize {
+        match &self.condition {
+            Condition::OrderSize {
                 min_units,
                 max_units,
             } => {
@@ -95,7 +94,7 @@ impl Rule {
                 }
                 None
             }
-            Kind::MinOrderValue { value } => {
+            Condition::MinOrderValue { value } => {
                 scoped().next()?;
                 let total = scoped().fold(0u64, |s, (o, q)| {
                     s.saturating_add(facts.price(*o).saturating_mul(*q))
@@ -106,7 +105,7 @@ impl Rule {
                     ))
                 })
             }
-            Kind::AllowedValues { attribute, values } => {
+            Condition::AllowedValues { attribute, values } => {
                 scoped().next()?;
                 let attributes = ask.attributes?;
                 match attributes.get(attribute) {
@@ -117,7 +116,7 @@ impl Rule {
                     Some(_) => None,
                 }
             }
-            Kind::CustomerLimit { measure, per_offer } => {
+            Condition::CustomerLimit { measure, per_offer } => {
                 let usage = ask.usage?;
                 let weigh = |offer: OfferId, units: u64| -> u64 {
                     match measure {
@@ -174,7 +173,7 @@ impl Rule {
 }
 
 /// `not_open_yet` before `opens_at`; `closed` from `closes_at` on.
-pub(crate) fn check_window(w: &Window, at: Millis) -> Option<Refusal> {
+pub(crate) fn check_window(w: &SalesWindow, at: Millis) -> Option<Refusal> {
     if let Some(opens_at) = w.opens_at.filter(|&o| at < o) {
         return Some(Refusal::NotOpenYet { opens_at });
     }

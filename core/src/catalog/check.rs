@@ -2,18 +2,9 @@
 //! `LoadCatalog` both run it, so a catalog that reaches the ledger by any route
 //! (file, JSON over the wire, a journal) is held to the same rules.
 
-use super::{Catalog, Limit, RuleKind, Window};
 use crate::limits::*;
+use crate::model::{Catalog, Issue, Limit, RuleKind, SalesWindow};
 use std::collections::{BTreeMap, BTreeSet};
-
-/// One problem, at a path into the compiled catalog (e.g. `offers[3].draws[0].pool`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Issue {
-    /// Dotted field path with indices; the file compiler maps it to the file's own path.
-    pub path: String,
-    /// What is wrong, e.g. `unknown pool "budegt"`.
-    pub message: String,
-}
 
 struct Issues(Vec<Issue>);
 
@@ -49,7 +40,7 @@ impl Issues {
         self.at_most(path, value, max);
     }
 
-    fn window(&mut self, path: &str, w: &Window) {
+    fn window(&mut self, path: &str, w: &SalesWindow) {
         if let (Some(o), Some(c)) = (w.opens_at, w.closes_at) {
             if c <= o {
                 self.add(

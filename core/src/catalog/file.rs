@@ -5,14 +5,14 @@
 //! parsing is collected: bad times and durations, slot templates, then the
 //! compiled catalog's own checks, mapped back to paths in the file.
 
-use super::check::Issue;
+use super::compile::{CatalogError, Format, Located};
+use super::locate;
 use super::slots::{self, SlotTemplate};
-use super::{
-    locate, Catalog, CatalogError, Format, Limit, Located, OfferSpec, PoolSpec, RuleKind, RuleSpec,
-    Window,
-};
-use crate::command::{Draw, Millis, WaitlistPolicy};
 use crate::limits::HOLD_MS_DEFAULT;
+use crate::model::{
+    Catalog, Draw, Issue, Limit, Millis, OfferSpec, PoolSpec, RuleKind, RuleSpec, SalesWindow,
+    WaitlistPolicy,
+};
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -373,7 +373,7 @@ pub(super) fn compile(text: &str, format: Format, file: &str) -> Result<Catalog,
         }),
         None => HOLD_MS_DEFAULT,
     };
-    let window = Window {
+    let window = SalesWindow {
         opens_at: optional_instant(&mut p, "opens_at", &f.opens_at, tz.as_ref()),
         closes_at: optional_instant(&mut p, "closes_at", &f.closes_at, tz.as_ref()),
     };
@@ -402,7 +402,7 @@ pub(super) fn compile(text: &str, format: Format, file: &str) -> Result<Catalog,
                 .map(|(pool, &n)| Draw::new(pool, n))
                 .collect(),
             waitlist: o.waitlist,
-            window: Window {
+            window: SalesWindow {
                 opens_at: optional_instant(
                     &mut p,
                     &format!("{path}.opens_at"),

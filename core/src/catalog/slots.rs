@@ -5,8 +5,7 @@
 //! spring-forward gap) yields no slot; one that exists twice takes the earlier.
 
 use super::file::{parse_duration, to_millis, Problems};
-use super::{OfferSpec, PoolSpec, Slot, Window};
-use crate::command::{Draw, Millis};
+use crate::model::{Draw, Millis, OfferSpec, PoolSpec, SalesWindow, Slot};
 use jiff::civil::{Date, DateTime, Time, Weekday};
 use jiff::tz::{AmbiguousOffset, TimeZone};
 use serde::Deserialize;
@@ -202,7 +201,7 @@ pub(super) fn expand(
                             price: t.price,
                             draws,
                             waitlist: Default::default(),
-                            window: Window::default(),
+                            window: SalesWindow::default(),
                             slot: Some(Slot {
                                 template: t.name.clone(),
                                 starts_at,

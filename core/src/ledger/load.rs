@@ -5,15 +5,13 @@
 //! so no past reservation can give back something other than what it took.
 //! Rules, windows, channels and the default hold apply to later requests only.
 
-use super::{Ledger, Plan};
-use crate::catalog::{Catalog, Limit, RuleKind};
-use crate::error::Error;
-use crate::event::{Event, EventKind, PoolAmount, PoolAmounts};
-use crate::id::{OfferId, PoolId};
+use super::Ledger;
+use crate::model::{
+    Catalog, Error, Event, EventKind, Limit, OfferId, PoolAmount, PoolAmounts, PoolId, RuleKind,
+};
 use crate::offer::Offer;
-use crate::pool::{Pool, Share};
+use crate::pool::Share;
 use crate::rules::{self, Measure, Rule};
-use crate::view::ReservationState;
 
 impl Ledger {
     pub(super) fn validate_catalog(&self, c: &Catalog) -> Result<(), Error> {
@@ -21,7 +19,7 @@ impl Ledger {
         if !issues.is_empty() {
             return Err(Error::InvalidCatalog { issues });
         }
-        for p in &self.pools {
+        for p in self.pools.values() {
             if !c.pools.iter().any(|s| s.name == p.name) {
                 return Err(Error::CatalogChange {
                     path: "pools".into(),
@@ -32,7 +30,7 @@ impl Ledger {
                 });
             }
         }
-        for o in &self.offers {
+        for o in self.offers.values() {
             let Some((i, spec)) = c.offers.iter().enumerate().find(|(_, s)| s.name == o.name)
             else {
                 return Err(Error::CatalogChange {
@@ -45,7 +43,7 @@ impl Ledger {
             };
             let same = spec.draws.len() == o.draws.len()
                 && spec.draws.iter().zip(&o.draws).all(|(d, have)| {
-                    self.pools[have.pool.index()].name == d.pool && have.amount == d.amount
+                    self.pools[have.pool].name == d.pool && have.amount == d.amount
                 });
             if !same {
                 return Err(Error::CatalogChange {
@@ -83,53 +81,28 @@ impl Ledger {
         );
         for spec in &c.pools {
             match self.pool_id(&spec.name) {
+                // A raised capacity is served once, after the whole catalog.
                 Some(pool) => {
-                    let old = self.pools[pool.index()].capacity;
-                    if old != spec.capacity {
-                        self.pools[pool.index()].capacity = spec.capacity;
-                        self.emit(
-                            events,
-                            at,
-                            EventKind::CapacityChanged {
-                                pool,
-                                capacity: spec.capacity,
-                            },
-                        );
-                    }
+                    self.set_capacity(pool, spec.capacity, events);
                 }
-                None => {
-                    let plan = Plan::DefinePool {
-                        name: &spec.name,
-                        capacity: spec.capacity,
-                    };
-                    self.execute(plan, events);
-                }
+                None => self.define_pool(&spec.name, spec.capacity, events),
             }
         }
         for spec in &c.offers {
-            let offer = match self.offer_id(&spec.name) {
-                Some(offer) => offer,
-                None => {
-                    let draws: PoolAmounts = spec
-                        .draws
-                        .iter()
-                        .filter_map(|d| {
-                            Some(PoolAmount {
-                                pool: self.pool_id(&d.pool)?,
-                                amount: d.amount,
-                            })
-                        })
-                        .collect();
-                    let plan = Plan::DefineOffer {
-                        name: &spec.name,
-                        draws,
-                        policy: spec.waitlist,
-                    };
-                    self.execute(plan, events);
-                    OfferId(self.offers.len() as u32 - 1)
-                }
-            };
-            let _ = offer;
+            if self.offer_id(&spec.name).is_some() {
+                continue; // its draws are checked unchanged; the rest is adopted below
+            }
+            let draws: PoolAmounts = spec
+                .draws
+                .iter()
+                .filter_map(|d| {
+                    Some(PoolAmount {
+                        pool: self.pool_id(&d.pool)?,
+                        amount: d.amount,
+                    })
+                })
+                .collect();
+            self.define_offer(&spec.name, draws, spec.waitlist, events);
         }
         let allowed = c
             .channels
@@ -137,16 +110,7 @@ impl Ledger {
             .map(|ch| self.intern_channel(ch))
             .collect();
         self.allowed_channels = Some(allowed);
-        if self.default_hold_ms != c.default_hold_ms {
-            self.default_hold_ms = c.default_hold_ms;
-            self.emit(
-                events,
-                at,
-                EventKind::DefaultHoldChanged {
-                    hold_ms: c.default_hold_ms,
-                },
-            );
-        }
+        self.set_default_hold(c.default_hold_ms, events);
         self.adopt_catalog(c);
         // New capacity, a reopened window or a relaxed rule may let waiters in.
         self.serve(at, events);
@@ -160,7 +124,7 @@ impl Ledger {
             let Some(offer) = self.offer_id(&spec.name) else {
                 continue;
             };
-            let o: &mut Offer = &mut self.offers[offer.index()];
+            let o: &mut Offer = &mut self.offers[offer];
             o.price = spec.price;
             o.policy = spec.waitlist;
             o.window = spec.window;
@@ -168,7 +132,7 @@ impl Ledger {
         }
         self.window = c.window;
         self.rules.clear();
-        for p in &mut self.pools {
+        for p in self.pools.values_mut() {
             p.shares.clear();
         }
         for spec in &c.rules {
@@ -179,7 +143,7 @@ impl Ledger {
                 .collect();
             scope.sort_unstable();
             let scope = (!spec.offers.is_empty()).then_some(scope);
-            let kind = match &spec.kind {
+            let condition = match &spec.kind {
                 RuleKind::ChannelShare {
                     pool,
                     channel,
@@ -188,14 +152,14 @@ impl Ledger {
                     // Validated: the pool and channel exist.
                     let pool = self.pool_id(pool).unwrap_or(PoolId(0));
                     let channel = self.channel_id(channel).unwrap_or(0);
-                    self.pools[pool.index()].shares.push(Share {
+                    self.pools[pool].shares.push(Share {
                         channel,
                         keep: *keep,
                         promised: 0,
                     });
                     continue;
                 }
-                RuleKind::CustomerLimit { limit, per_offer } => rules::Kind::CustomerLimit {
+                RuleKind::CustomerLimit { limit, per_offer } => rules::Condition::CustomerLimit {
                     measure: match limit {
                         Limit::Units(n) => Measure::Units(*n),
                         Limit::Value(n) => Measure::Value(*n),
@@ -209,12 +173,14 @@ impl Ledger {
                 RuleKind::OrderSize {
                     min_units,
                     max_units,
-                } => rules::Kind::OrderSize {
+                } => rules::Condition::OrderSize {
                     min_units: *min_units,
                     max_units: *max_units,
                 },
-                RuleKind::MinOrderValue { value } => rules::Kind::MinOrderValue { value: *value },
-                RuleKind::AllowedValues { attribute, values } => rules::Kind::AllowedValues {
+                RuleKind::MinOrderValue { value } => {
+                    rules::Condition::MinOrderValue { value: *value }
+                }
+                RuleKind::AllowedValues { attribute, values } => rules::Condition::AllowedValues {
                     attribute: attribute.clone(),
                     values: values.iter().cloned().collect(),
                 },
@@ -222,35 +188,10 @@ impl Ledger {
             self.rules.push(Rule {
                 name: spec.name.clone(),
                 scope,
-                kind,
+                condition,
             });
         }
         self.recount_shares();
         self.catalog = Some(Box::new(c.clone()));
-    }
-
-    /// Shares count what their channel already holds: rebuilt from the live
-    /// reservations when shares are (re)defined.
-    fn recount_shares(&mut self) {
-        if self.pools.iter().all(|p| p.shares.is_empty()) {
-            return;
-        }
-        for i in 0..self.reservations.len() {
-            let r = &self.reservations[i];
-            if !matches!(
-                r.state,
-                ReservationState::Held | ReservationState::Confirmed
-            ) {
-                continue;
-            }
-            let channel = r.channel;
-            let demand = self.demand_of(crate::id::ReservationId(i as u64 + 1));
-            for d in demand {
-                let pool: &mut Pool = &mut self.pools[d.pool.index()];
-                if !pool.shares.is_empty() {
-                    pool.share_moved(channel, d.amount, true);
-                }
-            }
-        }
     }
 }

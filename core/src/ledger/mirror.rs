@@ -12,16 +12,13 @@
 
 use super::Ledger;
 use crate::availability::{Change, Delta, DeltaError, Snapshot};
-use crate::catalog::Catalog;
-use crate::command::{Action, Command, Millis, Request};
-use crate::error::Error;
-use crate::outcome::{Outcome, Refusal};
+use crate::model::{Action, Catalog, Command, Error, Millis, Outcome, PoolId, Refusal, Request};
 use crate::SlotView;
 
 /// `outcome` with its reservation and waiting-entry ids set to 0 (as
 /// [`Mirror::check`] answers), waiting positions kept.
 pub fn without_ids(outcome: Outcome) -> Outcome {
-    use crate::id::{ReservationId, WaitEntryId};
+    use crate::model::{ReservationId, WaitEntryId};
     let (r, e) = (ReservationId(0), WaitEntryId(0));
     match outcome {
         Outcome::Held {
@@ -116,7 +113,7 @@ impl Mirror {
             )));
         }
         let mut shares = Vec::with_capacity(snapshot.pools.len());
-        for (pool, level) in ledger.pools.iter().zip(&snapshot.pools) {
+        for (pool, level) in ledger.pools.values().zip(&snapshot.pools) {
             if pool.name != level.name {
                 return Err(misfit(format!(
                     "pool {:?} where {:?} was expected",
@@ -139,7 +136,7 @@ impl Mirror {
             }
             shares.push(map);
         }
-        for (offer, level) in ledger.offers.iter().zip(&snapshot.offers) {
+        for (offer, level) in ledger.offers.values().zip(&snapshot.offers) {
             if offer.name != level.name {
                 return Err(misfit(format!(
                     "offer {:?} where {:?} was expected",
@@ -149,17 +146,18 @@ impl Mirror {
         }
         self.snapshot = snapshot;
         self.shares = shares;
-        for i in 0..self.snapshot.pools.len() {
-            self.copy_pool(i);
+        for pool in self.ledger.pools.ids() {
+            self.copy_pool(pool);
         }
         self.ledger.paused = self.snapshot.paused;
         Ok(())
     }
 
-    /// Set the mirror ledger's pool `i` from the snapshot.
-    fn copy_pool(&mut self, i: usize) {
+    /// Set the mirror ledger's pool from the snapshot.
+    fn copy_pool(&mut self, id: PoolId) {
+        let i = id.index();
         let level = &self.snapshot.pools[i];
-        let pool = &mut self.ledger.pools[i];
+        let pool = &mut self.ledger.pools[id];
         pool.capacity = level.capacity;
         pool.held = level.held;
         pool.confirmed = level.confirmed;
@@ -177,10 +175,10 @@ impl Mirror {
         match &delta.change {
             Change::Levels { changes, .. } => {
                 for c in changes {
-                    self.copy_pool(c.pool.index());
+                    self.copy_pool(c.pool);
                 }
             }
-            Change::Capacity { pool, .. } => self.copy_pool(pool.index()),
+            Change::Capacity { pool, .. } => self.copy_pool(*pool),
             Change::Paused | Change::Resumed => self.ledger.paused = self.snapshot.paused,
             // Pools, offers or rules changed: only a new catalog and snapshot tell how.
             Change::CatalogChanged | Change::PoolDefined { .. } | Change::OfferDefined { .. } => {

@@ -4,12 +4,10 @@
 //! They run the same `judge` / `intake` code as a real request, so a preview
 //! and the real outcome cannot disagree (for the same state and time).
 
-use super::{Ledger, Plan};
-use crate::command::{Millis, Request};
-use crate::error::Error;
-use crate::id::{ReservationId, WaitEntryId};
+use super::validate::Plan;
+use super::Ledger;
 use crate::limits::TIMESTAMP_MAX;
-use crate::outcome::{Outcome, Refusal};
+use crate::model::{Error, Millis, Outcome, Refusal, Request};
 use serde::{Deserialize, Serialize};
 
 /// A delivery slot and how many units a channel can still book in it.
@@ -60,7 +58,7 @@ impl Ledger {
         };
         Ok(match l.judge(at, &p) {
             Ok(grant) => {
-                let reservation = ReservationId(l.reservations.len() as u64 + 1);
+                let reservation = l.reservations.next_id();
                 let units = match grant {
                     Some(q) => q,
                     None => p.lines.iter().map(|l| l.1).sum(),
@@ -78,9 +76,8 @@ impl Ledger {
             Err(Refusal::SoldOut { .. }) if p.waitlist => {
                 let offer = p.lines[0].0;
                 Outcome::Waiting {
-                    entry: WaitEntryId(l.entries.len() as u64 + 1),
-                    position: u32::try_from(l.offers[offer.index()].waiting.len() + 1)
-                        .unwrap_or(u32::MAX),
+                    entry: l.wait_entries.next_id(),
+                    position: u32::try_from(l.offers[offer].waiting.len() + 1).unwrap_or(u32::MAX),
                 }
             }
             Err(r) => Outcome::Refused(r),
@@ -107,12 +104,12 @@ impl Ledger {
             return Ok(Some(r));
         }
         let ch = l.channel_id(channel);
-        let o = &l.offers[id.index()];
+        let o = &l.offers[id];
         let short = o
             .demand(1)
-            .find(|d| d.amount > l.pools[d.pool.index()].available_for(ch))
+            .find(|d| d.amount > l.pools[d.pool].available_for(ch))
             .map(|d| {
-                let pool = &l.pools[d.pool.index()];
+                let pool = &l.pools[d.pool];
                 Refusal::SoldOut {
                     pool: pool.name.clone(),
                     requested: d.amount,
@@ -125,7 +122,7 @@ impl Ledger {
     /// Units of `offer` that `channel` could be promised now (channel shares applied).
     pub fn offer_available_for(&self, offer: &str, channel: &str) -> Option<u64> {
         let id = self.offer_id(offer)?;
-        Some(self.offers[id.index()].available_for(&self.pools, self.channel_id(channel)))
+        Some(self.offers[id].available_for(&self.pools, self.channel_id(channel)))
     }
 
     /// The next `count` slots of template `template` that `channel` could book
@@ -142,10 +139,8 @@ impl Ledger {
         let mut slots: Vec<SlotView> = l
             .offers
             .iter()
-            .enumerate()
-            .filter_map(|(i, o)| {
+            .filter_map(|(id, o)| {
                 let slot = o.slot.as_ref().filter(|s| s.template == template)?;
-                let id = crate::id::OfferId(i as u32);
                 if l.paused || l.intake(from, &[(id, 1)], None, None, false).is_some() {
                     return None;
                 }

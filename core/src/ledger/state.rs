@@ -1,26 +1,32 @@
-//! The whole state as bytes, and back: what a checkpoint holds.
+//! The canonical state: the whole state as bytes, the digest over them, and back
+//! again — what a checkpoint holds.
 //!
-//! The bytes are the canonical encoding the digest hashes (`Ledger::encode`), so a
-//! decoded ledger has the digest of the ledger that was saved — the test of this
-//! module. Derived parts (hash indexes, waiting-offer set, rules, channel shares,
-//! offer prices and windows) are rebuilt, the latter from the logged catalog.
+//! Encoding, decoding and the digest live in this one room because they must
+//! agree byte for byte: the bytes are what the digest hashes, so a decoded ledger
+//! has the digest of the ledger that was saved — the test of this module.
+//! Derived parts (hash indexes, waiting-offer set, rules, channel shares, offer
+//! prices and windows) are not encoded but rebuilt, the latter from the logged
+//! catalog.
 
 use super::Ledger;
-use crate::catalog::Catalog;
 use crate::codec::{DecodeError, Reader};
-use crate::command::WaitlistPolicy;
 use crate::customer::hash_name;
-use crate::id::{OfferId, PoolId, ReservationId, WaitEntryId};
-use crate::idempotency::{hash_id, First, Recorded};
+use crate::digest::{Digest, Sink};
+use crate::idempotency::{hash_id, First, Recorded, RecordedOutcome};
 use crate::limits::*;
+use crate::model::ids::{RowId, Table};
+use crate::model::{
+    Catalog, Millis, OfferId, PoolId, Refusal, ReservationId, ReservationState, WaitEntryId,
+    WaitlistPolicy,
+};
 use crate::offer::Offer;
-use crate::outcome::Refusal;
 use crate::pool::Pool;
 use crate::reservation::{Line, Reservation};
-use crate::view::ReservationState;
-use crate::waitlist::{EntryState, WaitEntry};
+use crate::waitlist::{WaitEntry, WaitEntryState};
 use smallvec::SmallVec;
+use xxhash_rust::xxh3::Xxh3;
 
+/// The first bytes of every encoding (and of what the digest hashes).
 const MAGIC: &[u8] = b"kontingent-state-v1";
 const STR: usize = 8 << 20;
 
@@ -35,6 +41,14 @@ fn index(what: &'static str, v: u64, len: usize) -> Result<usize, DecodeError> {
         .ok_or(bad(what, v))
 }
 
+/// `id` if the table has a row for it (ids decoded before their rows are refused).
+fn known<I: RowId, T>(what: &'static str, id: I, rows: &Table<I, T>) -> Result<I, DecodeError> {
+    match rows.get(id) {
+        Some(_) => Ok(id),
+        None => Err(bad(what, id.row_number())),
+    }
+}
+
 fn count(r: &mut Reader<'_>, what: &'static str) -> Result<usize, DecodeError> {
     let n = r.u64()?;
     // Every item takes at least one byte: a count beyond the bytes left is a lie.
@@ -42,6 +56,34 @@ fn count(r: &mut Reader<'_>, what: &'static str) -> Result<usize, DecodeError> {
         .ok()
         .filter(|&n| n <= r.remaining())
         .ok_or(bad(what, n))
+}
+
+fn encode_refusal(s: &mut impl Sink, r: &Refusal) {
+    s.str(r.code());
+    match r {
+        Refusal::SoldOut {
+            pool,
+            requested,
+            left,
+        } => {
+            s.str(pool);
+            s.u64(*requested);
+            s.u64(*left);
+        }
+        Refusal::CustomerLimit { name, limit, used } => {
+            s.str(name);
+            s.u64(*limit);
+            s.u64(*used);
+        }
+        Refusal::NotOpenYet { opens_at } => s.u64(*opens_at),
+        Refusal::Closed { closed_at } => s.u64(*closed_at),
+        Refusal::Paused => {}
+        Refusal::Rule { name, detail } => {
+            s.str(name);
+            s.str(detail);
+        }
+        Refusal::HoldExpired { expired_at } => s.u64(*expired_at),
+    }
 }
 
 fn refusal(r: &mut Reader<'_>) -> Result<Refusal, DecodeError> {
@@ -74,12 +116,146 @@ fn refusal(r: &mut Reader<'_>) -> Result<Refusal, DecodeError> {
 }
 
 impl Ledger {
+    /// A hash over a canonical encoding of the whole state, for comparing
+    /// replays and replicas. Costs a full pass over the state.
+    pub fn digest(&self) -> Digest {
+        let mut h = Xxh3::new();
+        self.encode(&mut h);
+        Digest(h.digest128())
+    }
+
+    /// The canonical encoding: id order throughout, never hash order.
+    fn encode(&self, s: &mut impl Sink) {
+        s.bytes(MAGIC);
+        // The catalog as logged (serde_json writes struct fields in declaration
+        // order and has no maps here, so the bytes are canonical).
+        match &self.catalog {
+            Some(c) => s.str(&serde_json::to_string(c).unwrap_or_default()),
+            None => s.str(""),
+        }
+        match &self.allowed_channels {
+            Some(a) => {
+                s.u64(a.len() as u64);
+                for c in a {
+                    s.u32(u32::from(*c));
+                }
+            }
+            None => s.u64(u64::MAX),
+        }
+        s.u64(self.now);
+        s.u64(self.seq);
+        s.bool(self.paused);
+        s.u64(self.default_hold_ms);
+        s.u64(self.pools.len() as u64);
+        for p in self.pools.values() {
+            s.str(&p.name);
+            s.u64(p.capacity);
+            s.u64(p.held);
+            s.u64(p.confirmed);
+        }
+        s.u64(self.offers.len() as u64);
+        for o in self.offers.values() {
+            s.str(&o.name);
+            s.u8(o.policy as u8);
+            s.u64(o.draws.len() as u64);
+            for d in &o.draws {
+                s.u32(d.pool.0);
+                s.u64(d.amount);
+            }
+            s.u64(o.waiting.len() as u64);
+            for w in &o.waiting {
+                s.u64(w.0);
+            }
+        }
+        s.u64(self.channels.len() as u64);
+        for c in &self.channels {
+            s.str(c);
+        }
+        s.u64(self.customers.len() as u64);
+        for i in 0..self.customers.len() as u32 {
+            s.str(self.customers.name(i));
+            let usage: SmallVec<[(OfferId, u64); 4]> = self.customers.usage_of(i).collect();
+            s.u64(usage.len() as u64);
+            for (o, u) in usage {
+                s.u32(o.0);
+                s.u64(u);
+            }
+        }
+        s.u64(self.reservations.len() as u64);
+        for r in self.reservations.values() {
+            s.u64(r.expires_at);
+            s.u32(r.customer);
+            s.u32(u32::from(r.channel));
+            s.u8(r.state as u8);
+            s.u64(r.lines.len() as u64);
+            for l in &r.lines {
+                s.u32(l.offer.0);
+                s.u32(l.quantity);
+            }
+        }
+        // The heap's layout is not canonical; its due, live entries are.
+        let mut due: Vec<(Millis, u64)> = self
+            .expiries
+            .iter()
+            .filter(|&(t, id)| {
+                let r = &self.reservations[ReservationId(id)];
+                r.state == ReservationState::Held && r.expires_at == t
+            })
+            .collect();
+        due.sort_unstable();
+        s.u64(due.len() as u64);
+        for (t, id) in due {
+            s.u64(t);
+            s.u64(id);
+        }
+        s.u64(self.wait_entries.len() as u64);
+        for e in self.wait_entries.values() {
+            s.u32(e.offer.0);
+            s.u64(e.quantity);
+            s.u32(e.customer);
+            s.u32(u32::from(e.channel));
+            s.u64(e.hold_ms);
+            s.u32(e.joined_at_position);
+            match e.state {
+                WaitEntryState::Waiting => s.u8(0),
+                WaitEntryState::Promoted(r) => {
+                    s.u8(1);
+                    s.u64(r.0);
+                }
+                WaitEntryState::Left => s.u8(2),
+            }
+        }
+        s.u64(self.requests.len() as u64);
+        for e in self.requests.iter() {
+            s.str(self.requests.request_id(e));
+            s.u64(e.fingerprint);
+            match e.recorded.unpack() {
+                RecordedOutcome::Held(r) => {
+                    s.u8(0);
+                    s.u64(r.0);
+                }
+                RecordedOutcome::Confirmed(r) => {
+                    s.u8(1);
+                    s.u64(r.0);
+                }
+                RecordedOutcome::Waiting(w) => {
+                    s.u8(2);
+                    s.u64(w.0);
+                }
+                RecordedOutcome::Refused(i) => {
+                    s.u8(3);
+                    encode_refusal(s, self.requests.refusal(i));
+                }
+            }
+        }
+    }
+
     /// Pool counters and customer usage must be exactly what the live reservations
     /// add up to: decoded bytes that say otherwise are refused, never trusted.
     fn check_counters(&self) -> Result<(), DecodeError> {
         let mut pools = vec![(0u64, 0u64); self.pools.len()];
         let mut usage = std::collections::BTreeMap::<(u32, OfferId), u64>::new();
-        for r in &self.reservations {
+        for r in self.reservations.values() {
             if !r.state.is_live() {
                 continue;
             }
@@ -87,7 +263,7 @@ impl Ledger {
                 let q = u64::from(line.quantity);
                 let u = usage.entry((r.customer, line.offer)).or_insert(0);
                 *u = u.checked_add(q).ok_or(bad("usage", q))?;
-                for d in &self.offers[line.offer.index()].draws {
+                for d in &self.offers[line.offer].draws {
                     let amount = d.amount.checked_mul(q).ok_or(bad("demand", q))?;
                     let slot = &mut pools[d.pool.index()];
                     let counter = if r.state == ReservationState::Confirmed {
@@ -101,7 +277,7 @@ impl Ledger {
                 }
             }
         }
-        for (i, p) in self.pools.iter().enumerate() {
+        for (i, p) in self.pools.values().enumerate() {
             if (p.held, p.confirmed) != pools[i] {
                 return Err(bad("pool counters", i as u64));
             }
@@ -168,8 +344,8 @@ impl Ledger {
             let mut p = Pool::new(name.clone(), capacity);
             p.held = r.u64()?;
             p.confirmed = r.u64()?;
-            l.pool_names.insert(name, PoolId(l.pools.len() as u32));
-            l.pools.push(p);
+            let id = l.pools.push(p);
+            l.pool_names.insert(name, id);
         }
         for _ in 0..count(&mut r, "offers")? {
             let name = r.str("offer", NAME_LEN_MAX)?;
@@ -178,26 +354,22 @@ impl Ledger {
                 1 => WaitlistPolicy::Skip,
                 v => return Err(bad("waitlist policy", u64::from(v))),
             };
-            let mut draws = crate::event::PoolAmounts::new();
+            let mut draws = crate::model::PoolAmounts::new();
             for _ in 0..count(&mut r, "draws")? {
-                let pool = PoolId(index("draw pool", u64::from(r.u32()?), l.pools.len())? as u32);
+                let pool = known("draw pool", PoolId(r.u32()?), &l.pools)?;
                 let amount = r.u64()?;
                 if amount == 0 || amount > DRAW_AMOUNT_MAX {
                     return Err(bad("draw amount", amount));
                 }
-                draws.push(crate::event::PoolAmount { pool, amount });
+                draws.push(crate::model::PoolAmount { pool, amount });
             }
             let mut waiting = std::collections::VecDeque::new();
             for _ in 0..count(&mut r, "waiting")? {
                 waiting.push_back(WaitEntryId(r.u64()?));
             }
-            let id = OfferId(l.offers.len() as u32);
-            if !waiting.is_empty() {
-                l.waiting_offers.insert(id);
-            }
-            l.offer_names.insert(name.clone(), id);
-            l.offers.push(Offer {
-                name,
+            let has_waiting = !waiting.is_empty();
+            let id = l.offers.push(Offer {
+                name: name.clone(),
                 draws,
                 policy,
                 waiting,
@@ -205,6 +377,10 @@ impl Ledger {
                 window: Default::default(),
                 slot: None,
             });
+            if has_waiting {
+                l.waiting_offers.insert(id);
+            }
+            l.offer_names.insert(name, id);
         }
         for _ in 0..count(&mut r, "channels")? {
             l.channels.push(r.str("channel", CHANNEL_LEN_MAX)?);
@@ -224,8 +400,8 @@ impl Ledger {
                 return Err(bad("duplicate customer", i as u64));
             }
             for _ in 0..count(&mut r, "usage")? {
-                let o = index("usage offer", u64::from(r.u32()?), l.offers.len())?;
-                l.customers.add_usage(c, OfferId(o as u32), r.u64()?);
+                let o = known("usage offer", OfferId(r.u32()?), &l.offers)?;
+                l.customers.add_usage(c, o, r.u64()?);
             }
         }
         let n = count(&mut r, "reservations")?;
@@ -243,8 +419,7 @@ impl Ledger {
             };
             let mut lines = SmallVec::new();
             for _ in 0..count(&mut r, "lines")? {
-                let offer =
-                    OfferId(index("line offer", u64::from(r.u32()?), l.offers.len())? as u32);
+                let offer = known("line offer", OfferId(r.u32()?), &l.offers)?;
                 lines.push(Line {
                     offer,
                     quantity: r.u32()?,
@@ -261,15 +436,11 @@ impl Ledger {
         for _ in 0..count(&mut r, "expiries")? {
             let t = r.u64()?;
             let id = r.u64()?;
-            index(
-                "expiring reservation",
-                id.wrapping_sub(1),
-                l.reservations.len(),
-            )?;
+            known("expiring reservation", ReservationId(id), &l.reservations)?;
             l.expiries.push(t, id);
         }
         for _ in 0..count(&mut r, "entries")? {
-            let offer = OfferId(index("entry offer", u64::from(r.u32()?), l.offers.len())? as u32);
+            let offer = known("entry offer", OfferId(r.u32()?), &l.offers)?;
             let quantity = r.u64()?;
             if quantity == 0 || quantity > LINE_QUANTITY_MAX {
                 return Err(bad("waiting quantity", quantity));
@@ -279,20 +450,15 @@ impl Ledger {
             let hold_ms = r.u64()?;
             let joined_at_position = r.u32()?;
             let state = match r.u8()? {
-                0 => EntryState::Waiting,
+                0 => WaitEntryState::Waiting,
                 1 => {
-                    let id = r.u64()?;
-                    index(
-                        "promoted reservation",
-                        id.wrapping_sub(1),
-                        l.reservations.len(),
-                    )?;
-                    EntryState::Promoted(ReservationId(id))
+                    let id = ReservationId(r.u64()?);
+                    WaitEntryState::Promoted(known("promoted reservation", id, &l.reservations)?)
                 }
-                2 => EntryState::Left,
+                2 => WaitEntryState::Left,
                 v => return Err(bad("entry state", u64::from(v))),
             };
-            l.entries.push(WaitEntry {
+            l.wait_entries.push(WaitEntry {
                 offer,
                 quantity,
                 customer,
@@ -302,9 +468,9 @@ impl Ledger {
                 joined_at_position,
             });
         }
-        for o in &l.offers {
-            for w in &o.waiting {
-                index("waiting entry", w.0.wrapping_sub(1), l.entries.len())?;
+        for o in l.offers.values() {
+            for &w in &o.waiting {
+                known("waiting entry", w, &l.wait_entries)?;
             }
         }
         let n = count(&mut r, "requests")?;
@@ -314,21 +480,19 @@ impl Ledger {
             let fingerprint = r.u64()?;
             let reservation =
                 |r: &mut Reader<'_>, l: &Ledger| -> Result<ReservationId, DecodeError> {
-                    let id = r.u64()?;
-                    index(
-                        "recorded reservation",
-                        id.wrapping_sub(1),
-                        l.reservations.len(),
-                    )?;
-                    Ok(ReservationId(id))
+                    let id = ReservationId(r.u64()?);
+                    known("recorded reservation", id, &l.reservations)
                 };
             let first = match r.u8()? {
                 0 => First::Recorded(Recorded::held(reservation(&mut r, &l)?)),
                 1 => First::Recorded(Recorded::confirmed(reservation(&mut r, &l)?)),
                 2 => {
-                    let w = r.u64()?;
-                    index("recorded entry", w.wrapping_sub(1), l.entries.len())?;
-                    First::Recorded(Recorded::waiting(WaitEntryId(w)))
+                    let w = WaitEntryId(r.u64()?);
+                    First::Recorded(Recorded::waiting(known(
+                        "recorded entry",
+                        w,
+                        &l.wait_entries,
+                    )?))
                 }
                 3 => First::Refused(refusal(&mut r)?),
                 v => return Err(bad("recorded outcome", u64::from(v))),

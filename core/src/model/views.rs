@@ -1,7 +1,13 @@
 //! Read-only views returned by the ledger's queries.
+//!
+//! The ledger's own records are packed for millions of holds and speak in numbers
+//! (customer and channel indexes); a view is what a caller may keep: owned, named,
+//! serializable, and detached from the state it was read from.
 
-use crate::command::{Millis, WaitlistPolicy};
-use crate::id::{OfferId, PoolId, ReservationId, WaitEntryId};
+use super::definition::WaitlistPolicy;
+use super::ids::{OfferId, PoolId, ReservationId, WaitEntryId};
+use super::reservation::ReservationState;
+use super::time::Millis;
 use serde::{Deserialize, Serialize};
 
 /// A pool's counters.
@@ -37,37 +43,6 @@ pub struct OfferView {
     pub available: u64,
     /// Entries currently waiting on this offer's list.
     pub waiting: u32,
-}
-
-/// Where a reservation stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReservationState {
-    /// Its units are held until `expires_at`; it may still be confirmed or released.
-    Held,
-    /// Confirmed: its units stay promised until it is released.
-    Confirmed,
-    /// Released by a command: its units were given back.
-    Released,
-    /// The hold reached `expires_at` unconfirmed: its units were given back.
-    Expired,
-}
-
-impl ReservationState {
-    /// The name serde writes for it: `"held"`, `"confirmed"`, `"released"`, `"expired"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReservationState::Held => "held",
-            ReservationState::Confirmed => "confirmed",
-            ReservationState::Released => "released",
-            ReservationState::Expired => "expired",
-        }
-    }
-
-    /// Held or confirmed: its units count against capacity.
-    pub fn is_live(self) -> bool {
-        matches!(self, ReservationState::Held | ReservationState::Confirmed)
-    }
 }
 
 /// A reservation as the ledger knows it.

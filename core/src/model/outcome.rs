@@ -1,7 +1,11 @@
 //! Outcomes: what a valid command did. A refusal is an outcome, not an error.
+//!
+//! A refusal is part of the history (a repeated request gets it again; events
+//! and UIs show it), so it lives beside the successes, with the details a UI
+//! needs to explain the "no".
 
-use crate::command::Millis;
-use crate::id::{ReservationId, WaitEntryId};
+use super::ids::{ReservationId, WaitEntryId};
+use super::time::Millis;
 use serde::{Deserialize, Serialize};
 
 /// The result of a valid command. Business refusals live here as [`Outcome::Refused`];

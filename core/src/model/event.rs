@@ -3,8 +3,9 @@
 //! Events name reservations, waiting entries and pools by id, never customers,
 //! so they can feed webhooks and (through [`crate::availability::Delta`]) browsers.
 
-use crate::command::{Millis, WaitlistPolicy};
-use crate::id::{OfferId, PoolId, ReservationId, WaitEntryId};
+use super::definition::WaitlistPolicy;
+use super::ids::{OfferId, PoolId, ReservationId, WaitEntryId};
+use super::time::Millis;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 

@@ -1,8 +1,13 @@
 //! Errors: invalid commands and misuse. An `Err` never changes the ledger.
+//!
+//! Kept apart from refusals on purpose: a refusal is a normal answer (sold out,
+//! closed) that is recorded and repeated; an error says the command itself was
+//! wrong and leaves no trace, so the caller can correct it and try again. Each
+//! has a stable `code()` that the bindings pass on.
 
-use crate::catalog::Issue;
-use crate::command::Millis;
-use crate::id::{ReservationId, WaitEntryId};
+use super::catalog::Issue;
+use super::ids::{ReservationId, WaitEntryId};
+use super::time::Millis;
 use thiserror::Error;
 
 /// Why a command was rejected as invalid. The ledger is unchanged after any of these.

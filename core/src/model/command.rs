@@ -1,13 +1,15 @@
 //! Commands: the only way to change a ledger. Each carries its logical time.
+//!
+//! Every change is a command so that the log of commands is the whole history:
+//! the journal stores them, a replay applies them again, and the state is a pure
+//! function of them.
 
-use crate::catalog::Catalog;
-use crate::id::{ReservationId, WaitEntryId};
+use super::catalog::Catalog;
+use super::definition::{Draw, WaitlistPolicy};
+use super::ids::{ReservationId, WaitEntryId};
+use super::time::Millis;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-
-/// Milliseconds since the Unix epoch, UTC. The ledger never reads a clock:
-/// time is whatever the commands say, and it never goes backwards.
-pub type Millis = u64;
 
 /// One input to the state machine: what to do, and when.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -87,38 +89,6 @@ pub enum Action {
     Resume,
     /// Advance time without a request (expires holds that are due).
     Tick,
-}
-
-/// One pool an offer draws from, per unit.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Draw {
-    /// Name of the pool drawn from.
-    pub pool: String,
-    /// Units of that pool one unit of the offer takes, `1..=2^32 - 1`.
-    pub amount: u64,
-}
-
-impl Draw {
-    /// A draw of `amount` units of `pool` per offer unit.
-    pub fn new(pool: impl Into<String>, amount: u64) -> Self {
-        Draw {
-            pool: pool.into(),
-            amount,
-        }
-    }
-}
-
-/// What to do when the head of a waiting list does not fit but a later entry would.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum WaitlistPolicy {
-    /// The head blocks the list until it fits: nobody overtakes.
-    #[default]
-    Strict,
-    /// A later entry that fits is served; the head keeps its place.
-    Skip,
 }
 
 /// One customer's request: all lines or none, unless `up_to` is set.

@@ -1,0 +1,31 @@
+//! The vocabulary: the words every other room speaks — time, ids, commands, the
+//! compiled catalog, outcomes, errors, events and views.
+//!
+//! These types depend on nothing but each other (and serde), so the catalog
+//! compiler, the ledger, the codec and the shells can all share them without
+//! depending on one another. Each file is one group of words; this file only
+//! names them.
+
+pub(crate) mod catalog;
+pub(crate) mod command;
+pub(crate) mod definition;
+pub(crate) mod error;
+pub(crate) mod event;
+pub(crate) mod ids;
+pub(crate) mod outcome;
+pub(crate) mod reservation;
+pub(crate) mod time;
+pub(crate) mod views;
+
+pub use catalog::{
+    Catalog, Issue, Limit, OfferSpec, PoolSpec, RuleKind, RuleSpec, SalesWindow, Slot,
+};
+pub use command::{Action, Command, LineRequest, Request};
+pub use definition::{Draw, WaitlistPolicy};
+pub use error::Error;
+pub use event::{Event, EventKind, PoolAmount, PoolAmounts, Standing};
+pub use ids::{OfferId, PoolId, ReservationId, WaitEntryId};
+pub use outcome::{Outcome, Refusal};
+pub use reservation::ReservationState;
+pub use time::Millis;
+pub use views::{OfferView, PoolView, ReservationView, WaitEntryView, WaitState};
