@@ -33,7 +33,8 @@ export type ErrorCode =
   | "delta_out_of_order"
   | "delta_out_of_range"
   | "invalid_input"
-  | "journal_locked";
+  | "journal_locked"
+  | "internal";
 
 /** An Error from kontingent: `.code` is stable (e.g. "unknown_offer", "delta_gap"). */
 export interface KontingentError extends Error {

@@ -519,6 +519,17 @@ fn compile_catalog(py: Python<'_>, text: &str, format: &str, file: &str) -> PyRe
     to_py(py, &c)
 }
 
+/// Read and compile a catalog file (`.json` by extension, else TOML): the Rust
+/// reader, so a missing or non-UTF-8 file is an `invalid_catalog` naming it.
+#[pyfunction]
+fn read_catalog(py: Python<'_>, path: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let path = py_str(py, "catalog", path)?;
+    let c = py
+        .detach(|| kontingent::read_catalog(&path))
+        .map_err(|e| error(py, &e))?;
+    to_py(py, &c)
+}
+
 /// Every error code the native module can raise (`kontingent::host::ALL_CODES`),
 /// for the binding's own tests.
 #[pyfunction]
@@ -530,6 +541,7 @@ fn error_codes() -> Vec<&'static str> {
 fn _kontingent(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeLedger>()?;
     m.add_function(wrap_pyfunction!(compile_catalog, m)?)?;
+    m.add_function(wrap_pyfunction!(read_catalog, m)?)?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     m.add("NativeError", m.py().get_type::<NativeError>())?;
     Ok(())

@@ -2,7 +2,7 @@
 
 from typing import Any, Optional, final
 
-__all__ = ["NativeError", "NativeLedger", "compile_catalog", "error_codes"]
+__all__ = ["NativeError", "NativeLedger", "compile_catalog", "error_codes", "read_catalog"]
 
 class NativeError(Exception):
     """Raised by every native call: args are (code, message, details)."""
@@ -44,11 +44,11 @@ class NativeLedger:
     def query(
         self,
         what: str,
-        name: Optional[str] = None,
-        number: Optional[int] = None,
-        channel: Optional[str] = None,
-        at: Optional[int] = None,
-        count: Optional[int] = None,
+        name: Any = None,
+        number: Any = None,
+        channel: Any = None,
+        at: Any = None,
+        count: Any = None,
         clocked: bool = False,
     ) -> Any: ...
     def events_after(self, after: int, limit: int, deltas: bool) -> Any: ...
@@ -59,3 +59,4 @@ class NativeLedger:
 
 def compile_catalog(text: str, format: str, file: str) -> Any: ...
 def error_codes() -> list[str]: ...
+def read_catalog(path: Any) -> Any: ...

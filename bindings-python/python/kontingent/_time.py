@@ -17,7 +17,7 @@ def _ms(at: Optional[datetime]) -> Optional[int]:
     if not isinstance(at, datetime):
         raise error("invalid_input", f"expected a datetime, got {type(at).__name__}")
     if at.tzinfo is None or at.utcoffset() is None:
-        raise error("naive_datetime", f"{at!r} has no time zone; use an aware datetime")
+        raise error("invalid_input", f"{at!r} has no time zone; use an aware datetime")
     # Integer arithmetic: a float timestamp loses milliseconds (and, past year
     # ~3000, whole ones).
     ms = (at - _EPOCH) // _MS

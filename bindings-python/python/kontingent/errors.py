@@ -112,6 +112,7 @@ CODES: dict[str, type[KontingentError]] = {
     "delta_out_of_range": InvalidRequestError,
     "invalid_input": InvalidRequestError,
     "journal_locked": JournalError,
+    "internal": KontingentError,
 }
 
 
@@ -126,7 +127,15 @@ def error(code: str, message: str, details: Optional[Mapping[str, Any]] = None) 
     return _error_class(code)(code, message, details)
 
 
-def check_int(name: str, value: Any) -> None:
-    """Refuse anything but a non-negative int (bools too) as ``invalid_input``."""
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise error("invalid_input", f"{name} must be a non-negative int, not {value!r}")
+U64_MAX = 2**64 - 1
+
+
+def check_int(name: str, value: Any) -> int:
+    """A whole number in ``0 ..= 2**64 - 1``, as the native side takes it: anything
+    but an int (bools too) is ``invalid_input``, an int outside the range is
+    ``out_of_range``, both naming ``name`` (as for a command's numbers)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise error("invalid_input", f"{name}: expected a whole number, got {type(value).__name__}")
+    if value < 0 or value > U64_MAX:
+        raise error("out_of_range", f"{name}: {value} is out of range")
+    return value

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Mapping, Optional, Union, cast
+from typing import Any, Iterable, Iterator, Mapping, Optional, Union, cast
 
 from . import _kontingent as _native
 from ._time import _dt, _duration_ms, _ms
@@ -37,11 +38,36 @@ class Reserve:
 def _compile(catalog: CatalogSource) -> dict[str, Any]:
     if isinstance(catalog, Mapping):
         return cast(dict[str, Any], _native.compile_catalog(json.dumps(catalog), "json", "<dict>"))
-    path = os.fspath(catalog)
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    fmt = "json" if path.endswith(".json") else "toml"
-    return cast(dict[str, Any], _native.compile_catalog(text, fmt, path))
+    if not isinstance(catalog, (str, os.PathLike)):
+        raise error("invalid_input", f"catalog: expected a path or a dict, got {type(catalog).__name__}")
+    # Read by the Rust reader: a missing or non-UTF-8 file is a CatalogError naming it.
+    return cast(dict[str, Any], _native.read_catalog(os.fspath(catalog)))
+
+
+class _Unusable:
+    """Stands in for the native handle of a closed ledger, or of one inherited
+    through ``fork()``: every use raises ``misuse`` saying which, at no cost to a
+    ledger in use."""
+
+    def __init__(self, why: str):
+        self._why = why
+
+    def __getattr__(self, name: str) -> Any:
+        raise error("misuse", self._why)
+
+
+_OPEN: "weakref.WeakSet[Ledger]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for ledger in list(_OPEN):
+        ledger._n = _Unusable(
+            "this Ledger was opened in the parent process: after fork(), open the journal "
+            "again in the child (the parent's handle holds its locks and its view of the file)")
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class Ledger:
@@ -56,6 +82,7 @@ class Ledger:
 
     def __init__(self, native: Any, clock: Optional[Clock] = None):
         self._n = native
+        _OPEN.add(self)
         # The default clock is read natively (the same wall clock, no call into Python).
         self._clock = None if clock is None or isinstance(clock, SystemClock) else clock
         if self._clock is not None and not callable(self._clock):
@@ -71,12 +98,18 @@ class Ledger:
         clock); pin it in tests and rehearsals. The catalog is loaded at ``at``, or at
         the clock's now.
 
+        A catalog equal to the one the journal already holds is not loaded again
+        (a restart journals nothing new); a changed one is loaded as a change.
+
         ``path`` may also be a ``postgresql://`` URL: then the ledger named ``ledger`` lives
         in an ordered log in PostgreSQL, shared by every app server that opens it (each
         answer after its batch's COMMIT)."""
         me = cls(_native.NativeLedger.open(os.fspath(path), durability, ledger), clock)
         if catalog is not None:
-            me.load_catalog(catalog, at=at)
+            compiled = _compile(catalog)
+            # A restart with the same catalog changes nothing: journal no new record.
+            if me._query("catalog") != compiled:
+                me._submit({"type": "load_catalog", **compiled}, at)
         return me
 
     @classmethod
@@ -150,16 +183,16 @@ class Ledger:
         return [r if isinstance(r, KontingentError) else _from_tuple(r) for r in results]
 
     def confirm(self, reservation: int, *, at: Optional[datetime] = None) -> Outcome:
-        return self._submit({"type": "confirm", "reservation": reservation}, at)
+        return self._submit({"type": "confirm", "reservation": check_int("reservation", reservation)}, at)
 
     def release(self, reservation: int, *, at: Optional[datetime] = None) -> Outcome:
-        return self._submit({"type": "release", "reservation": reservation}, at)
+        return self._submit({"type": "release", "reservation": check_int("reservation", reservation)}, at)
 
     def leave_waitlist(self, entry: int, *, at: Optional[datetime] = None) -> Outcome:
-        return self._submit({"type": "leave_waitlist", "entry": entry}, at)
+        return self._submit({"type": "leave_waitlist", "entry": check_int("entry", entry)}, at)
 
     def set_capacity(self, pool: str, capacity: int, *, at: Optional[datetime] = None) -> Outcome:
-        return self._submit({"type": "set_capacity", "pool": pool, "capacity": capacity}, at)
+        return self._submit({"type": "set_capacity", "pool": pool, "capacity": check_int("capacity", capacity)}, at)
 
     def pause(self, *, at: Optional[datetime] = None) -> Outcome:
         return self._submit({"type": "pause"}, at)
@@ -225,11 +258,22 @@ class Ledger:
         return cast(dict[str, Any], self._query("snapshot"))
 
     def events(self, *, after: int = 0, limit: int = 1000) -> list[Event]:
-        """Up to ``limit`` events with a seq greater than ``after``, in order: the
-        numbered stream of what changed (for e-mails and webhooks). Recent events
+        """One page: at most ``limit`` (default 1,000) events with a seq greater than
+        ``after``, in order: the numbered stream of what changed (for e-mails and
+        webhooks). A full page means there may be more: ask again with ``after`` set
+        to the last one's seq, or use :meth:`iter_events`, which does. Recent events
         come from memory, older ones from replaying the journal; events before a
         compaction are gone (:class:`InvalidRequestError`)."""
         return [_event(e) for e in self._events(after, limit, False)]
+
+    def iter_events(self, *, after: int = 0, page: int = 1000) -> Iterator[Event]:
+        """Every event after ``after`` up to the latest, fetched ``page`` at a time."""
+        while True:
+            batch = self.events(after=after, limit=page)
+            yield from batch
+            if len(batch) < page or not batch:
+                return
+            after = batch[-1].seq
 
     def deltas(self, *, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         """Availability changes after seq ``after``, without private data: apply
@@ -256,6 +300,19 @@ class Ledger:
     def now(self) -> datetime:
         """The ledger's time: that of the last command applied (not the clock's)."""
         return _dt(self._query("now"))
+
+    def close(self) -> None:
+        """Let the journal go (its file handle and locks); later calls raise
+        ``misuse``. Closing twice is fine. A ``with Ledger.open(...) as l:`` block
+        closes on exit."""
+        self._n = _Unusable("this Ledger is closed")
+        _OPEN.discard(self)
+
+    def __enter__(self) -> "Ledger":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
     def checkpoint(self) -> int:
         """Write a checkpoint beside the journal; returns the records it covers."""

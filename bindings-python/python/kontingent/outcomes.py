@@ -4,11 +4,11 @@ outcome (:class:`Refused` with its :class:`Refusal`), never an exception.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, ClassVar, Mapping
 
-from ._time import _dt
+from ._time import _dt, _ms
 from .errors import error
 
 __all__ = [
@@ -18,10 +18,24 @@ __all__ = [
 ]
 
 
+def _wire(obj: Any) -> dict[str, Any]:
+    """A dataclass's fields as the wire format has them: times as integer ms."""
+    out: dict[str, Any] = {}
+    for f in fields(obj):
+        v = getattr(obj, f.name)
+        out[f.name] = _ms(v) if isinstance(v, datetime) else v
+    return out
+
+
 class Refusal:
     """Why a request was refused."""
 
     code: ClassVar[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The refusal as the core and the server write it: ``{"reason": code, ...}``,
+        times as integer milliseconds (``json.dumps``-ready)."""
+        return {"reason": self.code, **_wire(self)}
 
 
 @dataclass(frozen=True)
@@ -73,9 +87,19 @@ class HoldExpired(Refusal):
 class Outcome:
     """The result of a valid command."""
 
+    status: ClassVar[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The outcome as the core and the server write it (the same JSON as
+        ``kontingent serve`` answers and the Node binding's snake_case wire form):
+        ``{"status": ..., ...}``, a refusal's reason flattened in, times as integer
+        milliseconds. ``json.dumps``-ready."""
+        return {"status": self.status, **_wire(self)}
+
 
 @dataclass(frozen=True)
 class Held(Outcome):
+    status: ClassVar[str] = "held"
     reservation: int
     expires_at: datetime
     units: int
@@ -83,40 +107,49 @@ class Held(Outcome):
 
 @dataclass(frozen=True)
 class Confirmed(Outcome):
+    status: ClassVar[str] = "confirmed"
     reservation: int
     units: int
 
 
 @dataclass(frozen=True)
 class Released(Outcome):
+    status: ClassVar[str] = "released"
     reservation: int
 
 
 @dataclass(frozen=True)
 class Waiting(Outcome):
+    status: ClassVar[str] = "waiting"
     entry: int
     position: int
 
 
 @dataclass(frozen=True)
 class Left(Outcome):
+    status: ClassVar[str] = "left"
     entry: int
 
 
 @dataclass(frozen=True)
 class Promoted(Outcome):
+    status: ClassVar[str] = "promoted"
     entry: int
     reservation: int
 
 
 @dataclass(frozen=True)
 class Refused(Outcome):
+    status: ClassVar[str] = "refused"
     reason: Refusal
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": "refused", **self.reason.to_dict()}
 
 
 @dataclass(frozen=True)
 class Done(Outcome):
-    pass
+    status: ClassVar[str] = "done"
 
 
 @dataclass(frozen=True)
@@ -127,6 +160,10 @@ class Event:
     at: datetime
     type: str
     fields: Mapping[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event as the core writes it: ``{"seq", "at" (ms), "kind": {"type", ...}}``."""
+        return {"seq": self.seq, "at": _ms(self.at), "kind": {"type": self.type, **self.fields}}
 
 
 def _event(d: Mapping[str, Any]) -> Event:

@@ -17,10 +17,11 @@ const DELTA_CODES: &[&str] = &[
     "delta_out_of_order",
     "delta_out_of_range",
 ];
-/// The host's own: a value of the wrong type or shape, before any command; and
-/// a journal another process holds where no shared lock exists (Node has no
-/// flock: its binding takes a journal for one process, `js/lock.mjs`).
-const HOST_CODES: &[&str] = &["invalid_input", "journal_locked"];
+/// The host's own: a value of the wrong type or shape, before any command; a
+/// journal another process holds where no shared lock exists (Node has no
+/// flock: its binding takes a journal for one process, `js/lock.mjs`); and a
+/// bug of kontingent's own (an answer missing), which no input should cause.
+const HOST_CODES: &[&str] = &["invalid_input", "journal_locked", "internal"];
 
 /// Every code an [`ErrorInfo`] can carry: the core's [`Error::ALL_CODES`], then
 /// the journal's, the browser mirror's delta errors, and the host's own (one of
@@ -217,6 +218,7 @@ mod tests {
         produced.push(ErrorInfo::invalid_input("f", "x").code);
         produced.push(ErrorInfo::out_of_range("f", 1).code);
         produced.push("journal_locked"); // raised in JavaScript (bindings-wasm/js/lock.mjs)
+        produced.push("internal"); // raised where an answer is missing: a bug
         produced.sort_unstable();
         produced.dedup();
         let mut listed = ALL_CODES.to_vec();

@@ -1,0 +1,152 @@
+"""Issue 15's edges in Python: every hostile argument is a KontingentError with a
+stable code (nothing changed); outcomes have a JSON form; close, fork, paging and
+restarts with an unchanged catalog behave as a careful user expects."""
+
+import json
+import os
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+import kontingent as k
+
+NOON = datetime(2026, 11, 29, 11, 0, tzinfo=timezone.utc)
+CLOCK = k.FixedClock(NOON - timedelta(hours=1))
+CATALOG = {
+    "pools": [{"name": "hall", "capacity": 2}],
+    "offers": [{"name": "seat", "draws": {"hall": 1}, "waitlist": {"max": 5}}],
+}
+
+
+def ledger():
+    return k.Ledger.in_memory(catalog=CATALOG, clock=CLOCK)
+
+
+def code_of(call):
+    with pytest.raises(k.KontingentError) as e:
+        call()
+    return e.value.code
+
+
+@pytest.mark.parametrize("call, code", [
+    (lambda l: l.reservation(2**70), "out_of_range"),
+    (lambda l: l.reservation(-1), "out_of_range"),
+    (lambda l: l.reservation("1"), "invalid_input"),
+    (lambda l: l.slots("seat", count=-1), "out_of_range"),
+    (lambda l: l.pool(123), "invalid_input"),
+    (lambda l: l.available(None), "invalid_input"),
+    (lambda l: l.confirm(2**70, at=NOON), "out_of_range"),
+    (lambda l: l.confirm("1", at=NOON), "invalid_input"),
+    (lambda l: l.release(True, at=NOON), "invalid_input"),
+    (lambda l: l.leave_waitlist(2**64, at=NOON), "out_of_range"),
+    (lambda l: l.set_capacity("hall", 2**64, at=NOON), "out_of_range"),
+    (lambda l: l.load_catalog("/nonexistent/catalog.toml", at=NOON), "invalid_catalog"),
+    (lambda l: l.load_catalog(42, at=NOON), "invalid_input"),
+    (lambda l: l.reserve("\ud800", customer="x", lines={"seat": 1}, at=NOON), "invalid_input"),
+    (lambda l: l.reserve("r", customer="x", lines={"seat": 1}, at=datetime(2026, 11, 29, 12)), "invalid_input"),
+])
+def test_hostile_arguments_get_their_code_and_change_nothing(call, code):
+    l = ledger()
+    before = (l.digest, l.seq)
+    assert code_of(lambda: call(l)) == code
+    assert (l.digest, l.seq) == before
+
+
+def test_a_lone_surrogate_is_named_as_such():
+    with pytest.raises(k.InvalidRequestError) as e:
+        ledger().reserve("\ud800", customer="x", lines={"seat": 1}, at=NOON)
+    assert "lone surrogate" in str(e.value) and "got str" not in str(e.value)
+
+
+def test_a_catalog_file_that_is_missing_or_not_utf8_names_the_file(tmp_path):
+    bad = tmp_path / "latin1.toml"
+    bad.write_bytes('[[pools]]\nname = "Caf\xe9"\ncapacity = 1\n'.encode("latin-1"))
+    for path in (tmp_path / "missing.toml", bad):
+        with pytest.raises(k.CatalogError) as e:
+            k.Ledger.in_memory(catalog=path, clock=CLOCK)
+        assert str(path) in str(e.value)
+        assert e.value.issues and "cannot read" in e.value.issues[0].message
+
+
+def test_outcomes_and_events_have_the_wire_json_form():
+    l = k.Ledger.in_memory(catalog={**CATALOG, "pools": [{"name": "hall", "capacity": 1}]}, clock=CLOCK)
+    held = l.reserve("a", customer="anna", lines={"seat": 1}, at=NOON)
+    assert held.to_dict() == {"status": "held", "reservation": held.reservation,
+                              "expires_at": int(held.expires_at.timestamp()) * 1000, "units": 1}
+    waiting = l.reserve("b", customer="ben", lines={"seat": 1}, waitlist=True, at=NOON)
+    sold = l.reserve("c", customer="cem", lines={"seat": 1}, at=NOON)
+    assert sold.to_dict() == {"status": "refused", "reason": "sold_out", "pool": "hall", "requested": 1, "left": 0}
+    assert waiting.to_dict() == {"status": "waiting", "entry": waiting.entry, "position": 1}
+    assert l.confirm(held.reservation, at=NOON).to_dict() == {"status": "confirmed", "reservation": held.reservation, "units": 1}
+    assert l.tick(at=NOON).to_dict() == {"status": "done"}
+    # Every outcome decoded from the native wire dict gives that dict back.
+    from kontingent.outcomes import _outcome
+    for wire in ({"status": "released", "reservation": 3}, {"status": "left", "entry": 2},
+                 {"status": "promoted", "entry": 2, "reservation": 5},
+                 {"status": "refused", "reason": "not_open_yet", "opens_at": 1_795_950_000_000},
+                 {"status": "refused", "reason": "customer_limit", "name": "max", "limit": 2, "used": 2},
+                 {"status": "refused", "reason": "rule", "name": "zip", "detail": "postal_code"},
+                 {"status": "refused", "reason": "paused"}):
+        assert _outcome(wire).to_dict() == wire
+    events = l.events()
+    assert json.loads(json.dumps([e.to_dict() for e in events])) == [e.to_dict() for e in events]
+    assert events[-1].to_dict()["kind"]["type"] == "confirmed"
+
+
+def test_iter_events_pages_through_everything():
+    l = k.Ledger.in_memory(catalog={"pools": [{"name": "hall", "capacity": 5000}],
+                                    "offers": [{"name": "seat", "draws": {"hall": 1}}]}, clock=CLOCK)
+    for i in range(2_500):
+        l.reserve(f"r{i}", customer=f"c{i}", lines={"seat": 1}, at=NOON)
+    assert len(l.events()) == 1000, "one page"
+    every = list(l.iter_events(page=700))
+    assert [e.seq for e in every] == list(range(1, l.seq + 1))
+
+
+def test_close_and_with_block(tmp_path):
+    path = tmp_path / "j.journal"
+    with k.Ledger.open(path, catalog=CATALOG, clock=CLOCK) as l:
+        l.reserve("a", customer="anna", lines={"seat": 1})
+    with pytest.raises(k.InvalidRequestError) as e:
+        l.reserve("b", customer="ben", lines={"seat": 1})
+    assert e.value.code == "misuse" and "closed" in str(e.value)
+    l.close()  # twice is fine
+    again = k.Ledger.open(path, clock=CLOCK)
+    assert again.pool("hall").held == 1
+    again.close()
+
+
+def test_a_restart_with_the_same_catalog_journals_nothing(tmp_path):
+    path = tmp_path / "j.journal"
+    k.Ledger.open(path, catalog=CATALOG, clock=CLOCK).close()
+    size = path.stat().st_size
+    l = k.Ledger.open(path, catalog=CATALOG, clock=CLOCK)
+    assert path.stat().st_size == size and l.seq == 3, "no record, no catalog_loaded event"
+    l.close()
+    changed = {**CATALOG, "pools": [{"name": "hall", "capacity": 3}]}
+    l = k.Ledger.open(path, catalog=changed, clock=CLOCK)
+    assert path.stat().st_size > size and l.pool("hall").capacity == 3
+    l.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork() is POSIX")
+def test_a_handle_inherited_through_fork_says_so(tmp_path):
+    l = k.Ledger.open(tmp_path / "j.journal", catalog=CATALOG, clock=CLOCK)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            l.reserve("child", customer="c", lines={"seat": 1})
+            msg = "no error"
+        except k.KontingentError as e:
+            msg = f"{e.code}: {e}"
+        os.write(w, msg.encode())
+        os._exit(0)
+    os.close(w)
+    os.waitpid(pid, 0)
+    msg = os.read(r, 1000).decode()
+    assert msg.startswith("misuse: ") and "fork()" in msg, msg
+    # The parent's handle is untouched.
+    assert l.reserve("parent", customer="p", lines={"seat": 1}).status == "held"
+    l.close()
