@@ -3,9 +3,10 @@
 //! (`pg_ctl stop -m immediate`) loses nothing acknowledged, and a server killed
 //! mid-batch leaves each batch wholly in the log or not at all.
 
-use kontingent::journal::{apply_entry, Journal, HEADER_LEN};
+use kontingent::durable::replay::apply_entry;
+use kontingent::journal::{Journal, HEADER_LEN};
 use kontingent::{
-    Action, Command, Draw, Durability, DurableLedger, DurableError, Outcome, Refusal, Request,
+    Action, Command, Draw, Durability, DurableError, DurableLedger, Outcome, Refusal, Request,
 };
 use kontingent_pg::cluster::Cluster;
 use kontingent_pg::PgStorage;

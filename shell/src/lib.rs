@@ -25,14 +25,15 @@ pub mod checkpoint;
 pub mod clock;
 pub mod durable;
 pub mod event_log;
-pub mod faulty;
-#[cfg(unix)]
-mod file_storage;
 pub mod journal;
 pub mod storage;
 
+/// The storage that fails on purpose, by its old path (it lives in [`storage`]).
+#[cfg(feature = "testing")]
+pub use storage::faulty;
+
 pub use catalog_file::read_catalog;
-pub use durable::{Compaction, Durability, DurableLedger, DurableError, Stats, Timing};
+pub use durable::{Compaction, Durability, DurableError, DurableLedger, Stats, Timing};
 pub use journal::{JournalError, Recovery};
 
 /// Open (or create) a ledger on a journal file and replay it: the embedded default.

@@ -4,7 +4,7 @@
 use kontingent::journal::{JournalError, HEADER_LEN};
 use kontingent::storage::{FileStorage, MemoryStorage, Storage};
 use kontingent::{
-    codec, Action, Command, Digest, Draw, Durability, DurableLedger, Ledger, DurableError, Outcome,
+    codec, Action, Command, Digest, Draw, Durability, DurableError, DurableLedger, Ledger, Outcome,
     Request, ReservationId,
 };
 use proptest::prelude::*;

@@ -26,7 +26,7 @@ mod model;
 use kontingent::faulty::{Faults, FaultyStorage};
 use kontingent::journal::JournalError;
 use kontingent::{
-    Action, Command, Digest, Draw, Durability, DurableLedger, Ledger, DurableError, Outcome,
+    Action, Command, Digest, Draw, Durability, DurableError, DurableLedger, Ledger, Outcome,
     Request, ReservationId,
 };
 

@@ -1,14 +1,27 @@
-//! Where a journal's bytes live: one small trait, a file and a memory implementation.
+//! Where a journal's bytes live: one small trait, a file (`file`, POSIX only) and a
+//! memory implementation (`memory`).
 //!
-//! Everything the journal needs from a disk is here, so tests can run every
-//! storage scenario on both, and the verification work can add a storage that
-//! fails on purpose.
+//! Everything the journal needs from a disk is the trait, so tests can run every
+//! storage scenario on both, and a storage that fails on purpose (`faulty`, built
+//! with the `testing` feature) can stand in for a disk in the simulation.
 
 use std::io;
+
+#[cfg(feature = "testing")]
+pub mod faulty;
+#[cfg(unix)]
+mod file;
+mod memory;
 #[cfg(not(unix))]
-use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+mod unsupported;
+
+#[cfg(unix)]
+pub use file::{write_synced, FileStorage};
+pub use memory::MemoryStorage;
+#[cfg(not(unix))]
+pub(crate) use unsupported::write_synced;
+#[cfg(not(unix))]
+pub use unsupported::FileStorage;
 
 /// The operations a journal performs on its bytes.
 pub trait Storage: Send {
@@ -46,7 +59,7 @@ pub trait Storage: Send {
     /// 16 random bytes to name a new journal (a storage with its own entropy
     /// source, e.g. in a browser, overrides this).
     fn new_ledger_id(&mut self) -> [u8; 16] {
-        crate::journal::fresh_ledger_id()
+        fresh_ledger_id()
     }
 }
 
@@ -87,265 +100,36 @@ impl<T: Storage + ?Sized> Storage for Box<T> {
     }
 }
 
-#[cfg(unix)]
-pub use crate::file_storage::{write_synced, FileStorage};
-
-/// Where there is no POSIX file system (the browser, wasm32): journal files cannot
-/// be opened, so a `FileStorage` never exists; ledgers live on other storages.
-#[cfg(not(unix))]
-pub enum FileStorage {}
-
-#[cfg(not(unix))]
-impl FileStorage {
-    /// Always fails with [`io::ErrorKind::Unsupported`].
-    pub fn open(_path: impl AsRef<Path>) -> io::Result<FileStorage> {
-        Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "journal files need a POSIX file system",
-        ))
-    }
-    /// Never called: no `FileStorage` exists here.
-    pub fn path(&self) -> &Path {
-        match *self {}
-    }
-    /// Never called: no `FileStorage` exists here.
-    pub fn sync_dir(&self) -> io::Result<()> {
-        match *self {}
-    }
-}
-
-#[cfg(not(unix))]
-impl Storage for FileStorage {
-    fn len(&mut self) -> io::Result<u64> {
-        match *self {}
-    }
-    fn read_exact_at(&mut self, _: u64, _: &mut [u8]) -> io::Result<()> {
-        match *self {}
-    }
-    fn append(&mut self, _: &[u8]) -> io::Result<()> {
-        match *self {}
-    }
-    fn truncate(&mut self, _: u64) -> io::Result<()> {
-        match *self {}
-    }
-    fn sync(&mut self) -> io::Result<()> {
-        match *self {}
-    }
-    fn syncer(&self) -> io::Result<Box<dyn FnMut() -> io::Result<()> + Send>> {
-        match *self {}
-    }
-    fn lock(&mut self) -> io::Result<()> {
-        match *self {}
-    }
-    fn unlock(&mut self) -> io::Result<()> {
-        match *self {}
-    }
-    fn replace(&mut self, _: &[u8]) -> io::Result<()> {
-        match *self {}
-    }
-    fn take_replaced(&mut self) -> bool {
-        match *self {}
-    }
-}
-
-#[cfg(not(unix))]
-pub(crate) fn write_synced(_path: &Path, _parts: &[&[u8]]) -> io::Result<()> {
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "files need a POSIX file system",
-    ))
-}
-
-/// Bytes in memory, shareable between handles (so a test can "reopen" them),
-/// remembering how much was synced and able to fail its syncs on demand.
-pub struct MemoryStorage {
-    inner: Arc<Mutex<Memory>>,
-    fail_sync: Arc<AtomicBool>,
-    fail_append: Arc<AtomicBool>,
-    /// Which handle holds the lock, shared by every handle: several ledgers on
-    /// one memory storage behave like several processes on one file. Like a
-    /// file's `flock`, a handle's lock is released when the handle is dropped.
-    locked: Arc<(Mutex<Option<u64>>, std::sync::Condvar)>,
-    handle: u64,
-    /// The contents' generation this handle last saw (a replace starts a new one).
-    seen: u64,
-    replaced: bool,
-}
-
-static HANDLES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
-impl Default for MemoryStorage {
-    fn default() -> Self {
-        MemoryStorage {
-            inner: Arc::default(),
-            fail_sync: Arc::default(),
-            fail_append: Arc::default(),
-            locked: Arc::default(),
-            handle: HANDLES.fetch_add(1, Ordering::Relaxed),
-            seen: 0,
-            replaced: false,
+/// 16 random bytes naming a new journal (so checkpoints and compactions can tell
+/// journals apart): what [`Storage::new_ledger_id`] gives unless a storage has an
+/// entropy source of its own.
+pub fn fresh_ledger_id() -> [u8; 16] {
+    let mut id = [0u8; 16];
+    #[cfg(unix)]
+    {
+        let random = std::fs::File::open("/dev/urandom")
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut id));
+        if random.is_ok() {
+            return id;
         }
     }
+    // No entropy source (or no file system: a storage there supplies its own id):
+    // unique enough within a process to tell journals apart.
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let here = &id as *const _ as usize as u64;
+    id[..8].copy_from_slice(&n.to_le_bytes());
+    id[8..].copy_from_slice(&here.to_le_bytes());
+    id
 }
 
-impl Clone for MemoryStorage {
-    fn clone(&self) -> Self {
-        MemoryStorage {
-            inner: self.inner.clone(),
-            fail_sync: self.fail_sync.clone(),
-            fail_append: self.fail_append.clone(),
-            locked: self.locked.clone(),
-            handle: HANDLES.fetch_add(1, Ordering::Relaxed),
-            seen: self.mem().generation,
-            replaced: false,
-        }
-    }
-}
-
-impl Drop for MemoryStorage {
-    fn drop(&mut self) {
-        let (m, cv) = &*self.locked;
-        let mut holder = m.lock().unwrap_or_else(|e| e.into_inner());
-        if *holder == Some(self.handle) {
-            *holder = None;
-            cv.notify_one();
-        }
-    }
-}
-
-#[derive(Default)]
-struct Memory {
-    bytes: Vec<u8>,
-    synced: usize,
-    generation: u64,
-}
-
-impl MemoryStorage {
-    /// Empty storage with a lock of its own; clones are further handles on the same bytes.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    fn mem(&self) -> MutexGuard<'_, Memory> {
-        // A panic while holding this lock can only come from a test; the bytes stay usable.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// A copy of the bytes.
-    pub fn bytes(&self) -> Vec<u8> {
-        self.mem().bytes.clone()
-    }
-
-    /// Replace the bytes (tests tear and corrupt journals this way).
-    pub fn set_bytes(&self, bytes: Vec<u8>) {
-        let mut m = self.mem();
-        m.synced = m.synced.min(bytes.len());
-        m.bytes = bytes;
-    }
-
-    /// Make every later sync fail (or succeed again).
-    pub fn fail_syncs(&self, fail: bool) {
-        self.fail_sync.store(fail, Ordering::SeqCst);
-    }
-
-    /// Make every later append fail (or succeed again).
-    pub fn fail_appends(&self, fail: bool) {
-        self.fail_append.store(fail, Ordering::SeqCst);
-    }
-
-    /// How many bytes the last successful sync made durable.
-    pub fn synced_len(&self) -> usize {
-        self.mem().synced
-    }
-
-    /// Lose everything written since the last successful sync, as a power loss would.
-    pub fn lose_unsynced(&self) {
-        let mut m = self.mem();
-        let synced = m.synced;
-        m.bytes.truncate(synced);
-    }
-}
-
-impl Storage for MemoryStorage {
-    fn len(&mut self) -> io::Result<u64> {
-        Ok(self.mem().bytes.len() as u64)
-    }
-    fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        let m = self.mem();
-        let start = usize::try_from(offset).map_err(|_| io::ErrorKind::UnexpectedEof)?;
-        let src = start
-            .checked_add(buf.len())
-            .and_then(|end| m.bytes.get(start..end))
-            .ok_or(io::ErrorKind::UnexpectedEof)?;
-        buf.copy_from_slice(src);
-        Ok(())
-    }
-    fn append(&mut self, data: &[u8]) -> io::Result<()> {
-        if self.fail_append.load(Ordering::SeqCst) {
-            return Err(io::Error::other("injected write failure"));
-        }
-        self.mem().bytes.extend_from_slice(data);
-        Ok(())
-    }
-    fn truncate(&mut self, len: u64) -> io::Result<()> {
-        let mut m = self.mem();
-        let len = usize::try_from(len).map_err(|_| io::ErrorKind::InvalidInput)?;
-        m.bytes.truncate(len);
-        m.synced = m.synced.min(len);
-        Ok(())
-    }
-    fn sync(&mut self) -> io::Result<()> {
-        (self.syncer()?)()
-    }
-    fn syncer(&self) -> io::Result<Box<dyn FnMut() -> io::Result<()> + Send>> {
-        let me = self.clone();
-        Ok(Box::new(move || {
-            if me.fail_sync.load(Ordering::SeqCst) {
-                return Err(io::Error::other("injected fsync failure"));
-            }
-            let mut m = me.mem();
-            m.synced = m.bytes.len();
-            Ok(())
-        }))
-    }
-    fn lock(&mut self) -> io::Result<()> {
-        let (m, cv) = &*self.locked;
-        let mut holder = m.lock().unwrap_or_else(|e| e.into_inner());
-        while holder.is_some_and(|h| h != self.handle) {
-            holder = cv.wait(holder).unwrap_or_else(|e| e.into_inner());
-        }
-        *holder = Some(self.handle);
-        drop(holder);
-        let generation = self.mem().generation;
-        if generation != self.seen {
-            self.seen = generation;
-            self.replaced = true;
-        }
-        Ok(())
-    }
-    fn unlock(&mut self) -> io::Result<()> {
-        let (m, cv) = &*self.locked;
-        let mut holder = m.lock().unwrap_or_else(|e| e.into_inner());
-        if *holder == Some(self.handle) {
-            *holder = None;
-            cv.notify_one();
-        }
-        Ok(())
-    }
-    fn replace(&mut self, contents: &[u8]) -> io::Result<()> {
-        if self.fail_sync.load(Ordering::SeqCst) {
-            return Err(io::Error::other("injected fsync failure"));
-        }
-        let mut m = self.mem();
-        m.bytes = contents.to_vec();
-        m.synced = m.bytes.len();
-        m.generation += 1;
-        let generation = m.generation;
-        drop(m);
-        self.seen = generation;
-        Ok(())
-    }
-    fn take_replaced(&mut self) -> bool {
-        std::mem::take(&mut self.replaced)
-    }
+/// [`Storage::read_exact_at`] for storages that hold their bytes in memory.
+pub(crate) fn read_into(bytes: &[u8], offset: u64, buf: &mut [u8]) -> io::Result<()> {
+    let start = usize::try_from(offset).map_err(|_| io::ErrorKind::UnexpectedEof)?;
+    let src = start
+        .checked_add(buf.len())
+        .and_then(|end| bytes.get(start..end))
+        .ok_or(io::ErrorKind::UnexpectedEof)?;
+    buf.copy_from_slice(src);
+    Ok(())
 }
