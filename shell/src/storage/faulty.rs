@@ -11,7 +11,7 @@
 //! Clones share one disk, as processes share one file. Built with the `testing`
 //! feature only: no ledger in production has a use for a disk that lies.
 
-use super::{read_into, Storage};
+use super::{read_into, truncate_in, Storage};
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -182,11 +182,8 @@ impl Storage for FaultyStorage {
         Ok(())
     }
     fn truncate(&mut self, len: u64) -> io::Result<()> {
-        let mut d = self.disk();
-        let len = usize::try_from(len).map_err(|_| io::ErrorKind::InvalidInput)?;
-        d.bytes.truncate(len);
-        d.durable = d.durable.min(len);
-        Ok(())
+        let d = &mut *self.disk();
+        truncate_in(&mut d.bytes, &mut d.durable, len)
     }
     fn sync(&mut self) -> io::Result<()> {
         (self.syncer()?)()

@@ -1,6 +1,6 @@
 //! A storage in memory: what tests, previews and the browser run on.
 
-use super::{read_into, Storage};
+use super::{read_into, truncate_in, Storage};
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -130,11 +130,8 @@ impl Storage for MemoryStorage {
         Ok(())
     }
     fn truncate(&mut self, len: u64) -> io::Result<()> {
-        let mut m = self.mem();
-        let len = usize::try_from(len).map_err(|_| io::ErrorKind::InvalidInput)?;
-        m.bytes.truncate(len);
-        m.synced = m.synced.min(len);
-        Ok(())
+        let m = &mut *self.mem();
+        truncate_in(&mut m.bytes, &mut m.synced, len)
     }
     fn sync(&mut self) -> io::Result<()> {
         (self.syncer()?)()

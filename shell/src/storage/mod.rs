@@ -133,3 +133,12 @@ pub(crate) fn read_into(bytes: &[u8], offset: u64, buf: &mut [u8]) -> io::Result
     buf.copy_from_slice(src);
     Ok(())
 }
+
+/// [`Storage::truncate`] for storages that hold their bytes in memory: what was
+/// cut is no longer durable either.
+pub(crate) fn truncate_in(bytes: &mut Vec<u8>, durable: &mut usize, len: u64) -> io::Result<()> {
+    let len = usize::try_from(len).map_err(|_| io::ErrorKind::InvalidInput)?;
+    bytes.truncate(len);
+    *durable = (*durable).min(len);
+    Ok(())
+}
