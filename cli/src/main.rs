@@ -5,7 +5,8 @@
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use kontingent::journal::{apply_entry, Entry, Journal};
+use kontingent::durable::replay::apply_entry;
+use kontingent::journal::{Entry, Journal};
 use kontingent::storage::FileStorage;
 use kontingent::{Delta, JournalError, Ledger};
 use std::path::PathBuf;

@@ -68,20 +68,95 @@ pub enum DecodeError {
 /// Longest catalog a record may carry, in bytes of JSON (8 MiB).
 pub const CATALOG_JSON_MAX: usize = 8 << 20;
 
-fn tag_of(a: &Action) -> u8 {
-    match a {
-        Action::Reserve(_) => 1,
-        Action::Confirm { .. } => 2,
-        Action::Release { .. } => 3,
-        Action::LeaveWaitlist { .. } => 4,
-        Action::Tick => 5,
-        Action::Pause => 6,
-        Action::Resume => 7,
-        Action::SetCapacity { .. } => 8,
-        Action::SetDefaultHold { .. } => 9,
-        Action::DefinePool { .. } => 10,
-        Action::DefineOffer { .. } => 11,
-        Action::LoadCatalog(_) => 12,
+/// The action tag: the byte after a payload's `at` (`docs/FORMAT.md`, the tag
+/// table). The numbers are the format: never renumber one, only add.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Tag {
+    /// `reserve`
+    Reserve = 1,
+    /// `confirm`
+    Confirm = 2,
+    /// `release`
+    Release = 3,
+    /// `leave_waitlist`
+    LeaveWaitlist = 4,
+    /// `tick`
+    Tick = 5,
+    /// `pause`
+    Pause = 6,
+    /// `resume`
+    Resume = 7,
+    /// `set_capacity`
+    SetCapacity = 8,
+    /// `set_default_hold`
+    SetDefaultHold = 9,
+    /// `define_pool`
+    DefinePool = 10,
+    /// `define_offer`
+    DefineOffer = 11,
+    /// `load_catalog`
+    LoadCatalog = 12,
+}
+
+/// Where the tag sits in a payload: after the `u64` time.
+pub const TAG_OFFSET: usize = 8;
+
+impl Tag {
+    /// Every tag, in numeric order.
+    pub const ALL: [Tag; 12] = [
+        Tag::Reserve,
+        Tag::Confirm,
+        Tag::Release,
+        Tag::LeaveWaitlist,
+        Tag::Tick,
+        Tag::Pause,
+        Tag::Resume,
+        Tag::SetCapacity,
+        Tag::SetDefaultHold,
+        Tag::DefinePool,
+        Tag::DefineOffer,
+        Tag::LoadCatalog,
+    ];
+
+    /// The tag an action is encoded with.
+    pub fn of(a: &Action) -> Tag {
+        match a {
+            Action::Reserve(_) => Tag::Reserve,
+            Action::Confirm { .. } => Tag::Confirm,
+            Action::Release { .. } => Tag::Release,
+            Action::LeaveWaitlist { .. } => Tag::LeaveWaitlist,
+            Action::Tick => Tag::Tick,
+            Action::Pause => Tag::Pause,
+            Action::Resume => Tag::Resume,
+            Action::SetCapacity { .. } => Tag::SetCapacity,
+            Action::SetDefaultHold { .. } => Tag::SetDefaultHold,
+            Action::DefinePool { .. } => Tag::DefinePool,
+            Action::DefineOffer { .. } => Tag::DefineOffer,
+            Action::LoadCatalog(_) => Tag::LoadCatalog,
+        }
+    }
+
+    /// The tag of an encoded command, without decoding the rest: `None` if the
+    /// payload is too short or the byte names no action.
+    pub fn peek(payload: &[u8]) -> Option<Tag> {
+        payload.get(TAG_OFFSET).and_then(|&b| Tag::try_from(b).ok())
+    }
+}
+
+impl From<Tag> for u8 {
+    fn from(t: Tag) -> u8 {
+        t as u8
+    }
+}
+
+impl TryFrom<u8> for Tag {
+    type Error = DecodeError;
+    fn try_from(tag: u8) -> Result<Tag, DecodeError> {
+        Tag::ALL
+            .get(usize::from(tag).wrapping_sub(1))
+            .copied()
+            .ok_or(DecodeError::UnknownTag { tag })
     }
 }
 
@@ -115,7 +190,7 @@ pub(crate) fn encode_request_content(r: &Request, out: &mut impl Sink) {
 /// Append the encoding of `cmd` to `out`.
 pub fn encode(cmd: &Command, out: &mut Vec<u8>) {
     out.u64(cmd.at);
-    out.u8(tag_of(&cmd.action));
+    out.u8(Tag::of(&cmd.action).into());
     match &cmd.action {
         Action::Reserve(r) => {
             out.str(&r.request_id);
@@ -246,7 +321,7 @@ impl<'a> Reader<'a> {
 /// On error `cmd` holds a partial command.
 pub fn decode_into(payload: &[u8], cmd: &mut Command) -> Result<(), DecodeError> {
     const STR: usize = 64 * 1024;
-    if payload.get(8) == Some(&1) {
+    if Tag::peek(payload) == Some(Tag::Reserve) {
         if let Action::Reserve(req) = &mut cmd.action {
             let mut r = Reader::new(payload);
             let at = r.u64()?;
@@ -306,11 +381,11 @@ pub fn decode_into(payload: &[u8], cmd: &mut Command) -> Result<(), DecodeError>
 pub fn decode(payload: &[u8]) -> Result<Command, DecodeError> {
     let mut r = Reader { b: payload, at: 0 };
     let at = r.u64()?;
-    let tag = r.u8()?;
+    let tag = Tag::try_from(r.u8()?)?;
     // A ceiling on any one string: far above every limit, far below memory.
     const STR: usize = 64 * 1024;
     let action = match tag {
-        1 => {
+        Tag::Reserve => {
             let request_id = r.str("request_id", STR)?;
             let customer = r.str("customer", STR)?;
             let channel = r.str("channel", STR)?;
@@ -350,28 +425,28 @@ pub fn decode(payload: &[u8]) -> Result<Command, DecodeError> {
                 waitlist: r.bool("waitlist")?,
             })
         }
-        2 => Action::Confirm {
+        Tag::Confirm => Action::Confirm {
             reservation: ReservationId(r.u64()?),
         },
-        3 => Action::Release {
+        Tag::Release => Action::Release {
             reservation: ReservationId(r.u64()?),
         },
-        4 => Action::LeaveWaitlist {
+        Tag::LeaveWaitlist => Action::LeaveWaitlist {
             entry: WaitEntryId(r.u64()?),
         },
-        5 => Action::Tick,
-        6 => Action::Pause,
-        7 => Action::Resume,
-        8 => Action::SetCapacity {
+        Tag::Tick => Action::Tick,
+        Tag::Pause => Action::Pause,
+        Tag::Resume => Action::Resume,
+        Tag::SetCapacity => Action::SetCapacity {
             pool: r.str("pool", STR)?,
             capacity: r.u64()?,
         },
-        9 => Action::SetDefaultHold { hold_ms: r.u64()? },
-        10 => Action::DefinePool {
+        Tag::SetDefaultHold => Action::SetDefaultHold { hold_ms: r.u64()? },
+        Tag::DefinePool => Action::DefinePool {
             pool: r.str("pool", STR)?,
             capacity: r.u64()?,
         },
-        11 => {
+        Tag::DefineOffer => {
             let offer = r.str("offer", STR)?;
             let n = r.count("draws", 1024)?;
             let mut draws = Vec::with_capacity(n);
@@ -396,13 +471,12 @@ pub fn decode(payload: &[u8]) -> Result<Command, DecodeError> {
                 waitlist,
             }
         }
-        12 => {
+        Tag::LoadCatalog => {
             let json = r.str("catalog", CATALOG_JSON_MAX)?;
             let c: Catalog =
                 serde_json::from_str(&json).map_err(|e| DecodeError::Catalog(e.to_string()))?;
             Action::LoadCatalog(Box::new(c))
         }
-        tag => return Err(DecodeError::UnknownTag { tag }),
     };
     if r.at != payload.len() {
         return Err(DecodeError::Trailing {
@@ -410,4 +484,63 @@ pub fn decode(payload: &[u8]) -> Result<Command, DecodeError> {
         });
     }
     Ok(Command { at, action })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_keep_their_numbers_and_round_trip() {
+        for (i, t) in Tag::ALL.iter().enumerate() {
+            assert_eq!(u8::from(*t) as usize, i + 1, "{t:?}");
+        }
+        for b in 0..=u8::MAX {
+            match Tag::try_from(b) {
+                Ok(t) => assert_eq!(u8::from(t), b),
+                Err(e) => {
+                    assert!(b == 0 || b > 12, "{b}");
+                    assert_eq!(e, DecodeError::UnknownTag { tag: b });
+                }
+            }
+        }
+    }
+
+    /// The tag table of `docs/FORMAT.md` names the same numbers as the enum.
+    #[test]
+    fn tags_match_the_format_document() {
+        let doc = include_str!("../../docs/FORMAT.md");
+        let table = doc
+            .split_once("| tag | action | fields |")
+            .map_or("", |(_, rest)| rest.split("\n\n").next().unwrap_or(""));
+        let named: Vec<(u8, String)> = table
+            .lines()
+            .filter_map(|l| {
+                let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+                let n = cells.get(1)?.parse().ok()?;
+                Some((n, cells.get(2)?.to_string()))
+            })
+            .collect();
+        let expected: Vec<(u8, String)> = Tag::ALL
+            .iter()
+            .map(|&t| {
+                let name = match t {
+                    Tag::Reserve => "reserve",
+                    Tag::Confirm => "confirm",
+                    Tag::Release => "release",
+                    Tag::LeaveWaitlist => "leave_waitlist",
+                    Tag::Tick => "tick",
+                    Tag::Pause => "pause",
+                    Tag::Resume => "resume",
+                    Tag::SetCapacity => "set_capacity",
+                    Tag::SetDefaultHold => "set_default_hold",
+                    Tag::DefinePool => "define_pool",
+                    Tag::DefineOffer => "define_offer",
+                    Tag::LoadCatalog => "load_catalog",
+                };
+                (t.into(), name.to_string())
+            })
+            .collect();
+        assert_eq!(named, expected);
+    }
 }

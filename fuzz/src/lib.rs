@@ -8,7 +8,8 @@
 mod model;
 
 use kontingent::faulty::{Faults, FaultyStorage};
-use kontingent::journal::{apply_entry, Journal};
+use kontingent::durable::replay::apply_entry;
+use kontingent::journal::Journal;
 use kontingent::storage::MemoryStorage;
 use kontingent::{
     codec, Action, Catalog, Command, Delta, Draw, Durability, DurableLedger, Ledger, DurableError,

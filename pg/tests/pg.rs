@@ -3,7 +3,8 @@
 //! (`pg_ctl stop -m immediate`) loses nothing acknowledged, and a server killed
 //! mid-batch leaves each batch wholly in the log or not at all.
 
-use kontingent::journal::{apply_entry, Journal, HEADER_LEN};
+use kontingent::durable::replay::apply_entry;
+use kontingent::journal::{Journal, HEADER_LEN};
 use kontingent::{
     Action, Command, Draw, Durability, DurableError, DurableLedger, Outcome, Refusal, Request,
 };

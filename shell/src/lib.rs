@@ -26,12 +26,13 @@ pub mod checkpoint;
 pub mod clock;
 pub mod durable;
 pub mod event_log;
-pub mod faulty;
-#[cfg(unix)]
-mod file_storage;
 pub mod host;
 pub mod journal;
 pub mod storage;
+
+/// The storage that fails on purpose, by its old path (it lives in [`storage`]).
+#[cfg(feature = "testing")]
+pub use storage::faulty;
 
 pub use catalog_file::read_catalog;
 pub use durable::{Compaction, Durability, DurableError, DurableLedger, Stats, Timing};

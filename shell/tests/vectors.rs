@@ -5,7 +5,8 @@
 //! `KONTINGENT_WRITE_VECTORS=1 cargo test -p kontingent --test vectors` rewrites them
 //! (only when the format changes on purpose).
 
-use kontingent::journal::{apply_entry, Journal};
+use kontingent::durable::replay::apply_entry;
+use kontingent::journal::Journal;
 use kontingent::storage::MemoryStorage;
 use kontingent::{Action, Command, Durability, DurableLedger, Ledger, Request, ReservationId};
 use std::path::{Path, PathBuf};

@@ -8,9 +8,10 @@
 //!   cut to a random prefix whose last part may be zeros or garbage (a torn write);
 //! - bit flips in the durable part ([`FaultyStorage::flip_bit`]).
 //!
-//! Clones share one disk, as processes share one file.
+//! Clones share one disk, as processes share one file. Built with the `testing`
+//! feature only: no ledger in production has a use for a disk that lies.
 
-use crate::storage::Storage;
+use super::{read_into, truncate_in, Storage};
 use std::io;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -164,14 +165,7 @@ impl Storage for FaultyStorage {
         Ok(self.disk().bytes.len() as u64)
     }
     fn read_exact_at(&mut self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        let d = self.disk();
-        let start = usize::try_from(offset).map_err(|_| io::ErrorKind::UnexpectedEof)?;
-        let src = start
-            .checked_add(buf.len())
-            .and_then(|end| d.bytes.get(start..end))
-            .ok_or(io::ErrorKind::UnexpectedEof)?;
-        buf.copy_from_slice(src);
-        Ok(())
+        read_into(&self.disk().bytes, offset, buf)
     }
     fn append(&mut self, data: &[u8]) -> io::Result<()> {
         let mut d = self.disk();
@@ -188,11 +182,8 @@ impl Storage for FaultyStorage {
         Ok(())
     }
     fn truncate(&mut self, len: u64) -> io::Result<()> {
-        let mut d = self.disk();
-        let len = usize::try_from(len).map_err(|_| io::ErrorKind::InvalidInput)?;
-        d.bytes.truncate(len);
-        d.durable = d.durable.min(len);
-        Ok(())
+        let d = &mut *self.disk();
+        truncate_in(&mut d.bytes, &mut d.durable, len)
     }
     fn sync(&mut self) -> io::Result<()> {
         (self.syncer()?)()

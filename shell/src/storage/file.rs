@@ -1,6 +1,6 @@
 //! The journal file on a POSIX file system (see [`crate::storage`]).
 
-use crate::storage::Storage;
+use super::Storage;
 use parking_lot::RwLock;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
