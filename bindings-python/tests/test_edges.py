@@ -14,7 +14,7 @@ NOON = datetime(2026, 11, 29, 11, 0, tzinfo=timezone.utc)
 CLOCK = k.FixedClock(NOON - timedelta(hours=1))
 CATALOG = {
     "pools": [{"name": "hall", "capacity": 2}],
-    "offers": [{"name": "seat", "draws": {"hall": 1}, "waitlist": {"max": 5}}],
+    "offers": [{"name": "seat", "draws": {"hall": 1}, "waitlist": "strict"}],
 }
 
 

@@ -7,9 +7,10 @@
 //! error, never a panic or an oversized allocation.
 
 use crate::catalog::Catalog;
-use crate::command::{Action, Command, Draw, LineRequest, Request, WaitlistPolicy};
 use crate::digest::Sink;
-use crate::id::{ReservationId, WaitEntryId};
+use crate::model::{
+    Action, Command, Draw, LineRequest, Request, ReservationId, WaitEntryId, WaitlistPolicy,
+};
 use std::collections::BTreeMap;
 use thiserror::Error;
 

@@ -33,16 +33,6 @@ mod reservation;
 mod rules;
 mod waitlist;
 
-/// Old paths that `codec.rs` still names (it is being edited elsewhere): the
-/// vocabulary now lives in `model`. Once it imports from there, these two go.
-mod command {
-    pub(crate) use crate::model::{Action, Command, Draw, LineRequest, Request, WaitlistPolicy};
-}
-/// See [`command`].
-mod id {
-    pub(crate) use crate::model::{ReservationId, WaitEntryId};
-}
-
 pub use availability::{
     Change, Delta, DeltaError, LevelChange, OfferLevel, PoolLevel, ShareLevel, Snapshot,
 };

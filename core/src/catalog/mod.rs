@@ -19,8 +19,3 @@ pub use crate::model::{
     Catalog, Issue, Limit, OfferSpec, PoolSpec, RuleKind, RuleSpec, SalesWindow, Slot,
 };
 pub use compile::{CatalogError, Format, Located};
-
-/// The old name of [`SalesWindow`], for code written before the rename (tests that
-/// are edited elsewhere still use it). New code names the sales window in full.
-#[doc(hidden)]
-pub type Window = SalesWindow;

@@ -25,7 +25,7 @@
 
 #![allow(dead_code)]
 
-use kontingent_core::catalog::{Limit, RuleKind, RuleSpec, Slot, Window};
+use kontingent_core::catalog::{Limit, RuleKind, RuleSpec, SalesWindow, Slot};
 use kontingent_core::limits::{
     ATTRIBUTES_MAX, ATTRIBUTE_KEY_LEN_MAX, ATTRIBUTE_VALUE_LEN_MAX, CAPACITY_MAX, CHANNEL_LEN_MAX,
     CUSTOMER_ID_LEN_MAX, DRAWS_MAX, DRAW_AMOUNT_MAX, HOLD_MS_DEFAULT, HOLD_MS_MAX, LINES_MAX,
@@ -186,7 +186,7 @@ pub struct MOffer {
     pub policy: WaitlistPolicy,
     /// Price of one unit (0 for offers defined by `define_offer`).
     pub price: u64,
-    pub window: Window,
+    pub window: SalesWindow,
     pub slot: Option<Slot>,
 }
 
@@ -269,7 +269,7 @@ pub struct Model {
     /// Every promise so far, checked against capacity when made.
     pub promises: Vec<Promise>,
     /// The campaign window (open at both ends before a catalog).
-    pub window: Window,
+    pub window: SalesWindow,
     /// Channels requests may use; `None` before any catalog: every channel.
     pub channels: Option<Vec<String>>,
     /// Order-intake rules, in file order.
@@ -321,7 +321,7 @@ impl Model {
             requests: BTreeMap::new(),
             events: Vec::new(),
             promises: Vec::new(),
-            window: Window::default(),
+            window: SalesWindow::default(),
             channels: None,
             rules: Vec::new(),
             catalog_name: None,
@@ -538,7 +538,7 @@ impl Model {
 
     // ------------------------------------------------------- intake rules
 
-    fn window_refusal(w: &Window, at: Millis) -> Option<Refusal> {
+    fn window_refusal(w: &SalesWindow, at: Millis) -> Option<Refusal> {
         if let Some(opens_at) = w.opens_at {
             if at < opens_at {
                 return Some(Refusal::NotOpenYet { opens_at });
@@ -1034,7 +1034,7 @@ impl Model {
                     draws: resolved.clone(),
                     policy: *waitlist,
                     price: 0,
-                    window: Window::default(),
+                    window: SalesWindow::default(),
                     slot: None,
                 });
                 let mut sorted: Pools = resolved.iter().map(|&(p, a)| (p as u32, a)).collect();
@@ -1579,7 +1579,7 @@ pub fn catalog_issues(cat: &Catalog) -> (Vec<String>, Vec<(&'static str, String)
             doubt.push(("duplicate_channel", format!("channels[{i}]: duplicate")));
         }
     }
-    let mut window = |w: &Window, path: String| {
+    let mut window = |w: &SalesWindow, path: String| {
         if let (Some(o), Some(c)) = (w.opens_at, w.closes_at) {
             if c < o {
                 bad.push(format!("{path}: closes before it opens"));

@@ -3,7 +3,7 @@
 
 use crate::harness::{fmt_cmd, normal, Harness};
 use crate::model::{Codes, Model, Step};
-use kontingent_core::catalog::{Limit, OfferSpec, PoolSpec, RuleKind, RuleSpec, Slot, Window};
+use kontingent_core::catalog::{Limit, OfferSpec, PoolSpec, RuleKind, RuleSpec, SalesWindow, Slot};
 use kontingent_core::{
     Action, Catalog, Command, Draw, Outcome, Refusal, Request, ReservationId, WaitEntryId,
     WaitlistPolicy,
@@ -135,13 +135,13 @@ pub fn ospec(name: &str, price: u64, draws: &[(&str, u64)]) -> OfferSpec {
         price,
         draws: draws.iter().map(|&(p, a)| Draw::new(p, a)).collect(),
         waitlist: WaitlistPolicy::Strict,
-        window: Window::default(),
+        window: SalesWindow::default(),
         slot: None,
     }
 }
 
-pub fn window(opens_at: Option<u64>, closes_at: Option<u64>) -> Window {
-    Window {
+pub fn window(opens_at: Option<u64>, closes_at: Option<u64>) -> SalesWindow {
+    SalesWindow {
         opens_at,
         closes_at,
     }
@@ -216,7 +216,7 @@ pub fn catalog(pools: Vec<PoolSpec>, offers: Vec<OfferSpec>, rules: Vec<RuleSpec
         time_zone: None,
         default_hold_ms: HOLD,
         channels: vec!["web".into(), "phone".into()],
-        window: Window::default(),
+        window: SalesWindow::default(),
         pools,
         offers,
         rules,

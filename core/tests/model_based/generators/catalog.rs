@@ -2,7 +2,7 @@
 //! invalid, and the edits of a mid-sequence catalog change.
 
 use super::{offer_name, policy, pool_name, BASE};
-use kontingent_core::catalog::{Limit, OfferSpec, PoolSpec, RuleKind, RuleSpec, Slot, Window};
+use kontingent_core::catalog::{Limit, OfferSpec, PoolSpec, RuleKind, RuleSpec, SalesWindow, Slot};
 use kontingent_core::{Catalog, Draw, WaitlistPolicy};
 use proptest::prelude::*;
 
@@ -16,10 +16,10 @@ pub struct GWindow {
 }
 
 impl GWindow {
-    fn build(&self, base: u64) -> Window {
+    fn build(&self, base: u64) -> SalesWindow {
         let opens_at = self.opens.map(|o| (base as i64 + o).max(0) as u64);
         let closes_at = self.closes.map(|c| opens_at.unwrap_or(base) + c);
-        Window {
+        SalesWindow {
             opens_at,
             closes_at,
         }
@@ -187,7 +187,7 @@ pub enum GChange {
     Capacity(u8, u64),
     Rules(Vec<GRule>),
     /// The campaign window, relative to the command's time.
-    Window(GWindow),
+    SalesWindow(GWindow),
     OfferWindow(u8, GWindow),
     Price(u8, u64),
     Policy(u8),
@@ -207,7 +207,7 @@ pub fn gchange() -> impl Strategy<Value = GChange> {
     prop_oneof![
         6 => (any::<u8>(), 0u64..=25).prop_map(|(p, c)| GChange::Capacity(p, c)),
         4 => prop::collection::vec(grule(), 0..=4).prop_map(GChange::Rules),
-        3 => gwindow(0.6).prop_map(GChange::Window),
+        3 => gwindow(0.6).prop_map(GChange::SalesWindow),
         3 => (any::<u8>(), gwindow(0.6)).prop_map(|(o, w)| GChange::OfferWindow(o, w)),
         2 => (any::<u8>(), price()).prop_map(|(o, p)| GChange::Price(o, p)),
         2 => any::<u8>().prop_map(GChange::Policy),
@@ -337,7 +337,7 @@ pub fn inject_invalid(cat: &mut Catalog, k: u8) {
         }
         2 => cat.offers[0].draws[0].amount = 0,
         3 => {
-            cat.window = Window {
+            cat.window = SalesWindow {
                 opens_at: Some(BASE + 100),
                 closes_at: Some(BASE + 99),
             }
@@ -353,7 +353,7 @@ pub fn inject_invalid(cat: &mut Catalog, k: u8) {
         5 => cat.default_hold_ms = 0,
         6 => {
             let o = cat.offers.len() - 1;
-            cat.offers[o].window = Window {
+            cat.offers[o].window = SalesWindow {
                 opens_at: Some(BASE + 10),
                 closes_at: Some(BASE + 5),
             }
@@ -407,7 +407,7 @@ pub fn build_catalog(g: &GCat) -> (Catalog, Catalog) {
             price: s.price,
             draws,
             waitlist: policy(s.skip),
-            window: Window::default(),
+            window: SalesWindow::default(),
             slot: Some(Slot {
                 template: "s".into(),
                 starts_at,
@@ -444,7 +444,7 @@ pub fn change_catalog(current: &Catalog, changes: &[GChange], at: u64) -> Catalo
         match change {
             GChange::Capacity(p, c) => cat.pools[*p as usize % np].capacity = *c,
             GChange::Rules(rules) => cat.rules = build_rules(rules, &cat),
-            GChange::Window(w) => cat.window = w.build(at),
+            GChange::SalesWindow(w) => cat.window = w.build(at),
             GChange::OfferWindow(o, w) => cat.offers[*o as usize % no].window = w.build(at),
             GChange::Price(o, p) => cat.offers[*o as usize % no].price = *p,
             GChange::Policy(o) => {

@@ -5,7 +5,7 @@ use super::catalog::{change_catalog, gchange, zip, GChange};
 use super::UNKNOWN;
 use crate::harness::{Harness, CUSTOMERS};
 use crate::model::Model;
-use kontingent_core::catalog::Window;
+use kontingent_core::catalog::SalesWindow;
 use kontingent_core::limits::CAPACITY_MAX;
 use kontingent_core::{Action, Command, LineRequest, Request, ReservationId, WaitEntryId};
 use proptest::prelude::*;
@@ -69,7 +69,7 @@ pub fn time() -> impl Strategy<Value = Time> {
 /// Boundary instants of the model's catalog, at or after `now`, sorted.
 pub fn edges(m: &Model) -> Vec<u64> {
     let mut out = Vec::new();
-    let mut window = |w: &Window| out.extend(w.opens_at.into_iter().chain(w.closes_at));
+    let mut window = |w: &SalesWindow| out.extend(w.opens_at.into_iter().chain(w.closes_at));
     window(&m.window);
     for o in &m.offers {
         window(&o.window);

@@ -7,7 +7,7 @@ mod queries;
 use crate::auditor::Auditor;
 use crate::model::{Amb, Codes, MEvent, Model, Step};
 use convert::to_mevent;
-use kontingent_core::catalog::Window;
+use kontingent_core::catalog::SalesWindow;
 use kontingent_core::{
     Action, Applied, Catalog, Command, Event, EventKind, Ledger, Outcome, Refusal, Request,
 };
@@ -68,7 +68,7 @@ pub fn fmt_cmd(c: &Command) -> String {
     format!("@{} {what}", c.at)
 }
 
-pub fn fmt_window(w: &Window) -> String {
+pub fn fmt_window(w: &SalesWindow) -> String {
     let end = |t: Option<u64>| t.map_or("-".to_owned(), |t| t.to_string());
     format!("[{}, {})", end(w.opens_at), end(w.closes_at))
 }
@@ -98,7 +98,7 @@ pub fn fmt_catalog(cat: &Catalog) -> String {
             d.join(", "),
             o.waitlist
         );
-        if o.window != Window::default() {
+        if o.window != SalesWindow::default() {
             let _ = write!(s, " window={}", fmt_window(&o.window));
         }
         if let Some(slot) = &o.slot {
