@@ -1,0 +1,296 @@
+//! The routes under `/v1`: the client calls (reserve, confirm, release, leave a
+//! waiting list, preview, why unavailable, slots, one reservation), the public
+//! ones (availability, catalog, events), and the limits every request runs under.
+
+use crate::auth::Role;
+use crate::reply::Failure;
+use crate::state::{blocking, App};
+use crate::wire::{self, EntryBody, ReservationBody, ReserveBody};
+use axum::body::Bytes;
+use axum::error_handling::HandleErrorLayer;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::routing::{get, post, MethodRouter};
+use axum::{Json, Router};
+use kontingent::host::{At, ErrorInfo, Query, QueryArgs};
+use kontingent::{Action, ReservationId, WaitEntryId};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+pub(crate) fn router(app: App) -> Router {
+    let limits = tower::ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(|e: tower::BoxError| async move {
+            if e.is::<tower::timeout::error::Elapsed>() {
+                Failure::transport(
+                    "timeout",
+                    "the request took too long; retry it with the same request id",
+                )
+            } else {
+                Failure::from(ErrorInfo::invalid_input("request", "could not be served"))
+            }
+        }))
+        .timeout(app.request_timeout)
+        .concurrency_limit(app.max_in_flight);
+    let ledger = Router::new()
+        .route("/reserve", post(reserve))
+        .route("/preview", post(preview))
+        .route(
+            "/confirm",
+            command(Role::Client, |r: ReservationBody| Action::Confirm {
+                reservation: ReservationId(r.reservation),
+            }),
+        )
+        .route(
+            "/release",
+            command(Role::Client, |r: ReservationBody| Action::Release {
+                reservation: ReservationId(r.reservation),
+            }),
+        )
+        .route(
+            "/leave-waitlist",
+            command(Role::Client, |e: EntryBody| Action::LeaveWaitlist {
+                entry: WaitEntryId(e.entry),
+            }),
+        )
+        .route("/why-unavailable", get(why_unavailable))
+        .route("/slots", get(slots))
+        .route("/reservations/{id}", get(reservation))
+        .route("/availability", public("snapshot"))
+        .route("/catalog", public("catalog"))
+        .route("/events", get(crate::events::stream))
+        .merge(crate::operator::ledger_routes());
+    Router::new()
+        .route(
+            "/v1/health",
+            get(|| async { Json(serde_json::json!({ "status": "ok" })) }),
+        )
+        .merge(crate::operator::server_routes())
+        .nest("/v1/ledgers/{ledger}", ledger)
+        .fallback(|| async {
+            Failure::transport("not_found", "no such route (the API is under /v1)")
+        })
+        .layer(DefaultBodyLimit::max(app.max_body))
+        .layer(limits)
+        .with_state(app)
+}
+
+/// A request body, or `413 payload_too_large` / `422`.
+pub(crate) fn body(b: Result<Bytes, BytesRejection>) -> Result<Bytes, Failure> {
+    b.map_err(|e| match e {
+        BytesRejection::FailedToBufferBody(_) => Failure::transport(
+            "payload_too_large",
+            "the request body is larger than this server accepts",
+        ),
+        other => Failure::from(ErrorInfo::invalid_input("body", other.body_text())),
+    })
+}
+
+/// The ledger of the URL, for a caller whose key is good for `role`.
+pub(crate) fn authorized(
+    app: &App,
+    headers: &HeaderMap,
+    role: Role,
+    ledger: &str,
+) -> Result<std::sync::Arc<kontingent::host::HostLedger>, Failure> {
+    app.keys.check(headers, role)?;
+    app.ledger(ledger)
+}
+
+/// A route that parses its body as `B`, makes the action, and submits it for a
+/// caller whose key is good for `role`.
+pub(crate) fn command<B>(role: Role, make: fn(B) -> Action) -> MethodRouter<App>
+where
+    B: DeserializeOwned + Send + 'static,
+{
+    post(
+        move |State(app): State<App>,
+              Path(ledger): Path<String>,
+              headers: HeaderMap,
+              b: Result<Bytes, BytesRejection>| async move {
+            let l = authorized(&app, &headers, role, &ledger)?;
+            let parsed: B = wire::parse(&body(b)?)?;
+            submit(l, make(parsed)).await
+        },
+    )
+}
+
+/// Submit one action now; the answer is the outcome after its fdatasync.
+pub(crate) async fn submit(
+    l: std::sync::Arc<kontingent::host::HostLedger>,
+    action: Action,
+) -> Result<Json<Value>, Failure> {
+    let applied = blocking(move || l.submit(At::Now, action)).await??;
+    Ok(Json(
+        serde_json::to_value(&applied.outcome).unwrap_or(Value::Null),
+    ))
+}
+
+async fn reserve(
+    State(app): State<App>,
+    Path(ledger): Path<String>,
+    headers: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, Failure> {
+    let l = authorized(&app, &headers, Role::Client, &ledger)?;
+    let request = wire::parse::<ReserveBody>(&body(b)?)?.into_request(&headers)?;
+    submit(l, Action::Reserve(request)).await
+}
+
+async fn preview(
+    State(app): State<App>,
+    Path(ledger): Path<String>,
+    headers: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, Failure> {
+    let l = authorized(&app, &headers, Role::Client, &ledger)?;
+    let request = wire::parse::<ReserveBody>(&body(b)?)?.into_request(&headers)?;
+    let outcome = l.preview(&request, At::Now)?;
+    Ok(Json(serde_json::to_value(&outcome).unwrap_or(Value::Null)))
+}
+
+/// The query string as names and values, each name at most once and among `allowed`.
+fn params(raw: Option<String>, allowed: &[&str]) -> Result<BTreeMap<String, String>, Failure> {
+    let mut out = BTreeMap::new();
+    for pair in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let (k, v) = (decode(k)?, decode(v)?);
+        if !allowed.contains(&k.as_str()) {
+            return Err(ErrorInfo::invalid_input(
+                &crate::reply::bounded(&k),
+                format!("unknown parameter (this call takes {})", allowed.join(", ")),
+            )
+            .into());
+        }
+        if out.insert(k.clone(), v).is_some() {
+            return Err(ErrorInfo::invalid_input(&k, "given twice").into());
+        }
+    }
+    Ok(out)
+}
+
+/// `%XX` and `+` decoded, as UTF-8.
+fn decode(s: &str) -> Result<String, Failure> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = s
+                    .get(i + 1..i + 3)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                let Some(b) = hex else {
+                    return Err(ErrorInfo::invalid_input("query", "a bad %-escape").into());
+                };
+                out.push(b);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| ErrorInfo::invalid_input("query", "is not UTF-8").into())
+}
+
+fn number(params: &BTreeMap<String, String>, name: &str) -> Result<Option<u64>, Failure> {
+    params
+        .get(name)
+        .map(|v| {
+            v.parse::<u64>().map_err(|_| {
+                Failure::from(if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+                    ErrorInfo::out_of_range(name, crate::reply::bounded(v))
+                } else {
+                    ErrorInfo::invalid_input(name, "expected a whole number")
+                })
+            })
+        })
+        .transpose()
+}
+
+/// Answer a query on the ledger, now.
+async fn ask(
+    app: &App,
+    headers: &HeaderMap,
+    role: Role,
+    ledger: &str,
+    what: &str,
+    args: QueryArgs,
+) -> Result<Json<Value>, Failure> {
+    let l = authorized(app, headers, role, ledger)?;
+    let query = Query::parse(what, args)?;
+    let value = blocking(move || l.query(&query, At::Now)).await??;
+    Ok(Json(value))
+}
+
+async fn why_unavailable(
+    State(app): State<App>,
+    Path(ledger): Path<String>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, Failure> {
+    let p = params(raw, &["offer", "channel"])?;
+    let args = QueryArgs {
+        name: p.get("offer").cloned(),
+        channel: p.get("channel").cloned(),
+        ..Default::default()
+    };
+    ask(
+        &app,
+        &headers,
+        Role::Client,
+        &ledger,
+        "why_unavailable",
+        args,
+    )
+    .await
+}
+
+async fn slots(
+    State(app): State<App>,
+    Path(ledger): Path<String>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, Failure> {
+    let p = params(raw, &["template", "channel", "count"])?;
+    let count = number(&p, "count")?.map(|c| c.min(1000) as usize);
+    let args = QueryArgs {
+        name: p.get("template").cloned(),
+        channel: p.get("channel").cloned(),
+        count,
+        ..Default::default()
+    };
+    ask(&app, &headers, Role::Client, &ledger, "next_slots", args).await
+}
+
+async fn reservation(
+    State(app): State<App>,
+    Path((ledger, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, Failure> {
+    let p = BTreeMap::from([("reservation".to_owned(), id)]);
+    let args = QueryArgs {
+        number: number(&p, "reservation")?,
+        ..Default::default()
+    };
+    ask(&app, &headers, Role::Client, &ledger, "reservation", args).await
+}
+
+/// A public query without arguments (`snapshot`, `catalog`): no customer data.
+fn public(what: &'static str) -> MethodRouter<App> {
+    get(
+        move |State(app): State<App>, Path(ledger): Path<String>, headers: HeaderMap| async move {
+            ask(
+                &app,
+                &headers,
+                Role::Public,
+                &ledger,
+                what,
+                QueryArgs::default(),
+            )
+            .await
+        },
+    )
+}

@@ -1,0 +1,113 @@
+//! `kontingent serve`'s arguments (the `kontingent` tool flattens them).
+
+use crate::config::{ClockChoice, Config, ConfigError, LedgerConfig};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Serve ledgers over HTTP.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// A ledger and its journal: `NAME=PATH` (repeat for several campaigns).
+    #[arg(long = "journal", value_name = "NAME=PATH", required = true)]
+    pub journals: Vec<String>,
+    /// A catalog file to load into ledger NAME at start, if it changed: `NAME=FILE`.
+    #[arg(long = "catalog", value_name = "NAME=FILE")]
+    pub catalogs: Vec<String>,
+    /// The address to listen on (only 127.0.0.1 unless you mean it).
+    #[arg(long, default_value = "127.0.0.1:7070")]
+    pub listen: SocketAddr,
+    /// A file with the keys, one per line: `client=KEY` and `operator=KEY`.
+    #[arg(long, value_name = "FILE")]
+    pub keys: Option<PathBuf>,
+    /// The client key (or `KONTINGENT_CLIENT_KEY`).
+    #[arg(long, env = "KONTINGENT_CLIENT_KEY", hide_env_values = true)]
+    pub client_key: Option<String>,
+    /// The operator key (or `KONTINGENT_OPERATOR_KEY`).
+    #[arg(long, env = "KONTINGENT_OPERATOR_KEY", hide_env_values = true)]
+    pub operator_key: Option<String>,
+    /// Serve without keys (a machine nobody else can reach).
+    #[arg(long)]
+    pub no_keys: bool,
+    /// Where "now" comes from: `system`, `fixed:MS` or `manual:MS` (an operator
+    /// moves it with POST /v1/clock: rehearsals).
+    #[arg(long, default_value = "system")]
+    pub clock: String,
+    /// The largest request body, in bytes.
+    #[arg(long, default_value_t = 64 * 1024)]
+    pub max_body: usize,
+    /// Seconds a request may take before it is answered 503 timeout.
+    #[arg(long, default_value_t = 10)]
+    pub timeout_secs: u64,
+}
+
+fn pair<'a>(what: &str, s: &'a str) -> Result<(&'a str, &'a str), ConfigError> {
+    s.split_once('=')
+        .filter(|(n, p)| !n.is_empty() && !p.is_empty())
+        .ok_or_else(|| ConfigError::new(what, format!("{s:?} is not NAME=PATH")))
+}
+
+impl ServeArgs {
+    /// The server's configuration (keys from the file override the flags).
+    pub fn config(&self) -> Result<Config, ConfigError> {
+        let mut c = Config::new(self.listen);
+        for j in &self.journals {
+            let (name, path) = pair("--journal", j)?;
+            c.ledgers.push(LedgerConfig {
+                name: name.to_owned(),
+                journal: PathBuf::from(path),
+                catalog: None,
+            });
+        }
+        for k in &self.catalogs {
+            let (name, path) = pair("--catalog", k)?;
+            let l = c
+                .ledgers
+                .iter_mut()
+                .find(|l| l.name == name)
+                .ok_or_else(|| ConfigError::new("--catalog", format!("no --journal {name}=...")))?;
+            l.catalog = Some(PathBuf::from(path));
+        }
+        c.client_key = self.client_key.clone();
+        c.operator_key = self.operator_key.clone();
+        if let Some(file) = &self.keys {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| ConfigError::new(format!("--keys {}", file.display()), e))?;
+            for (n, line) in text.lines().enumerate() {
+                let line = line.trim();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                match line.split_once('=') {
+                    Some(("client", k)) => c.client_key = Some(k.trim().to_owned()),
+                    Some(("operator", k)) => c.operator_key = Some(k.trim().to_owned()),
+                    _ => {
+                        return Err(ConfigError::new(
+                            format!("--keys {} line {}", file.display(), n + 1),
+                            "expected client=KEY or operator=KEY",
+                        ))
+                    }
+                }
+            }
+        }
+        c.no_keys = self.no_keys;
+        c.clock = match self.clock.split_once(':') {
+            None if self.clock == "system" => ClockChoice::System,
+            Some(("fixed", ms)) => ClockChoice::Fixed(ms_of(ms)?),
+            Some(("manual", ms)) => ClockChoice::Manual(ms_of(ms)?),
+            _ => {
+                return Err(ConfigError::new(
+                    "--clock",
+                    format!("{:?} is not system, fixed:MS or manual:MS", self.clock),
+                ))
+            }
+        };
+        c.max_body = self.max_body;
+        c.request_timeout = std::time::Duration::from_secs(self.timeout_secs);
+        Ok(c)
+    }
+}
+
+fn ms_of(s: &str) -> Result<u64, ConfigError> {
+    s.parse()
+        .map_err(|_| ConfigError::new("--clock", format!("{s:?} is not milliseconds since 1970")))
+}

@@ -1,0 +1,104 @@
+//! What a server is started with: its ledgers (one journal each, named in the
+//! URL), where it listens, its keys, its clock and its limits.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// One ledger (campaign) the server serves.
+#[derive(Clone, Debug)]
+pub struct LedgerConfig {
+    /// Its name in the URL (`/v1/ledgers/{name}/...`): 1..=64 of `[a-z0-9_-]`.
+    pub name: String,
+    /// Its journal file (created if missing).
+    pub journal: PathBuf,
+    /// A catalog file loaded at start if it differs from the journal's.
+    pub catalog: Option<PathBuf>,
+}
+
+/// Where "now" comes from for every command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClockChoice {
+    /// The wall clock (the default).
+    System,
+    /// A clock standing at this instant (ms): tests, and rehearsing one moment.
+    Fixed(u64),
+    /// A clock starting at this instant that the operator moves
+    /// (`POST /v1/clock`): rehearsing a campaign at its own dates.
+    Manual(u64),
+}
+
+/// Everything a server is started with.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The ledgers, by name.
+    pub ledgers: Vec<LedgerConfig>,
+    /// The address to bind (`127.0.0.1:7070`; port 0 lets the system choose).
+    pub listen: SocketAddr,
+    /// The key for client calls (reserve, confirm, release, preview, ...).
+    pub client_key: Option<String>,
+    /// The key for operator calls (pause, resume, capacity, clock, and all client calls).
+    pub operator_key: Option<String>,
+    /// Serve without keys: only when asked for by name (`--no-keys`).
+    pub no_keys: bool,
+    /// The clock.
+    pub clock: ClockChoice,
+    /// The largest request body accepted, in bytes.
+    pub max_body: usize,
+    /// The longest a request may take before it is answered `503 timeout`.
+    pub request_timeout: Duration,
+    /// Requests served at once; more wait for a free place.
+    pub max_in_flight: usize,
+}
+
+impl Config {
+    /// A server on `listen` with default limits and the system clock, no ledgers yet.
+    pub fn new(listen: SocketAddr) -> Self {
+        Config {
+            ledgers: Vec::new(),
+            listen,
+            client_key: None,
+            operator_key: None,
+            no_keys: false,
+            clock: ClockChoice::System,
+            max_body: 64 * 1024,
+            request_timeout: Duration::from_secs(10),
+            max_in_flight: 1024,
+        }
+    }
+}
+
+/// Why a server could not start: the setting, and what is wrong with it.
+#[derive(Debug)]
+pub struct ConfigError {
+    /// The setting or phase (`listen`, `ledger emstek`, `keys`, ...).
+    pub what: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl ConfigError {
+    pub(crate) fn new(what: impl Into<String>, reason: impl fmt::Display) -> Self {
+        ConfigError {
+            what: what.into(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.what, self.reason)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A ledger name as the URL carries it.
+pub(crate) fn valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}

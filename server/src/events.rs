@@ -1,0 +1,78 @@
+//! Server-Sent Events: the availability deltas after a seq (`?after=N`, or the
+//! `Last-Event-ID` a browser sends when it reconnects), each with its seq as id,
+//! so a browser preview stays current. Public: deltas carry no customer data.
+//! Events that are gone (retired by a compaction) end the stream with an
+//! `error` event, and the browser reloads the snapshot.
+
+use crate::auth::Role;
+use crate::reply::Failure;
+use crate::state::App;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::stream::{self, Stream};
+use kontingent::host::ErrorInfo;
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::time::Duration;
+
+/// How often a stream looks for new deltas.
+const POLL: Duration = Duration::from_millis(100);
+const PAGE: usize = 256;
+
+pub(crate) async fn stream(
+    State(app): State<App>,
+    Path(ledger): Path<String>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Failure> {
+    let l = crate::api::authorized(&app, &headers, Role::Public, &ledger)?;
+    let from_query = raw
+        .as_deref()
+        .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("after=")))
+        .map(str::to_owned);
+    let from_header = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let after = match from_header.or(from_query) {
+        None => 0,
+        Some(v) => v.parse::<u64>().map_err(|_| {
+            Failure::from(ErrorInfo::invalid_input("after", "expected a whole number"))
+        })?,
+    };
+    let state = (after, VecDeque::<(u64, String)>::new(), false);
+    let events = stream::unfold(state, move |(after, mut pending, done)| {
+        let l = l.clone();
+        async move {
+            if done {
+                return None;
+            }
+            loop {
+                if let Some((seq, data)) = pending.pop_front() {
+                    let ev = Event::default().id(seq.to_string()).data(data);
+                    return Some((Ok(ev), (seq, pending, false)));
+                }
+                let lc = l.clone();
+                match tokio::task::spawn_blocking(move || lc.deltas_after(after, PAGE)).await {
+                    Ok(Ok(deltas)) if deltas.is_empty() => tokio::time::sleep(POLL).await,
+                    Ok(Ok(deltas)) => {
+                        for d in deltas {
+                            let text = serde_json::to_string(&d).unwrap_or_default();
+                            pending.push_back((d.seq, text));
+                        }
+                    }
+                    Ok(Err(e)) => {
+                        let info = ErrorInfo::from(&e);
+                        let body =
+                            serde_json::json!({ "code": info.code, "message": info.message });
+                        let ev = Event::default().event("error").data(body.to_string());
+                        return Some((Ok(ev), (after, pending, true)));
+                    }
+                    Err(_) => return None,
+                }
+            }
+        }
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}

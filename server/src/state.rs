@@ -1,0 +1,104 @@
+//! The server's shared state: its ledgers by name, its keys and its clock.
+
+use crate::auth::Keys;
+use crate::config::{valid_name, ClockChoice, Config, ConfigError};
+use crate::reply::Failure;
+use axum::Router;
+use kontingent::clock::{FixedClock, ManualClock, SystemClock};
+use kontingent::host::{At, ErrorInfo, HostLedger, Query};
+use kontingent::{Action, Durability};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// A running server's ledgers, keys and clock, shared by every request.
+#[derive(Clone)]
+pub struct App {
+    pub(crate) ledgers: Arc<BTreeMap<String, Arc<HostLedger>>>,
+    pub(crate) keys: Arc<Keys>,
+    /// The operator's clock, when the server rehearses (`ClockChoice::Manual`).
+    pub(crate) manual: Option<ManualClock>,
+    pub(crate) max_body: usize,
+    pub(crate) request_timeout: std::time::Duration,
+    pub(crate) max_in_flight: usize,
+}
+
+impl App {
+    /// Open every ledger of `config` (replaying its journal, loading its catalog if
+    /// it changed), ready to serve.
+    pub fn open(config: &Config) -> Result<App, ConfigError> {
+        let keys = Keys::new(config)?;
+        let manual = match config.clock {
+            ClockChoice::Manual(at) => Some(ManualClock::new(at)),
+            _ => None,
+        };
+        let mut ledgers = BTreeMap::new();
+        for l in &config.ledgers {
+            let what = format!("ledger {}", l.name);
+            if !valid_name(&l.name) {
+                return Err(ConfigError::new(
+                    what,
+                    "a name is 1 to 64 of a-z, 0-9, - and _",
+                ));
+            }
+            let opened = HostLedger::open_file(&l.journal, Durability::Full)
+                .map_err(|e| ConfigError::new(&what, e))?;
+            let ledger = match (config.clock, &manual) {
+                (_, Some(m)) => opened.with_clock(m.clone()),
+                (ClockChoice::Fixed(at), None) => opened.with_clock(FixedClock(at)),
+                _ => opened.with_clock(SystemClock),
+            };
+            if let Some(path) = &l.catalog {
+                let catalog =
+                    kontingent::read_catalog(path).map_err(|e| ConfigError::new(&what, e))?;
+                let current = ledger
+                    .query(&Query::Catalog, At::Now)
+                    .map_err(|e| ConfigError::new(&what, e))?;
+                // A restart with the same catalog journals nothing.
+                if serde_json::to_value(&catalog).ok().as_ref() != Some(&current) {
+                    ledger
+                        .submit(At::Now, Action::LoadCatalog(Box::new(catalog)))
+                        .map_err(|e| ConfigError::new(&what, e))?;
+                }
+            }
+            if ledgers.insert(l.name.clone(), Arc::new(ledger)).is_some() {
+                return Err(ConfigError::new(what, "named twice"));
+            }
+        }
+        Ok(App {
+            ledgers: Arc::new(ledgers),
+            keys: Arc::new(keys),
+            manual,
+            max_body: config.max_body,
+            request_timeout: config.request_timeout,
+            max_in_flight: config.max_in_flight,
+        })
+    }
+
+    /// The routes, with their limits.
+    pub fn router(&self) -> Router {
+        crate::api::router(self.clone())
+    }
+
+    /// The ledger called `name`, or `404 unknown_ledger`.
+    pub(crate) fn ledger(&self, name: &str) -> Result<Arc<HostLedger>, Failure> {
+        self.ledgers.get(name).cloned().ok_or_else(|| {
+            Failure::transport(
+                "unknown_ledger",
+                format!("no ledger {:?} on this server", crate::reply::bounded(name)),
+            )
+        })
+    }
+}
+
+/// Run a ledger call on the blocking pool: it may wait for the group commit's
+/// fdatasync, and concurrent calls waiting together share that sync.
+pub(crate) async fn blocking<R: Send + 'static>(
+    f: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, Failure> {
+    tokio::task::spawn_blocking(f).await.map_err(|_| {
+        Failure::from(ErrorInfo::invalid_input(
+            "request",
+            "the ledger call failed",
+        ))
+    })
+}

@@ -1,0 +1,446 @@
+//! The server as a client sees it: a real `kontingent-server` process on
+//! 127.0.0.1, a real journal, real HTTP. Outcomes are 200 (a refusal too), errors
+//! carry their code and a fitting status, keys separate the roles, and every 2xx
+//! reservation survives a SIGKILL of the server right after it.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// 2026-11-29 12:00 in Berlin: the Emstek campaign opens.
+const NOON: u64 = 1_795_950_000_000;
+const CLIENT: &str = "client-key-0123456789";
+const OPERATOR: &str = "operator-key-0123456789";
+
+struct Server {
+    child: Child,
+    base: String,
+    agent: ureq::Agent,
+}
+
+impl Server {
+    fn start(dir: &Path, clock: &str) -> Server {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kontingent-server"))
+            .arg("--journal")
+            .arg(format!("emstek={}", dir.join("emstek.journal").display()))
+            .arg("--catalog")
+            .arg(format!(
+                "emstek={}",
+                root.join("examples/emstek-vouchers/catalog.toml").display()
+            ))
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--clock",
+                clock,
+                "--max-body",
+                "4096",
+            ])
+            .env("KONTINGENT_CLIENT_KEY", CLIENT)
+            .env("KONTINGENT_OPERATOR_KEY", OPERATOR)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("the server starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("first line {line:?}"))
+            .to_owned();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Server { child, base, agent }
+    }
+
+    fn post(&self, path: &str, key: Option<&str>, body: &str) -> (u16, Value) {
+        let mut req = self.agent.post(format!("{}{path}", self.base));
+        if let Some(k) = key {
+            req = req.header("Authorization", format!("Bearer {k}"));
+        }
+        let mut resp = req
+            .header("Content-Type", "application/json")
+            .send(body)
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.body_mut().read_json().unwrap_or(Value::Null))
+    }
+
+    fn get(&self, path: &str, key: Option<&str>) -> (u16, Value) {
+        let mut req = self.agent.get(format!("{}{path}", self.base));
+        if let Some(k) = key {
+            req = req.header("Authorization", format!("Bearer {k}"));
+        }
+        let mut resp = req.call().unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.body_mut().read_json().unwrap_or(Value::Null))
+    }
+
+    fn reserve(&self, id: &str, customer: &str, offer: &str) -> (u16, Value) {
+        let body = json!({"request_id": id, "customer": customer, "lines": [{"offer": offer, "quantity": 1}]});
+        self.post(
+            "/v1/ledgers/emstek/reserve",
+            Some(CLIENT),
+            &body.to_string(),
+        )
+    }
+
+    fn set_clock(&self, at: u64) {
+        let (s, _) = self.post(
+            "/v1/clock",
+            Some(OPERATOR),
+            &json!({ "at": at }).to_string(),
+        );
+        assert_eq!(s, 200);
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn outcomes_are_200_and_refusals_are_outcomes() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &format!("manual:{}", NOON - 60_000));
+    let (status, early) = s.reserve("r0", "ben", "zur-post-20");
+    assert_eq!(
+        (status, early),
+        (
+            200,
+            json!({"status": "refused", "reason": "not_open_yet", "opens_at": NOON})
+        )
+    );
+
+    s.set_clock(NOON + 46_000);
+    let (status, held) = s.reserve("r1", "anna", "zur-post-20");
+    assert_eq!(status, 200);
+    assert_eq!(held["status"], "held");
+    assert_eq!(held["expires_at"], NOON + 46_000 + 5 * 60_000);
+    // The same request again answers the first outcome; the key may be a header.
+    let again = s.post(
+        "/v1/ledgers/emstek/reserve",
+        Some(CLIENT),
+        &json!({"customer": "anna", "lines": [{"offer": "zur-post-20", "quantity": 1}]})
+            .to_string(),
+    );
+    let mut by_header = s
+        .agent
+        .post(format!("{}/v1/ledgers/emstek/reserve", s.base))
+        .header("Authorization", format!("Bearer {CLIENT}"))
+        .header("Idempotency-Key", "r1")
+        .send(
+            json!({"customer": "anna", "lines": [{"offer": "zur-post-20", "quantity": 1}]})
+                .to_string(),
+        )
+        .unwrap();
+    assert_eq!(by_header.status().as_u16(), 200);
+    assert_eq!(by_header.body_mut().read_json::<Value>().unwrap(), held);
+    assert_eq!(again.0, 422, "a request id is needed: {}", again.1);
+    assert_eq!(again.1["details"], json!({}));
+    // The same id for another request is a conflict.
+    let (status, reused) = s.reserve("r1", "anna", "zur-post-50");
+    assert_eq!(
+        (status, reused["code"].as_str()),
+        (409, Some("request_id_reused"))
+    );
+
+    let id = held["reservation"].as_u64().unwrap();
+    let (status, confirmed) = s.post(
+        "/v1/ledgers/emstek/confirm",
+        Some(CLIENT),
+        &json!({"reservation": id}).to_string(),
+    );
+    assert_eq!(
+        (status, confirmed),
+        (
+            200,
+            json!({"status": "confirmed", "reservation": id, "units": 1})
+        )
+    );
+    let (status, view) = s.get(
+        &format!("/v1/ledgers/emstek/reservations/{id}"),
+        Some(CLIENT),
+    );
+    assert_eq!(
+        (status, view["state"].as_str(), view["customer"].as_str()),
+        (200, Some("confirmed"), Some("anna"))
+    );
+}
+
+#[test]
+fn errors_name_their_field_with_a_fitting_status_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &format!("fixed:{}", NOON + 1_000));
+    let before = s.get("/v1/ledgers/emstek/availability", None).1;
+    let cases: &[(&str, &str, u16, &str)] = &[
+        (
+            "/v1/ledgers/emstek/reserve",
+            r#"{"request_id":"a","customer":"x","lines":[{"offer":"nope","quantity":1}]}"#,
+            404,
+            "unknown_offer",
+        ),
+        (
+            "/v1/ledgers/emstek/reserve",
+            r#"{"request_id":"a","customer":"x","lines":[{"offer":"zur-post-20","qty":1}]}"#,
+            422,
+            "invalid_input",
+        ),
+        (
+            "/v1/ledgers/emstek/reserve",
+            r#"{"request_id":"a","customer":"x","lines":[{"offer":"zur-post-20","quantity":-1}]}"#,
+            422,
+            "out_of_range",
+        ),
+        (
+            "/v1/ledgers/emstek/reserve",
+            r#"{"request_id":"a","customer":"x","lines":[{"offer":"zur-post-20","quantity":1e3}]}"#,
+            422,
+            "invalid_input",
+        ),
+        (
+            "/v1/ledgers/emstek/reserve",
+            r#"{"request_id":"a","customer":"x","lines":[{"offer":"zur-post-20","quantity":0}]}"#,
+            422,
+            "zero",
+        ),
+        (
+            "/v1/ledgers/emstek/reserve",
+            r#"{"request_id":"a","customer":"x","lines":[{"offer":"zur-post-20","quantity":1}],"extra":1}"#,
+            422,
+            "invalid_input",
+        ),
+        (
+            "/v1/ledgers/emstek/reserve",
+            r#"{"request_id":"a","customer":"x","lines":[{"offer":"zur-post-20","quantity":1}]} trailing"#,
+            422,
+            "invalid_input",
+        ),
+        (
+            "/v1/ledgers/emstek/reserve",
+            "not json",
+            422,
+            "invalid_input",
+        ),
+        (
+            "/v1/ledgers/emstek/confirm",
+            r#"{"reservation":99}"#,
+            404,
+            "unknown_reservation",
+        ),
+        (
+            "/v1/ledgers/emstek/confirm",
+            r#"{"reservation":100000000000000000000000}"#,
+            422,
+            "out_of_range",
+        ),
+        (
+            "/v1/ledgers/nowhere/reserve",
+            r#"{}"#,
+            404,
+            "unknown_ledger",
+        ),
+        ("/v2/anything", r#"{}"#, 404, "not_found"),
+    ];
+    for (path, body, status, code) in cases {
+        let (got, v) = s.post(path, Some(CLIENT), body);
+        assert_eq!(
+            (got, v["code"].as_str()),
+            (*status, Some(*code)),
+            "{path} {body}: {v}"
+        );
+        assert!(v["message"].as_str().unwrap().len() < 400, "bounded: {v}");
+    }
+    let (_, v) = s.post(
+        "/v1/ledgers/emstek/reserve",
+        Some(CLIENT),
+        r#"{"request_id":"a","customer":"x","lines":[{"offer":"zur-post-20","qty":1}]}"#,
+    );
+    assert!(
+        v["message"].as_str().unwrap().contains("lines[0]")
+            && v["message"].as_str().unwrap().contains("qty"),
+        "{v}"
+    );
+    let big = format!(
+        r#"{{"request_id":"a","customer":"{}","lines":[]}}"#,
+        "x".repeat(10_000)
+    );
+    let (got, v) = s.post("/v1/ledgers/emstek/reserve", Some(CLIENT), &big);
+    assert_eq!((got, v["code"].as_str()), (413, Some("payload_too_large")));
+    assert_eq!(
+        s.get("/v1/ledgers/emstek/availability", None).1,
+        before,
+        "nothing changed"
+    );
+}
+
+#[test]
+fn keys_separate_clients_from_operators() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &format!("fixed:{}", NOON + 1_000));
+    let r = r#"{"request_id":"k1","customer":"x","lines":[{"offer":"zur-post-20","quantity":1}]}"#;
+    assert_eq!(
+        s.post("/v1/ledgers/emstek/reserve", None, r).1["code"],
+        "unauthorized"
+    );
+    assert_eq!(s.post("/v1/ledgers/emstek/reserve", None, r).0, 401);
+    assert_eq!(
+        s.post(
+            "/v1/ledgers/emstek/reserve",
+            Some("client-key-0123456788"),
+            r
+        )
+        .0,
+        401
+    );
+    let (status, v) = s.post("/v1/ledgers/emstek/pause", Some(CLIENT), "");
+    assert_eq!((status, v["code"].as_str()), (403, Some("forbidden")));
+    // Availability and the catalog are public: no customer data.
+    assert_eq!(s.get("/v1/ledgers/emstek/availability", None).0, 200);
+    assert_eq!(s.get("/v1/ledgers/emstek/catalog", None).0, 200);
+    assert_eq!(s.get("/v1/ledgers/emstek/reservations/1", None).0, 401);
+
+    assert_eq!(
+        s.post("/v1/ledgers/emstek/pause", Some(OPERATOR), "").1,
+        json!({"status": "done"})
+    );
+    assert_eq!(
+        s.post("/v1/ledgers/emstek/reserve", Some(CLIENT), r).1,
+        json!({"status": "refused", "reason": "paused"})
+    );
+    assert_eq!(
+        s.get("/v1/ledgers/emstek/availability", None).1["paused"],
+        true
+    );
+    s.post("/v1/ledgers/emstek/resume", Some(OPERATOR), "{}");
+    let r2 = r#"{"request_id":"k2","customer":"x","lines":[{"offer":"zur-post-20","quantity":1}]}"#;
+    assert_eq!(
+        s.post("/v1/ledgers/emstek/reserve", Some(CLIENT), r2).1["status"],
+        "held"
+    );
+    let (status, v) = s.post(
+        "/v1/ledgers/emstek/capacity",
+        Some(OPERATOR),
+        r#"{"pool":"zur-post","capacity":1}"#,
+    );
+    assert_eq!((status, v), (200, json!({"status": "done"})));
+    let r3 = r#"{"request_id":"k3","customer":"y","lines":[{"offer":"zur-post-20","quantity":1}]}"#;
+    assert_eq!(
+        s.post("/v1/ledgers/emstek/reserve", Some(CLIENT), r3).1["reason"],
+        "sold_out"
+    );
+}
+
+#[test]
+fn concurrent_requests_get_exactly_the_capacity_and_survive_a_kill() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &format!("fixed:{}", NOON + 1_000));
+    // eiscafe-venezia has 15 vouchers; 40 people ask at once.
+    let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..40)
+            .map(|i| {
+                let s = &s;
+                scope.spawn(move || {
+                    s.reserve(
+                        &format!("c{i}"),
+                        &format!("customer{i}"),
+                        "eiscafe-venezia-20",
+                    )
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(answers.iter().all(|(status, _)| *status == 200));
+    let held: Vec<u64> = answers
+        .iter()
+        .filter(|(_, v)| v["status"] == "held")
+        .map(|(_, v)| v["reservation"].as_u64().unwrap())
+        .collect();
+    assert_eq!(held.len(), 15, "exactly the capacity");
+    assert_eq!(
+        answers
+            .iter()
+            .filter(|(_, v)| v["reason"] == "sold_out")
+            .count(),
+        25
+    );
+    // Every 2xx was durable: kill -9 right after the answers, then read the journal.
+    let mut s = s;
+    s.child.kill().unwrap();
+    s.child.wait().unwrap();
+    let ledger = kontingent::open(
+        dir.path().join("emstek.journal"),
+        kontingent::Durability::Full,
+    )
+    .unwrap();
+    for id in held {
+        let r = ledger
+            .read(|l| l.reservation(kontingent::ReservationId(id)))
+            .unwrap();
+        assert!(
+            r.is_some(),
+            "acknowledged reservation {id} survives the kill"
+        );
+    }
+}
+
+#[test]
+fn events_stream_the_deltas_with_their_seq() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &format!("fixed:{}", NOON + 1_000));
+    let start = s.get("/v1/ledgers/emstek/availability", None).1["seq"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(s.reserve("e1", "anna", "zur-post-20").1["status"], "held");
+    let resp = s
+        .agent
+        .get(format!("{}/v1/ledgers/emstek/events?after={start}", s.base))
+        .call()
+        .unwrap();
+    assert_eq!(
+        resp.headers().get("content-type").unwrap(),
+        "text/event-stream"
+    );
+    let mut reader = BufReader::new(resp.into_body().into_reader());
+    let (mut id, mut data) = (None, None);
+    let mut line = String::new();
+    while id.is_none() || data.is_none() {
+        line.clear();
+        reader.read_line(&mut line).unwrap();
+        if let Some(v) = line.strip_prefix("id: ") {
+            id = Some(v.trim().parse::<u64>().unwrap());
+        }
+        if let Some(v) = line.strip_prefix("data: ") {
+            data = Some(serde_json::from_str::<Value>(v.trim()).unwrap());
+        }
+    }
+    assert_eq!(id, Some(start + 1));
+    assert_eq!(data.unwrap()["seq"], start + 1);
+}
+
+#[test]
+fn a_server_without_an_operator_key_does_not_start() {
+    let out = Command::new(env!("CARGO_BIN_EXE_kontingent-server"))
+        .args([
+            "--journal",
+            "x=/nonexistent/x.journal",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env_remove("KONTINGENT_OPERATOR_KEY")
+        .env_remove("KONTINGENT_CLIENT_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("operator key"));
+}
