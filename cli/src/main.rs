@@ -1,7 +1,10 @@
-//! `kontingent`: check catalog files, inspect and verify journals.
+//! `kontingent`: check catalog files, inspect and verify journals, serve ledgers
+//! over HTTP, and run the operator's verbs against a running server.
 //!
 //! Exit status of `verify`: 0 ok, 1 torn tail (would be cut on open), 2 corrupt,
 //! 3 not a journal or unreadable. `check`: 0 valid, 1 errors.
+
+mod remote;
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -48,6 +51,23 @@ enum Cmd {
     /// Retire the journal's records into one base state at its start (the file is
     /// replaced atomically; processes that have it open follow on their next write).
     Compact { journal: PathBuf },
+    /// Serve ledgers over HTTP (docs/SERVER.md).
+    Serve(Box<kontingent_server::ServeArgs>),
+    /// Pause a ledger on a running server: every later reserve is refused `paused`.
+    Pause(remote::Target),
+    /// Resume a paused ledger on a running server.
+    Resume(remote::Target),
+    /// Set a pool's capacity on a running server.
+    Capacity {
+        #[command(flatten)]
+        target: remote::Target,
+        /// The pool.
+        #[arg(long)]
+        pool: String,
+        /// Its new capacity.
+        #[arg(long)]
+        capacity: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -62,6 +82,31 @@ fn main() -> ExitCode {
         Cmd::Verify { journal } => verify(journal),
         Cmd::Checkpoint { journal } => checkpoint(journal),
         Cmd::Compact { journal } => compact(journal),
+        Cmd::Serve(args) => serve(*args),
+        Cmd::Pause(t) => remote::verb(&t, "pause", serde_json::json!({})),
+        Cmd::Resume(t) => remote::verb(&t, "resume", serde_json::json!({})),
+        Cmd::Capacity {
+            target,
+            pool,
+            capacity,
+        } => remote::verb(
+            &target,
+            "capacity",
+            serde_json::json!({ "pool": pool, "capacity": capacity }),
+        ),
+    }
+}
+
+fn serve(args: kontingent_server::ServeArgs) -> ExitCode {
+    let served = args
+        .config()
+        .and_then(|c| kontingent_server::serve(c, |addr| println!("listening on http://{addr}")));
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kontingent serve: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 
