@@ -3,115 +3,27 @@
 //! carry their code and a fitting status, keys separate the roles, and every 2xx
 //! reservation survives a SIGKILL of the server right after it.
 
+mod common;
+
+use common::{Server, CLIENT, OPERATOR};
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 
 /// 2026-11-29 12:00 in Berlin: the Emstek campaign opens.
 const NOON: u64 = 1_795_950_000_000;
-const CLIENT: &str = "client-key-0123456789";
-const OPERATOR: &str = "operator-key-0123456789";
 
-struct Server {
-    child: Child,
-    base: String,
-    agent: ureq::Agent,
-}
-
-impl Server {
-    fn start(dir: &Path, clock: &str) -> Server {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kontingent-server"))
-            .arg("--journal")
-            .arg(format!("emstek={}", dir.join("emstek.journal").display()))
-            .arg("--catalog")
-            .arg(format!(
-                "emstek={}",
-                root.join("examples/emstek-vouchers/catalog.toml").display()
-            ))
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--clock",
-                clock,
-                "--max-body",
-                "4096",
-            ])
-            .env("KONTINGENT_CLIENT_KEY", CLIENT)
-            .env("KONTINGENT_OPERATOR_KEY", OPERATOR)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("the server starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first line {line:?}"))
-            .to_owned();
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        Server { child, base, agent }
-    }
-
-    fn post(&self, path: &str, key: Option<&str>, body: &str) -> (u16, Value) {
-        let mut req = self.agent.post(format!("{}{path}", self.base));
-        if let Some(k) = key {
-            req = req.header("Authorization", format!("Bearer {k}"));
-        }
-        let mut resp = req
-            .header("Content-Type", "application/json")
-            .send(body)
-            .unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.body_mut().read_json().unwrap_or(Value::Null))
-    }
-
-    fn get(&self, path: &str, key: Option<&str>) -> (u16, Value) {
-        let mut req = self.agent.get(format!("{}{path}", self.base));
-        if let Some(k) = key {
-            req = req.header("Authorization", format!("Bearer {k}"));
-        }
-        let mut resp = req.call().unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.body_mut().read_json().unwrap_or(Value::Null))
-    }
-
-    fn reserve(&self, id: &str, customer: &str, offer: &str) -> (u16, Value) {
-        let body = json!({"request_id": id, "customer": customer, "lines": [{"offer": offer, "quantity": 1}]});
-        self.post(
-            "/v1/ledgers/emstek/reserve",
-            Some(CLIENT),
-            &body.to_string(),
-        )
-    }
-
-    fn set_clock(&self, at: u64) {
-        let (s, _) = self.post(
-            "/v1/clock",
-            Some(OPERATOR),
-            &json!({ "at": at }).to_string(),
-        );
-        assert_eq!(s, 200);
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn emstek(dir: &Path, clock: &str) -> Server {
+    let catalog =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/emstek-vouchers/catalog.toml");
+    Server::start(&dir.join("emstek.journal"), &catalog, clock)
 }
 
 #[test]
 fn outcomes_are_200_and_refusals_are_outcomes() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(dir.path(), &format!("manual:{}", NOON - 60_000));
+    let s = emstek(dir.path(), &format!("manual:{}", NOON - 60_000));
     let (status, early) = s.reserve("r0", "ben", "zur-post-20");
     assert_eq!(
         (status, early),
@@ -180,7 +92,7 @@ fn outcomes_are_200_and_refusals_are_outcomes() {
 #[test]
 fn errors_name_their_field_with_a_fitting_status_and_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(dir.path(), &format!("fixed:{}", NOON + 1_000));
+    let s = emstek(dir.path(), &format!("fixed:{}", NOON + 1_000));
     let before = s.get("/v1/ledgers/emstek/availability", None).1;
     let cases: &[(&str, &str, u16, &str)] = &[
         (
@@ -286,7 +198,7 @@ fn errors_name_their_field_with_a_fitting_status_and_change_nothing() {
 #[test]
 fn keys_separate_clients_from_operators() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(dir.path(), &format!("fixed:{}", NOON + 1_000));
+    let s = emstek(dir.path(), &format!("fixed:{}", NOON + 1_000));
     let r = r#"{"request_id":"k1","customer":"x","lines":[{"offer":"zur-post-20","quantity":1}]}"#;
     assert_eq!(
         s.post("/v1/ledgers/emstek/reserve", None, r).1["code"],
@@ -343,7 +255,7 @@ fn keys_separate_clients_from_operators() {
 #[test]
 fn concurrent_requests_get_exactly_the_capacity_and_survive_a_kill() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(dir.path(), &format!("fixed:{}", NOON + 1_000));
+    let s = emstek(dir.path(), &format!("fixed:{}", NOON + 1_000));
     // eiscafe-venezia has 15 vouchers; 40 people ask at once.
     let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..40)
@@ -397,7 +309,7 @@ fn concurrent_requests_get_exactly_the_capacity_and_survive_a_kill() {
 #[test]
 fn events_stream_the_deltas_with_their_seq() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Server::start(dir.path(), &format!("fixed:{}", NOON + 1_000));
+    let s = emstek(dir.path(), &format!("fixed:{}", NOON + 1_000));
     let start = s.get("/v1/ledgers/emstek/availability", None).1["seq"]
         .as_u64()
         .unwrap();
