@@ -58,7 +58,11 @@ pub(crate) fn router(app: App) -> Router {
         .route("/slots", get(slots))
         .route("/reservations/{id}", get(reservation))
         .route("/availability", public("snapshot"))
-        .route("/catalog", public("catalog"))
+        .route(
+            "/catalog",
+            public("catalog").post(crate::operator::load_catalog),
+        )
+        .route("/reservations.csv", get(crate::export::reservations_csv))
         .route("/events", get(crate::events::stream))
         .merge(crate::operator::ledger_routes());
     Router::new()
@@ -151,7 +155,10 @@ async fn preview(
 }
 
 /// The query string as names and values, each name at most once and among `allowed`.
-fn params(raw: Option<String>, allowed: &[&str]) -> Result<BTreeMap<String, String>, Failure> {
+pub(crate) fn params(
+    raw: Option<String>,
+    allowed: &[&str],
+) -> Result<BTreeMap<String, String>, Failure> {
     let mut out = BTreeMap::new();
     for pair in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));

@@ -13,6 +13,7 @@ mod args;
 mod auth;
 mod config;
 mod events;
+mod export;
 mod operator;
 mod reply;
 mod state;

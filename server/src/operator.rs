@@ -1,19 +1,19 @@
 //! The operator's verbs, each a journaled command like any other: pause, resume,
 //! set a capacity; and, for a rehearsal, moving the server's clock.
 
-use crate::api::{body, command};
+use crate::api::{authorized, body, command, submit};
 use crate::auth::Role;
 use crate::reply::Failure;
 use crate::state::App;
 use crate::wire::{self, CapacityBody, ClockBody, NoFields};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::{Json, Router};
 use kontingent::host::ErrorInfo;
-use kontingent::Action;
+use kontingent::{Action, Catalog};
 use serde_json::{json, Value};
 
 /// Routes under `/v1/ledgers/{ledger}`.
@@ -39,6 +39,32 @@ pub(crate) fn ledger_routes() -> Router<App> {
 /// Routes of the whole server.
 pub(crate) fn server_routes() -> Router<App> {
     Router::new().route("/v1/clock", post(clock))
+}
+
+/// `POST /v1/ledgers/{ledger}/catalog`: load a catalog file's text (TOML, or JSON
+/// with `Content-Type: application/json`), or change the loaded one, as a journaled
+/// command. A bad catalog is `422 invalid_catalog` with every issue and its line.
+pub(crate) async fn load_catalog(
+    State(app): State<App>,
+    Path(ledger): Path<String>,
+    headers: HeaderMap,
+    b: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, Failure> {
+    let l = authorized(&app, &headers, Role::Operator, &ledger)?;
+    let bytes = body(b)?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Failure::from(ErrorInfo::invalid_input("body", "a catalog is UTF-8 text")))?;
+    let json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json"));
+    let compiled = if json {
+        Catalog::from_json_str(text, "catalog.json")
+    } else {
+        Catalog::from_toml_str(text, "catalog.toml")
+    };
+    let catalog = compiled.map_err(|e| Failure::from(ErrorInfo::from(&e)))?;
+    submit(l, Action::LoadCatalog(Box::new(catalog))).await
 }
 
 /// Move the rehearsal clock (a server started with `--clock manual:MS`).

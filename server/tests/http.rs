@@ -184,7 +184,7 @@ fn errors_name_their_field_with_a_fitting_status_and_change_nothing() {
     );
     let big = format!(
         r#"{{"request_id":"a","customer":"{}","lines":[]}}"#,
-        "x".repeat(10_000)
+        "x".repeat(20_000)
     );
     let (got, v) = s.post("/v1/ledgers/emstek/reserve", Some(CLIENT), &big);
     assert_eq!((got, v["code"].as_str()), (413, Some("payload_too_large")));
@@ -355,4 +355,114 @@ fn a_server_without_an_operator_key_does_not_start() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("operator key"));
+}
+
+#[test]
+fn the_csv_export_lists_who_holds_what_per_pool() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = emstek(dir.path(), &format!("fixed:{}", NOON + 1_000));
+    let a = s.reserve("x1", "anna@example.org", "zur-post-20").1;
+    s.reserve("x2", "=cmd|' /C calc'!A0", "zur-post-50");
+    let released = s.reserve("x3", "cem", "zur-post-20").1["reservation"]
+        .as_u64()
+        .unwrap();
+    s.post(
+        "/v1/ledgers/emstek/release",
+        Some(CLIENT),
+        &json!({"reservation": released}).to_string(),
+    );
+    s.reserve("x4", "dora", "eiscafe-venezia-20");
+    let csv = |q: &str, key: &str| {
+        let mut r = s
+            .agent
+            .get(format!("{}/v1/ledgers/emstek/reservations.csv{q}", s.base))
+            .header("Authorization", format!("Bearer {key}"))
+            .call()
+            .unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+    };
+    let (status, text) = csv("?pool=zur-post", OPERATOR);
+    assert_eq!(status, 200);
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        rows[0],
+        "reservation,state,customer,channel,offer,quantity,pool,units,expires_at"
+    );
+    let id = a["reservation"].as_u64().unwrap();
+    assert_eq!(
+        rows[1],
+        format!(
+            "{id},held,anna@example.org,web,zur-post-20,1,zur-post,1,{}",
+            NOON + 1_000 + 300_000
+        )
+    );
+    assert!(
+        rows[2].contains(",'=cmd|' /C calc'!A0,"),
+        "a formula is defused: {}",
+        rows[2]
+    );
+    assert_eq!(
+        rows.len(),
+        3,
+        "the released one and the other pool's are not listed: {text}"
+    );
+    // Every pool: the budget pool is drawn by every voucher.
+    let (_, all) = csv("", OPERATOR);
+    assert_eq!(all.lines().filter(|l| l.contains(",budget,")).count(), 3);
+    assert_eq!(csv("?pool=nope", OPERATOR).0, 404);
+    assert_eq!(csv("", CLIENT).0, 403, "customer data is for the operator");
+}
+
+#[test]
+fn the_operator_changes_the_catalog_and_a_bad_one_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = emstek(dir.path(), &format!("fixed:{}", NOON + 1_000));
+    let root =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/emstek-vouchers/catalog.toml");
+    let text = std::fs::read_to_string(root).unwrap();
+    let more = text.replacen(
+        "name = \"zur-post\"\ncapacity = 80",
+        "name = \"zur-post\"\ncapacity = 81",
+        1,
+    );
+    assert_ne!(more, text);
+    let toml = |body: &str, key: &str| {
+        let mut r = s
+            .agent
+            .post(format!("{}/v1/ledgers/emstek/catalog", s.base))
+            .header("Authorization", format!("Bearer {key}"))
+            .header("Content-Type", "application/toml")
+            .send(body)
+            .unwrap();
+        (
+            r.status().as_u16(),
+            r.body_mut().read_json::<Value>().unwrap(),
+        )
+    };
+    assert_eq!(toml(&more, OPERATOR), (200, json!({"status": "done"})));
+    let pools = s.get("/v1/ledgers/emstek/availability", None).1["pools"].clone();
+    assert!(
+        pools
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["capacity"] == 81),
+        "{pools}"
+    );
+    let before = s.get("/v1/ledgers/emstek/availability", None).1;
+    let (status, v) = toml("[[pools]]\nname = 1\n", OPERATOR);
+    assert_eq!((status, v["code"].as_str()), (422, Some("invalid_catalog")));
+    assert!(
+        !v["details"]["issues"].as_array().unwrap().is_empty(),
+        "{v}"
+    );
+    assert_eq!(s.get("/v1/ledgers/emstek/availability", None).1, before);
+    assert_eq!(toml(&more, CLIENT).0, 403);
+    // JSON, by its content type: the same catalog, so nothing to change.
+    let (status, v) = s.post(
+        "/v1/ledgers/emstek/catalog",
+        Some(OPERATOR),
+        "{\"pools\": 3}",
+    );
+    assert_eq!((status, v["code"].as_str()), (422, Some("invalid_catalog")));
 }

@@ -30,7 +30,7 @@ impl Server {
                 "--clock",
                 clock,
                 "--max-body",
-                "4096",
+                "16384",
             ])
             .env("KONTINGENT_CLIENT_KEY", CLIENT)
             .env("KONTINGENT_OPERATOR_KEY", OPERATOR)
