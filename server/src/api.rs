@@ -70,6 +70,7 @@ pub(crate) fn router(app: App) -> Router {
             "/v1/health",
             get(|| async { Json(serde_json::json!({ "status": "ok" })) }),
         )
+        .route("/metrics", get(crate::metrics::scrape))
         .merge(crate::operator::server_routes())
         .nest("/v1/ledgers/{ledger}", ledger)
         .fallback(|| async {
@@ -77,6 +78,10 @@ pub(crate) fn router(app: App) -> Router {
         })
         .layer(DefaultBodyLimit::max(app.max_body))
         .layer(limits)
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            crate::metrics::count,
+        ))
         .with_state(app)
 }
 
@@ -115,20 +120,22 @@ where
               b: Result<Bytes, BytesRejection>| async move {
             let l = authorized(&app, &headers, role, &ledger)?;
             let parsed: B = wire::parse(&body(b)?)?;
-            submit(l, make(parsed)).await
+            submit(&app, &ledger, l, make(parsed)).await
         },
     )
 }
 
 /// Submit one action now; the answer is the outcome after its fdatasync.
 pub(crate) async fn submit(
+    app: &App,
+    ledger: &str,
     l: std::sync::Arc<kontingent::host::HostLedger>,
     action: Action,
 ) -> Result<Json<Value>, Failure> {
     let applied = blocking(move || l.submit(At::Now, action)).await??;
-    Ok(Json(
-        serde_json::to_value(&applied.outcome).unwrap_or(Value::Null),
-    ))
+    let outcome = serde_json::to_value(&applied.outcome).unwrap_or(Value::Null);
+    app.metrics.outcome(ledger, &outcome);
+    Ok(Json(outcome))
 }
 
 async fn reserve(
@@ -139,7 +146,7 @@ async fn reserve(
 ) -> Result<Json<Value>, Failure> {
     let l = authorized(&app, &headers, Role::Client, &ledger)?;
     let request = wire::parse::<ReserveBody>(&body(b)?)?.into_request(&headers)?;
-    submit(l, Action::Reserve(request)).await
+    submit(&app, &ledger, l, Action::Reserve(request)).await
 }
 
 async fn preview(

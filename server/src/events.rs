@@ -20,6 +20,22 @@ use std::time::Duration;
 const POLL: Duration = Duration::from_millis(100);
 const PAGE: usize = 256;
 
+/// Counts a stream as open for as long as it lives.
+struct Open(std::sync::Arc<crate::metrics::Metrics>);
+
+impl Open {
+    fn new(m: std::sync::Arc<crate::metrics::Metrics>) -> Open {
+        m.sse.inc();
+        Open(m)
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.sse.dec();
+    }
+}
+
 pub(crate) async fn stream(
     State(app): State<App>,
     Path(ledger): Path<String>,
@@ -41,9 +57,11 @@ pub(crate) async fn stream(
             Failure::from(ErrorInfo::invalid_input("after", "expected a whole number"))
         })?,
     };
+    let open = Open::new(app.metrics.clone());
     let state = (after, VecDeque::<(u64, String)>::new(), false);
     let events = stream::unfold(state, move |(after, mut pending, done)| {
         let l = l.clone();
+        let _open = &open;
         async move {
             if done {
                 return None;

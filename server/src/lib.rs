@@ -14,6 +14,7 @@ mod auth;
 mod config;
 mod events;
 mod export;
+mod metrics;
 mod operator;
 mod reply;
 mod state;

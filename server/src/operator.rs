@@ -64,7 +64,7 @@ pub(crate) async fn load_catalog(
         Catalog::from_toml_str(text, "catalog.toml")
     };
     let catalog = compiled.map_err(|e| Failure::from(ErrorInfo::from(&e)))?;
-    submit(l, Action::LoadCatalog(Box::new(catalog))).await
+    submit(&app, &ledger, l, Action::LoadCatalog(Box::new(catalog))).await
 }
 
 /// Move the rehearsal clock (a server started with `--clock manual:MS`).

@@ -20,6 +20,7 @@ pub struct App {
     pub(crate) max_body: usize,
     pub(crate) request_timeout: std::time::Duration,
     pub(crate) max_in_flight: usize,
+    pub(crate) metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl App {
@@ -71,6 +72,7 @@ impl App {
             max_body: config.max_body,
             request_timeout: config.request_timeout,
             max_in_flight: config.max_in_flight,
+            metrics: Arc::default(),
         })
     }
 

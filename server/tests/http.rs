@@ -466,3 +466,37 @@ fn the_operator_changes_the_catalog_and_a_bad_one_changes_nothing() {
     );
     assert_eq!((status, v["code"].as_str()), (422, Some("invalid_catalog")));
 }
+
+#[test]
+fn metrics_count_outcomes_and_show_the_pools() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = emstek(dir.path(), &format!("manual:{}", NOON - 1_000));
+    s.reserve("m1", "anna", "zur-post-20");
+    s.set_clock(NOON + 1_000);
+    s.reserve("m2", "anna", "zur-post-20");
+    let scrape = |key: &str| {
+        let mut r = s
+            .agent
+            .get(format!("{}/metrics", s.base))
+            .header("Authorization", format!("Bearer {key}"))
+            .call()
+            .unwrap();
+        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
+    };
+    let (status, text) = scrape(OPERATOR);
+    assert_eq!(status, 200);
+    for line in [
+        r#"kontingent_outcomes_total{ledger="emstek",status="refused",reason="not_open_yet"} 1"#,
+        r#"kontingent_outcomes_total{ledger="emstek",status="held",reason=""} 1"#,
+        r#"kontingent_pool_units{ledger="emstek",pool="zur-post",units="held"} 1"#,
+        r#"kontingent_pool_units{ledger="emstek",pool="zur-post",units="capacity"} 80"#,
+        r#"kontingent_poisoned{ledger="emstek"} 0"#,
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
+    }
+    assert!(
+        text.contains("kontingent_http_responses_total{status=\"200\"}"),
+        "{text}"
+    );
+    assert_eq!(scrape(CLIENT).0, 403);
+}

@@ -1,0 +1,173 @@
+//! `/metrics` in the Prometheus text format (operator key): HTTP answers by
+//! status, outcomes by status and refusal reason (counted as they leave), and,
+//! read at each scrape, every ledger's seq, journal counters (records, batches,
+//! fdatasyncs: their ratio is the group commit's batch size), poisoned flag,
+//! pools and waiting lists; and the SSE streams open.
+
+use crate::auth::Role;
+use crate::reply::Failure;
+use crate::state::App;
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::response::IntoResponse;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use serde_json::Value;
+
+type Labels = Vec<(String, String)>;
+
+/// What the server counts as it goes.
+#[derive(Default)]
+pub(crate) struct Metrics {
+    /// Answers by status code.
+    pub(crate) http: Family<Labels, Counter>,
+    /// Outcomes by ledger, status and (for a refusal) reason.
+    pub(crate) outcomes: Family<Labels, Counter>,
+    /// Event streams open now.
+    pub(crate) sse: Gauge,
+}
+
+impl Metrics {
+    /// Count an outcome leaving for `ledger`.
+    pub(crate) fn outcome(&self, ledger: &str, outcome: &Value) {
+        let status = outcome["status"].as_str().unwrap_or("?").to_owned();
+        let reason = outcome["reason"].as_str().unwrap_or("").to_owned();
+        self.outcomes
+            .get_or_create(&vec![
+                ("ledger".into(), ledger.to_owned()),
+                ("status".into(), status),
+                ("reason".into(), reason),
+            ])
+            .inc();
+    }
+}
+
+/// Count every answer by status (a layer around the whole router).
+pub(crate) async fn count(
+    State(app): State<App>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let response = next.run(request).await;
+    app.metrics
+        .http
+        .get_or_create(&vec![(
+            "status".into(),
+            response.status().as_u16().to_string(),
+        )])
+        .inc();
+    response
+}
+
+fn gauge(registry: &mut Registry, name: &str, help: &str, values: Vec<(Labels, i64)>) {
+    let family = Family::<Labels, Gauge>::default();
+    for (labels, v) in values {
+        family.get_or_create(&labels).set(v);
+    }
+    registry.register(name, help, family);
+}
+
+pub(crate) async fn scrape(
+    State(app): State<App>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, Failure> {
+    app.keys.check(&headers, Role::Operator)?;
+    let mut registry = Registry::with_prefix("kontingent");
+    registry.register(
+        "http_responses",
+        "HTTP answers by status",
+        app.metrics.http.clone(),
+    );
+    registry.register(
+        "outcomes",
+        "Outcomes by ledger, status and refusal reason",
+        app.metrics.outcomes.clone(),
+    );
+    registry.register("sse_streams", "Event streams open", app.metrics.sse.clone());
+    let (mut seq, mut poisoned, mut journal, mut pools, mut waiting) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (name, l) in app.ledgers.iter() {
+        let ledger = vec![("ledger".to_owned(), name.clone())];
+        poisoned.push((ledger.clone(), i64::from(l.is_poisoned())));
+        let stats = l.stats();
+        for (what, n) in [
+            ("records", stats.records),
+            ("batches", stats.batches),
+            ("fdatasyncs", stats.syncs),
+        ] {
+            let mut labels = ledger.clone();
+            labels.push(("counter".into(), what.into()));
+            journal.push((labels, n as i64));
+        }
+        let Ok((s, ps, os)) = l.read(|x| (x.seq(), x.pools(), x.offers())) else {
+            continue;
+        };
+        seq.push((ledger.clone(), s as i64));
+        for p in ps {
+            for (what, n) in [
+                ("capacity", p.capacity),
+                ("held", p.held),
+                ("confirmed", p.confirmed),
+            ] {
+                let mut labels = ledger.clone();
+                labels.extend([
+                    ("pool".into(), p.name.clone()),
+                    ("units".into(), what.into()),
+                ]);
+                pools.push((labels, n as i64));
+            }
+        }
+        for o in os {
+            let mut labels = ledger.clone();
+            labels.push(("offer".into(), o.name));
+            waiting.push((labels, i64::from(o.waiting)));
+        }
+    }
+    gauge(
+        &mut registry,
+        "seq",
+        "The last event's sequence number",
+        seq,
+    );
+    gauge(
+        &mut registry,
+        "poisoned",
+        "1 if a write or sync failed: restart",
+        poisoned,
+    );
+    gauge(
+        &mut registry,
+        "journal",
+        "Records, batches and fdatasyncs written by this server",
+        journal,
+    );
+    gauge(
+        &mut registry,
+        "pool_units",
+        "Capacity, held and confirmed units per pool",
+        pools,
+    );
+    gauge(
+        &mut registry,
+        "waiting",
+        "Waiting-list length per offer",
+        waiting,
+    );
+    let mut text = String::new();
+    encode(&mut text, &registry).map_err(|_| {
+        Failure::from(kontingent::host::ErrorInfo::invalid_input(
+            "metrics",
+            "could not be encoded",
+        ))
+    })?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    ))
+}
