@@ -14,7 +14,7 @@ use axum::http::HeaderMap;
 use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use kontingent::host::{At, ErrorInfo, Query, QueryArgs};
-use kontingent::{Action, ReservationId, WaitEntryId};
+use kontingent::{Action, Outcome, ReservationId, WaitEntryId};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -131,11 +131,10 @@ pub(crate) async fn submit(
     ledger: &str,
     l: std::sync::Arc<kontingent::host::HostLedger>,
     action: Action,
-) -> Result<Json<Value>, Failure> {
+) -> Result<Json<Outcome>, Failure> {
     let applied = blocking(move || l.submit(At::Now, action)).await??;
-    let outcome = serde_json::to_value(&applied.outcome).unwrap_or(Value::Null);
-    app.metrics.outcome(ledger, &outcome);
-    Ok(Json(outcome))
+    app.metrics.outcome(ledger, &applied.outcome);
+    Ok(Json(applied.outcome))
 }
 
 async fn reserve(
@@ -143,7 +142,7 @@ async fn reserve(
     Path(ledger): Path<String>,
     headers: HeaderMap,
     b: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, Failure> {
+) -> Result<Json<Outcome>, Failure> {
     let l = authorized(&app, &headers, Role::Client, &ledger)?;
     let request = wire::parse::<ReserveBody>(&body(b)?)?.into_request(&headers)?;
     submit(&app, &ledger, l, Action::Reserve(request)).await
@@ -154,11 +153,10 @@ async fn preview(
     Path(ledger): Path<String>,
     headers: HeaderMap,
     b: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, Failure> {
+) -> Result<Json<Outcome>, Failure> {
     let l = authorized(&app, &headers, Role::Client, &ledger)?;
     let request = wire::parse::<ReserveBody>(&body(b)?)?.into_request(&headers)?;
-    let outcome = l.preview(&request, At::Now)?;
-    Ok(Json(serde_json::to_value(&outcome).unwrap_or(Value::Null)))
+    Ok(Json(l.preview(&request, At::Now)?))
 }
 
 /// The query string as names and values, each name at most once and among `allowed`.

@@ -32,9 +32,10 @@ pub(crate) struct Metrics {
 
 impl Metrics {
     /// Count an outcome leaving for `ledger`.
-    pub(crate) fn outcome(&self, ledger: &str, outcome: &Value) {
-        let status = outcome["status"].as_str().unwrap_or("?").to_owned();
-        let reason = outcome["reason"].as_str().unwrap_or("").to_owned();
+    pub(crate) fn outcome(&self, ledger: &str, outcome: &kontingent::Outcome) {
+        let wire = serde_json::to_value(outcome).unwrap_or(Value::Null);
+        let status = wire["status"].as_str().unwrap_or("?").to_owned();
+        let reason = wire["reason"].as_str().unwrap_or("").to_owned();
         self.outcomes
             .get_or_create(&vec![
                 ("ledger".into(), ledger.to_owned()),

@@ -49,7 +49,7 @@ pub(crate) async fn load_catalog(
     Path(ledger): Path<String>,
     headers: HeaderMap,
     b: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, Failure> {
+) -> Result<Json<kontingent::Outcome>, Failure> {
     let l = authorized(&app, &headers, Role::Operator, &ledger)?;
     let bytes = body(b)?;
     let text = std::str::from_utf8(&bytes)
