@@ -782,8 +782,8 @@ fn compaction_retires_records_and_keeps_the_state() {
         assert_eq!(bytes.len() as u64, c.bytes_after);
         assert_eq!(
             u16::from_le_bytes([bytes[8], bytes[9]]),
-            2,
-            "a compacted journal is version 2"
+            3,
+            "a compacted journal is version 3, with a base"
         );
         // New records continue the numbering after the base.
         for c in rest {

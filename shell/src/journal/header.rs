@@ -1,16 +1,23 @@
 //! The 64-byte file header (`docs/FORMAT.md`, "File header"): which journal this
 //! is, and where its records start.
 
+use super::frame::Framing;
 use super::JournalError;
 use crate::storage::Storage;
 use std::io;
 
 /// Bytes 0..8 of every journal header.
 pub const MAGIC: &[u8; 8] = b"KONTJRNL";
-/// The version written for a journal that starts at record 1.
+/// Version 1: records framed without their position in a group commit, starting
+/// at record 1. Still read, and appended to as such; no longer created.
 pub const VERSION: u16 = 1;
-/// The version written for a compacted journal (it starts with a base state).
+/// Version 2: a compacted version-1 journal (it starts with a base state). Still
+/// read, and appended to as such; no longer written.
 pub const VERSION_COMPACTED: u16 = 2;
+/// Version 3: every record also carries its position in its group commit (so
+/// recovery can tell a torn group commit from corruption); with or without a base
+/// state (header bytes 32..52). Every new journal and every compaction writes it.
+pub const VERSION_BATCHED: u16 = 3;
 /// Length of the file header in bytes: a compacted journal's base state, or else the
 /// first record, starts at this offset.
 pub const HEADER_LEN: u64 = 64;
@@ -23,16 +30,19 @@ pub(super) struct Header {
     pub base_records: u64,
     pub base_len: u64,
     pub base_crc: u32,
+    /// How its records are framed (versions 1 and 2: plain; 3: batched).
+    pub framing: Framing,
 }
 
 impl Header {
-    /// The header of a journal that starts at record 1.
+    /// The header of a new journal (version 3) that starts at record 1.
     pub fn new(ledger_id: [u8; 16]) -> Header {
         Header {
             ledger_id,
             base_records: 0,
             base_len: 0,
             base_crc: 0,
+            framing: Framing::Batched,
         }
     }
 
@@ -41,14 +51,15 @@ impl Header {
         HEADER_LEN + self.base_len
     }
 
-    /// The 64 bytes on disk; the version follows from whether there is a base.
+    /// The 64 bytes on disk; the version follows from the framing and (for plain
+    /// framing) whether there is a base.
     pub fn encode(&self) -> [u8; 64] {
         let mut h = [0u8; 64];
         h[..8].copy_from_slice(MAGIC);
-        let version = if self.base_records == 0 {
-            VERSION
-        } else {
-            VERSION_COMPACTED
+        let version = match self.framing {
+            Framing::Batched => VERSION_BATCHED,
+            Framing::Plain if self.base_records == 0 => VERSION,
+            Framing::Plain => VERSION_COMPACTED,
         };
         h[8..10].copy_from_slice(&version.to_le_bytes());
         h[12..16].copy_from_slice(&(HEADER_LEN as u32).to_le_bytes());
@@ -76,9 +87,9 @@ impl Header {
             return Err(bad("header checksum mismatch"));
         }
         let version = u16::from_le_bytes([h[8], h[9]]);
-        if version != VERSION && version != VERSION_COMPACTED {
+        if !matches!(version, VERSION | VERSION_COMPACTED | VERSION_BATCHED) {
             return Err(bad(&format!(
-                "format version {version}; this build reads versions {VERSION} and {VERSION_COMPACTED}"
+                "format version {version}; this build reads versions {VERSION}, {VERSION_COMPACTED} and {VERSION_BATCHED}"
             )));
         }
         let u64_at = |i: usize| {
@@ -89,10 +100,18 @@ impl Header {
         let mut ledger_id = [0u8; 16];
         ledger_id.copy_from_slice(&h[16..32]);
         let mut hd = Header::new(ledger_id);
-        if version == VERSION_COMPACTED {
-            hd.base_records = u64_at(32);
-            hd.base_len = u64_at(40);
-            hd.base_crc = u32::from_le_bytes([h[48], h[49], h[50], h[51]]);
+        if version != VERSION_BATCHED {
+            hd.framing = Framing::Plain;
+        }
+        let base = (
+            u64_at(32),
+            u64_at(40),
+            u32::from_le_bytes([h[48], h[49], h[50], h[51]]),
+        );
+        let has_base =
+            version == VERSION_COMPACTED || (version == VERSION_BATCHED && base != (0, 0, 0));
+        if has_base {
+            (hd.base_records, hd.base_len, hd.base_crc) = base;
             if hd.base_records == 0 || hd.base_len == 0 || hd.base_len > u64::MAX / 2 {
                 return Err(bad("a compacted journal's header without a valid base"));
             }

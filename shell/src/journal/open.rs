@@ -46,9 +46,8 @@ impl<S: Storage> Journal<S> {
         };
         let mut j = Journal::at_start(storage, header);
         j.load_base(&mut apply, &mut recovery)?;
-        let (bytes, records) = j.replay(&mut apply, &mut recovery.records, true)?;
-        recovery.torn_bytes = bytes;
-        recovery.torn_records = records;
+        j.replay(&mut apply, &mut recovery.records, true)?
+            .report(&mut recovery);
         Ok((j, recovery))
     }
 
@@ -74,9 +73,8 @@ impl<S: Storage> Journal<S> {
         };
         let mut j = Journal::at_start(storage, Header::decode(&h)?);
         j.load_base(&mut apply, &mut recovery)?;
-        let (bytes, records) = j.replay(&mut apply, &mut recovery.records, false)?;
-        recovery.torn_bytes = bytes;
-        recovery.torn_records = records;
+        j.replay(&mut apply, &mut recovery.records, false)?
+            .report(&mut recovery);
         Ok((recovery, j.end))
     }
 
@@ -114,6 +112,12 @@ impl<S: Storage> Journal<S> {
     /// Start and CRC of the last record read or written.
     pub fn last_record(&self) -> Option<(u64, u32)> {
         self.last
+    }
+
+    /// How records appended to this journal must be framed (its version's way;
+    /// it can change when another handle compacts the journal).
+    pub fn framing(&self) -> super::Framing {
+        self.header.framing
     }
 
     /// Sequence number the next appended record must carry.
