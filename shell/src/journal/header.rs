@@ -4,7 +4,6 @@
 use super::frame::Framing;
 use super::JournalError;
 use crate::storage::Storage;
-use std::io;
 
 /// Bytes 0..8 of every journal header.
 pub const MAGIC: &[u8; 8] = b"KONTJRNL";
@@ -127,21 +126,62 @@ impl Header {
     }
 }
 
-/// The first 64 bytes of a storage `len` bytes long, if it has them.
-pub(super) fn first_bytes<S: Storage>(storage: &mut S, len: u64) -> io::Result<Option<[u8; 64]>> {
-    if len < HEADER_LEN {
-        return Ok(None);
-    }
-    let mut h = [0u8; 64];
-    storage.read_exact_at(0, &mut h)?;
-    Ok(Some(h))
+/// What the start of a storage holds.
+pub(super) enum Start {
+    /// Nothing that was ever acknowledged: a journal is created (anew).
+    Create,
+    /// The first 64 bytes, to decode as a header.
+    Header([u8; 64]),
 }
 
-/// Given a storage's first 64 bytes: is this a journal whose creation was
-/// interrupted? A zeroed header with nothing after it is (the header is synced
-/// before any record is written), as is a storage shorter than a header (which
-/// has no first 64 bytes). Nothing in it was ever acknowledged, so opening
-/// creates it anew.
-pub(super) fn interrupted_creation(len: u64, h: &[u8; 64]) -> bool {
-    len == HEADER_LEN && h.iter().all(|&b| b == 0)
+/// Look at the start of a storage `len` bytes long. A journal is created only on
+/// an empty storage, one of at most 64 bytes that are all zero, or one shorter than
+/// a header holding a byte-exact prefix of the header this build writes for a new
+/// journal (the header is the only thing written before the first sync, so a crash
+/// can leave no more of it). Anything else shorter than a header is not a journal
+/// (`BadHeader`, left untouched).
+pub(super) fn start<S: Storage>(storage: &mut S, len: u64) -> Result<Start, JournalError> {
+    let n = len.min(HEADER_LEN) as usize;
+    let mut h = [0u8; 64];
+    storage.read_exact_at(0, &mut h[..n])?;
+    let zero = h[..n].iter().all(|&b| b == 0);
+    if len >= HEADER_LEN {
+        return Ok(if len == HEADER_LEN && zero {
+            Start::Create
+        } else {
+            Start::Header(h)
+        });
+    }
+    if zero {
+        return Ok(Start::Create);
+    }
+    if h[..n.min(8)] != MAGIC[..n.min(8)] {
+        return Err(JournalError::BadHeader {
+            reason: format!(
+                "a {len}-byte file that does not start with the journal magic `KONTJRNL` (nor is it empty or all zeros): not a journal; it is left untouched"
+            ),
+        });
+    }
+    // What a new journal's header has at each offset (`None`: its random id).
+    let mut expected = [Some(0u8); 64];
+    for (i, e) in expected.iter_mut().enumerate() {
+        *e = match i {
+            0..=7 => Some(MAGIC[i]),
+            8..=9 => Some(VERSION_BATCHED.to_le_bytes()[i - 8]),
+            12..=15 => Some((HEADER_LEN as u32).to_le_bytes()[i - 12]),
+            16..=31 => None,
+            60..=63 => Some(crc32c::crc32c(&h[..60]).to_le_bytes()[i - 60]),
+            _ => Some(0),
+        };
+    }
+    for (i, (&b, e)) in h[..n].iter().zip(expected).enumerate() {
+        if let Some(e) = e.filter(|&e| e != b) {
+            return Err(JournalError::BadHeader {
+                reason: format!(
+                    "a {len}-byte file whose byte {i} is {b:#04x} where the header of a new journal being written has {e:#04x}: neither a journal nor one being created; it is left untouched"
+                ),
+            });
+        }
+    }
+    Ok(Start::Create)
 }

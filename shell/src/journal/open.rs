@@ -31,10 +31,9 @@ impl<S: Storage> Journal<S> {
         let len = storage.len()?;
         // Opening reads the file afresh: a replacement seen while locking is moot.
         storage.take_replaced();
-        let first = header::first_bytes(&mut storage, len)?;
-        let header = match first {
-            Some(h) if !header::interrupted_creation(len, &h) => Header::decode(&h)?,
-            _ => {
+        let header = match header::start(&mut storage, len)? {
+            header::Start::Header(h) => Header::decode(&h)?,
+            header::Start::Create => {
                 // Nothing in a file without a complete header was ever acknowledged.
                 storage.truncate(0)?;
                 let hd = Header::new(storage.new_ledger_id());
@@ -61,11 +60,10 @@ impl<S: Storage> Journal<S> {
     ) -> Result<(Recovery, u64), JournalError> {
         let mut recovery = Recovery::default();
         let len = storage.len()?;
-        let first = header::first_bytes(&mut storage, len)?;
-        let h = match first {
-            Some(h) if !header::interrupted_creation(len, &h) => h,
+        let h = match header::start(&mut storage, len)? {
+            header::Start::Header(h) => h,
             // What open would treat as an interrupted creation.
-            _ => {
+            header::Start::Create => {
                 recovery.created = true;
                 recovery.torn_bytes = len;
                 return Ok((recovery, 0));
