@@ -1,7 +1,8 @@
 //! Deterministic simulation (VOPR-style): one seed drives the clients' commands,
 //! a simulated clock, and a disk that fails (`kontingent::faulty`): write and
-//! fsync errors, power loss at random points with torn writes, bit flips in
-//! durable bytes, and compactions. After every step:
+//! fsync errors, power loss at random points with torn writes or with the unsynced
+//! pages persisted in any order (a refusal to reopen then is a failure), bit flips
+//! in durable bytes, and compactions. After every step:
 //!
 //! - **never oversold**: each promise leaves its pools within capacity;
 //! - **nothing acknowledged lost**: after every recovery, the ledger equals a
@@ -258,7 +259,12 @@ impl World {
     /// history plus a prefix of the unknown commands.
     fn crash_and_recover(&mut self) {
         self.ledger = None;
-        self.disk.crash();
+        // Either power-loss mode: a torn prefix, or pages persisted in any order.
+        if self.rand(2) == 0 {
+            self.disk.crash();
+        } else {
+            self.disk.crash_pages();
+        }
         self.recoveries += 1;
         // The disk works while recovering (a failure there is an error, not a loss).
         let faults = Faults {
