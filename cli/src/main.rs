@@ -2,7 +2,9 @@
 //! over HTTP, and run the operator's verbs against a running server.
 //!
 //! Exit status of `verify`: 0 ok, 1 torn tail (would be cut on open), 2 corrupt,
-//! 3 not a journal or unreadable. `check`: 0 valid, 1 errors.
+//! 3 not a journal or unreadable. `check`: 0 valid, 1 errors. `repair`: 0 nothing
+//! to repair (unchanged) or repaired, 2 corruption it cannot cut away (a damaged
+//! base state), 3 not a journal, unreadable, or the side file already exists.
 
 mod remote;
 
@@ -68,6 +70,10 @@ enum Cmd {
         #[arg(long)]
         capacity: u64,
     },
+    /// Where opening refuses a journal as corrupt at offset o: save the bytes from o
+    /// to `JOURNAL.cut-at-<o>`, then cut the journal at o (and fsync). Never done
+    /// automatically; a journal without corruption is left unchanged.
+    Repair { journal: PathBuf },
 }
 
 fn main() -> ExitCode {
@@ -82,6 +88,7 @@ fn main() -> ExitCode {
         Cmd::Verify { journal } => verify(journal),
         Cmd::Checkpoint { journal } => checkpoint(journal),
         Cmd::Compact { journal } => compact(journal),
+        Cmd::Repair { journal } => repair(journal),
         Cmd::Serve(args) => serve(*args),
         Cmd::Pause(t) => remote::verb(&t, "pause", serde_json::json!({})),
         Cmd::Resume(t) => remote::verb(&t, "resume", serde_json::json!({})),
@@ -342,4 +349,110 @@ fn verify(path: PathBuf) -> ExitCode {
         }
         Err(e) => report(&path, &e),
     }
+}
+
+/// The records the bytes `cut` (from offset `at` of the journal) appear to hold:
+/// frames whose CRC matches, found at any offset, as (count, lowest and highest
+/// sequence number).
+fn records_in(cut: &[u8]) -> (u64, Option<(u64, u64)>) {
+    let (mut n, mut range) = (0u64, None::<(u64, u64)>);
+    let mut o = 0usize;
+    while o + 16 <= cut.len() {
+        let len = u32::from_le_bytes([cut[o], cut[o + 1], cut[o + 2], cut[o + 3]]) as usize;
+        let crc = u32::from_le_bytes([cut[o + 4], cut[o + 5], cut[o + 6], cut[o + 7]]);
+        let end = o + 16 + len;
+        if len > 0 && end <= cut.len() && crc32c::crc32c(&cut[o + 8..end]) == crc {
+            let seq = u64::from_le_bytes(cut[o + 8..o + 16].try_into().unwrap_or_default());
+            n += 1;
+            range = Some(range.map_or((seq, seq), |(a, b)| (a.min(seq), b.max(seq))));
+            o = end;
+        } else {
+            o += 1;
+        }
+    }
+    (n, range)
+}
+
+fn repair(path: PathBuf) -> ExitCode {
+    let storage = match open(&path) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let mut ledger = Ledger::new();
+    let (offset, reason) = match Journal::scan(storage, |e| apply_entry(&mut ledger, e)) {
+        Ok((r, end)) => {
+            println!(
+                "{}: no corruption — {} records ok{}; nothing changed",
+                path.display(),
+                r.records,
+                if r.torn_bytes > 0 {
+                    format!(
+                        ", then a torn tail of {} bytes after offset {end}, which opening cuts by itself",
+                        r.torn_bytes
+                    )
+                } else {
+                    String::new()
+                }
+            );
+            return ExitCode::SUCCESS;
+        }
+        Err(JournalError::Corrupt { offset, reason }) => (offset, reason),
+        Err(e) => return report(&path, &e),
+    };
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("{}: {e}", path.display());
+            return ExitCode::from(3);
+        }
+    };
+    let version = u16::from_le_bytes([bytes[8], bytes[9]]);
+    let base_len = u64::from_le_bytes(bytes[40..48].try_into().unwrap_or_default());
+    if offset <= kontingent::journal::HEADER_LEN && (version == 2 || base_len > 0) {
+        eprintln!(
+            "{}: the base state is damaged ({reason}); cutting cannot repair that: restore the journal from a backup",
+            path.display()
+        );
+        return ExitCode::from(2);
+    }
+    let mut side = path.clone().into_os_string();
+    side.push(format!(".cut-at-{offset}"));
+    let side = PathBuf::from(side);
+    let cut = &bytes[offset as usize..];
+    let saved = (|| -> std::io::Result<()> {
+        use std::io::Write as _;
+        // Never overwrite an earlier side file.
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&side)?;
+        f.write_all(cut)?;
+        f.sync_all()?;
+        if let Some(dir) = side.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        let j = std::fs::OpenOptions::new().write(true).open(&path)?;
+        j.set_len(offset)?;
+        j.sync_all()
+    })();
+    if let Err(e) = saved {
+        eprintln!(
+            "{}: not repaired, the journal is unchanged ({}: {e})",
+            path.display(),
+            side.display()
+        );
+        return ExitCode::from(3);
+    }
+    let (records, range) = records_in(cut);
+    println!(
+        "{}: corrupted at byte offset {offset} ({reason}); cut {} bytes from offset {offset}, holding {records} intact-looking records{}; saved to {}",
+        path.display(),
+        cut.len(),
+        match range {
+            Some((a, b)) => format!(" (numbers {a} ..= {b})"),
+            None => String::new(),
+        },
+        side.display()
+    );
+    ExitCode::SUCCESS
 }

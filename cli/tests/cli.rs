@@ -173,3 +173,61 @@ fn compact_retires_the_records_and_verify_and_inspect_still_read_it() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("offset 64"), "{err}");
 }
+
+/// Issue 15, point 3: `repair` cuts a journal that opening refuses at the refused
+/// offset, saving the cut bytes first; without corruption it changes nothing.
+#[test]
+fn repair_cuts_corruption_after_saving_it_and_leaves_a_sound_journal_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, ends) = journal(dir.path());
+    let p = path.to_str().unwrap();
+    let full = std::fs::read(&path).unwrap();
+    let (code, out, _) = kontingent(&["repair", p]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("no corruption") && out.contains("nothing changed"),
+        "{out}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), full);
+
+    let mut corrupt = full.clone();
+    let at = ends[3] as usize;
+    corrupt[at + 10] ^= 0x40;
+    std::fs::write(&path, &corrupt).unwrap();
+    let (code, out, err) = kontingent(&["repair", p]);
+    assert_eq!(code, 0, "{out}{err}");
+    let side = dir.path().join(format!("j.journal.cut-at-{at}"));
+    assert_eq!(
+        std::fs::read(&side).unwrap(),
+        &corrupt[at..],
+        "the cut bytes are kept"
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        &full[..at],
+        "cut at the refused offset"
+    );
+    assert!(
+        out.contains(&format!("offset {at}"))
+            && out.contains(&format!("cut {} bytes", corrupt.len() - at))
+            && out.contains("2 intact-looking records (numbers 5 ..= 6)")
+            && out.contains(side.to_str().unwrap()),
+        "{out}"
+    );
+    let (code, out, _) = kontingent(&["verify", p]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("ok — 3 records"), "{out}");
+
+    // An existing side file is never overwritten: nothing is cut then.
+    std::fs::write(&path, &corrupt).unwrap();
+    let (code, _, err) = kontingent(&["repair", p]);
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), corrupt, "{err}");
+    assert_eq!(std::fs::read(&side).unwrap(), &corrupt[at..]);
+
+    // Not a journal: nothing to repair, nothing changed.
+    std::fs::write(&path, b"hello world\n").unwrap();
+    let (code, _, err) = kontingent(&["repair", p]);
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), b"hello world\n");
+}

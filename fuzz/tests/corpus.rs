@@ -10,8 +10,9 @@ use kontingent::{
 use std::path::Path;
 
 type Target = fn(&[u8]);
-const TARGETS: [(&str, Target); 4] = [
+const TARGETS: [(&str, Target); 5] = [
     ("journal", kontingent_fuzz::journal),
+    ("journal_holes", kontingent_fuzz::journal_holes),
     ("catalog", kontingent_fuzz::catalog),
     ("commands", kontingent_fuzz::commands),
     ("snapshot", kontingent_fuzz::snapshot),
@@ -109,9 +110,8 @@ fn write_seeds(root: &Path) {
     for story in ["emstek-vouchers", "pampanin-delivery"] {
         let text = std::fs::read(repo.join("examples").join(story).join("catalog.toml")).unwrap();
         put("catalog", &format!("{story}.toml"), &text);
-        let c =
-            kontingent::read_catalog(repo.join("examples").join(story).join("catalog.toml"))
-                .unwrap();
+        let c = kontingent::read_catalog(repo.join("examples").join(story).join("catalog.toml"))
+            .unwrap();
         put(
             "catalog",
             &format!("{story}.json"),

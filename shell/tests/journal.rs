@@ -782,8 +782,8 @@ fn compaction_retires_records_and_keeps_the_state() {
         assert_eq!(bytes.len() as u64, c.bytes_after);
         assert_eq!(
             u16::from_le_bytes([bytes[8], bytes[9]]),
-            2,
-            "a compacted journal is version 2"
+            3,
+            "a compacted journal is version 3, with a base"
         );
         // New records continue the numbering after the base.
         for c in rest {
@@ -1029,4 +1029,68 @@ fn events_after_a_seq_from_memory_from_the_journal_and_from_other_handles() {
         }
     }
     assert_eq!(m.events_after(0, usize::MAX).unwrap(), seen);
+}
+
+/// Issue 15, point 2: a short file that is not a journal is refused, unchanged;
+/// only an empty, all-zero or header-prefix file is (re)created.
+#[test]
+fn a_short_file_that_is_not_a_journal_is_refused_unchanged() {
+    let refused = |place: &Place, bytes: &[u8], what: &str| {
+        place.set_bytes(bytes.to_vec());
+        match place.open() {
+            Err(e @ JournalError::BadHeader { .. }) => {
+                assert_eq!(e.code(), "bad_header", "{what}");
+            }
+            Err(e) => panic!("{what}: {e}"),
+            Ok((_, rec)) => panic!("{what} ({} bytes) was overwritten: {rec:?}", bytes.len()),
+        }
+        assert_eq!(place.bytes(), bytes, "{what}: left untouched");
+    };
+    let created = |place: &Place, bytes: &[u8], what: &str| {
+        place.set_bytes(bytes.to_vec());
+        let (l, rec) = place.open().unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(rec.created, "{what}");
+        l.submit(Command::new(1, Action::Tick)).unwrap();
+        drop(l);
+        assert_eq!(place.bytes()[..8], *b"KONTJRNL", "{what}");
+    };
+    let mut rng = 0x1234_5678_9abc_def0u64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    for place in Place::all() {
+        refused(&place, b"hello world\n", "a text file");
+        refused(&place, b"KONTJRNX", "another magic");
+        for len in 1..64usize {
+            let mut b: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            if b[0] == b'K' || b[0] == 0 {
+                b[0] = b'x';
+            }
+            refused(&place, &b, "random bytes");
+        }
+        // A real header, and every prefix of it.
+        place.set_bytes(Vec::new());
+        let (l, rec) = place.open().unwrap();
+        assert!(rec.created);
+        drop(l);
+        let header = place.bytes()[..64].to_vec();
+        for len in 0..64 {
+            created(&place, &header[..len], "a header prefix");
+            created(&place, &vec![0u8; len + 1], "zeros");
+        }
+        // A prefix with a wrong byte after the magic is not one being written.
+        let mut wrong = header[..40].to_vec();
+        wrong[35] = 7;
+        refused(
+            &place,
+            &wrong,
+            "a header prefix with a non-zero reserved byte",
+        );
+        let mut wrong = header[..63].to_vec();
+        wrong[62] ^= 1;
+        refused(&place, &wrong, "a header prefix with a wrong CRC byte");
+    }
 }

@@ -1,7 +1,8 @@
 //! Deterministic simulation (VOPR-style): one seed drives the clients' commands,
 //! a simulated clock, and a disk that fails (`kontingent::faulty`): write and
-//! fsync errors, power loss at random points with torn writes, bit flips in
-//! durable bytes, and compactions. After every step:
+//! fsync errors, power loss at random points with torn writes or with the unsynced
+//! pages persisted in any order (a refusal to reopen then is a failure), bit flips
+//! in durable bytes, and compactions. After every step:
 //!
 //! - **never oversold**: each promise leaves its pools within capacity;
 //! - **nothing acknowledged lost**: after every recovery, the ledger equals a
@@ -12,8 +13,8 @@
 //!
 //! A bit flip in durable bytes must make opening fail (`Corrupt`/`BadHeader`),
 //! never be skipped; the flip is then repaired and the run goes on. (A flip in
-//! the very last record is indistinguishable from a torn write — see the known
-//! limits in ARCHITECTURE.md — so flips land before it.)
+//! the last group commit is indistinguishable from that group commit torn by a
+//! power loss — see `docs/FORMAT.md`, decision table — so flips land before it.)
 //!
 //! `KONTINGENT_SIM_SEEDS=n` runs n seeds (default 2,000 in the normal test run);
 //! `KONTINGENT_SIM_SEED=s` runs one seed and prints its fault log. A failure
@@ -258,7 +259,12 @@ impl World {
     /// history plus a prefix of the unknown commands.
     fn crash_and_recover(&mut self) {
         self.ledger = None;
-        self.disk.crash();
+        // Either power-loss mode: a torn prefix, or pages persisted in any order.
+        if self.rand(2) == 0 {
+            self.disk.crash();
+        } else {
+            self.disk.crash_pages();
+        }
         self.recoveries += 1;
         // The disk works while recovering (a failure there is an error, not a loss).
         let faults = Faults {
@@ -301,11 +307,12 @@ impl World {
         self.ledger = Some(ledger);
     }
 
-    /// Flip a bit in a durable byte before the last record: opening must refuse.
+    /// Flip a bit in a durable byte before the last group commit: opening must
+    /// refuse.
     fn flip_and_check(&mut self) {
         let bytes = self.disk.bytes();
         let durable = self.disk.durable_len().min(bytes.len());
-        let Some(last) = last_record_start(&bytes[..durable]) else {
+        let Some(last) = last_batch_start(&bytes[..durable]) else {
             return;
         };
         if last == 0 {
@@ -368,30 +375,46 @@ impl World {
     }
 }
 
-/// Where the last complete record starts in a journal's bytes (`None` if none).
-fn last_record_start(bytes: &[u8]) -> Option<usize> {
+/// Where the last group commit starts in a journal's bytes (`None` if there are no
+/// records): in version 3 the last record's sequence number minus its position
+/// names that group commit's first record; in versions 1 and 2, the last record.
+fn last_batch_start(bytes: &[u8]) -> Option<usize> {
     let header = 64usize;
     if bytes.len() < header {
         return None;
     }
     let version = u16::from_le_bytes([bytes[8], bytes[9]]);
     let mut at = header;
-    if version == 2 {
+    if version == 2 || version == 3 {
         let mut l = [0u8; 8];
         l.copy_from_slice(&bytes[40..48]);
         at += usize::try_from(u64::from_le_bytes(l)).ok()?;
     }
-    let mut last = None;
+    let mut records = Vec::new();
     while at + 16 <= bytes.len() {
         let n =
             u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize;
         if at + 16 + n > bytes.len() {
             break;
         }
-        last = Some(at);
+        let seq = u64::from_le_bytes(bytes[at + 8..at + 16].try_into().unwrap());
+        let pos = if version == 3 {
+            u64::from(u32::from_le_bytes(
+                bytes[at + 16..at + 20].try_into().unwrap(),
+            ))
+        } else {
+            0
+        };
+        records.push((at, seq, pos));
         at += 16 + n;
     }
-    last
+    let &(last, seq, pos) = records.last()?;
+    Some(
+        records
+            .iter()
+            .find(|r| r.1 == seq - pos)
+            .map_or(last, |r| r.0),
+    )
 }
 
 fn run(seed: u64, steps: u32) -> World {

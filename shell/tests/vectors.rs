@@ -2,8 +2,10 @@
 //! The same files are opened by the Node binding's tests and the Python tests, so
 //! a journal written by one runtime is proven to read the same in the others.
 //!
-//! `KONTINGENT_WRITE_VECTORS=1 cargo test -p kontingent --test vectors` rewrites them
-//! (only when the format changes on purpose).
+//! `KONTINGENT_WRITE_VECTORS=1 cargo test -p kontingent --test vectors` rewrites the
+//! ones this build writes (`emstek-v3*`, version 3). `emstek` (version 1) and
+//! `emstek-compacted` (version 2) were written by earlier builds and are kept
+//! byte for byte: they must keep replaying to their digests.
 
 use kontingent::durable::replay::apply_entry;
 use kontingent::journal::Journal;
@@ -58,7 +60,7 @@ fn write_vectors() {
     l.submit(Command::new(NOON + 900_000, Action::Tick))
         .unwrap();
     save(
-        "emstek",
+        "emstek-v3",
         &mem.bytes(),
         &l.read(|l| l.digest()).unwrap().to_string(),
     );
@@ -69,7 +71,7 @@ fn write_vectors() {
     ))
     .unwrap();
     save(
-        "emstek-compacted",
+        "emstek-v3-compacted",
         &mem.bytes(),
         &l.read(|l| l.digest()).unwrap().to_string(),
     );
@@ -86,6 +88,7 @@ fn every_vector_replays_to_its_digest() {
         write_vectors();
     }
     let mut n = 0;
+    let mut versions = std::collections::BTreeSet::new();
     for e in std::fs::read_dir(dir()).unwrap() {
         let path = e.unwrap().path();
         if path.extension().is_none_or(|x| x != "journal") {
@@ -93,12 +96,56 @@ fn every_vector_replays_to_its_digest() {
         }
         let want = std::fs::read_to_string(path.with_extension("digest")).unwrap();
         let mem = MemoryStorage::new();
-        mem.set_bytes(std::fs::read(&path).unwrap());
+        let bytes = std::fs::read(&path).unwrap();
+        versions.insert(u16::from_le_bytes([bytes[8], bytes[9]]));
+        mem.set_bytes(bytes);
         let mut l = Ledger::new();
         let (rec, _) = Journal::scan(mem, |e| apply_entry(&mut l, e)).unwrap();
         assert_eq!(rec.torn_bytes, 0, "{}", path.display());
         assert_eq!(l.digest().to_string(), want.trim(), "{}", path.display());
         n += 1;
     }
-    assert!(n >= 2, "vectors are committed");
+    assert!(n >= 4, "vectors are committed");
+    assert_eq!(versions.into_iter().collect::<Vec<_>>(), [1, 2, 3]);
+    // The same commands, in either format, replay to the same state.
+    for (old, new) in [
+        ("emstek", "emstek-v3"),
+        ("emstek-compacted", "emstek-v3-compacted"),
+    ] {
+        let read = |n: &str| std::fs::read_to_string(dir().join(format!("{n}.digest"))).unwrap();
+        assert_eq!(read(old), read(new));
+    }
+}
+
+/// A version-1 or version-2 journal keeps its format when appended to (all its
+/// records are framed alike); compacting it writes version 3.
+#[test]
+fn an_old_journal_is_appended_to_in_its_own_format_until_compacted() {
+    for (name, version) in [("emstek", 1u16), ("emstek-compacted", 2)] {
+        let mem = MemoryStorage::new();
+        mem.set_bytes(std::fs::read(dir().join(format!("{name}.journal"))).unwrap());
+        let (l, _) = DurableLedger::open_storage(mem.clone(), Durability::Full).unwrap();
+        l.submit(Command::new(NOON + 2_000_000, Action::Tick))
+            .unwrap();
+        let digest = l.read(|l| l.digest()).unwrap();
+        drop(l);
+        let bytes = mem.bytes();
+        assert_eq!(u16::from_le_bytes([bytes[8], bytes[9]]), version, "{name}");
+        let (l, rec) = DurableLedger::open_storage(mem.clone(), Durability::Full).unwrap();
+        assert_eq!(rec.torn_bytes, 0, "{name}");
+        assert_eq!(l.read(|l| l.digest()).unwrap(), digest, "{name}");
+        l.compact().unwrap();
+        l.submit(Command::new(NOON + 2_001_000, Action::Tick))
+            .unwrap();
+        let digest = l.read(|l| l.digest()).unwrap();
+        drop(l);
+        let bytes = mem.bytes();
+        assert_eq!(
+            u16::from_le_bytes([bytes[8], bytes[9]]),
+            3,
+            "{name} compacted"
+        );
+        let (l, _) = DurableLedger::open_storage(mem, Durability::Full).unwrap();
+        assert_eq!(l.read(|l| l.digest()).unwrap(), digest, "{name}");
+    }
 }

@@ -6,6 +6,11 @@
 //! ledger's mutex, calls `fdatasync`, and only then hands every caller its
 //! outcome. Callers arriving meanwhile queue up for the next batch, so a slow
 //! disk makes batches larger, not latencies unbounded; there is no timer.
+//!
+//! With [`Durability::Full`] a batch is written only after the sync covering every
+//! record before it returned (the next leader waits for it, under the storage lock,
+//! and syncs what other processes appended too): so a power loss can tear only the
+//! last batch, and recovery can tell that from damage to synced records.
 
 use super::error::{poisoned, poisoned_journal};
 use super::replay::apply_logged;
@@ -258,20 +263,32 @@ impl<S: Storage> DurableLedger<S> {
             events,
         } = st;
         journal.storage().lock()?;
-        // Taking the storage lock may have waited for other processes (flock, or
-        // PostgreSQL's lock): whoever queued meanwhile joins this batch, so one
-        // write and one sync serve them too, instead of another turn at the lock.
-        let late = std::mem::take(&mut self.queue.lock().pending);
-        answer_if_abandoned.extend(late.iter().map(|p| (p.slot.clone(), p.cmds.len())));
-        batch.extend(late);
         let result = (|| -> Result<Vec<Vec<Answer>>, JournalError> {
             if self.durability != Durability::None {
                 let tailed = journal.tail(|e| apply_logged(ledger, events, e))?;
                 stats.tailed += tailed;
             }
+            if self.durability == Durability::Full {
+                // A group commit is written only once every record before it is
+                // durable (ours, and what other processes appended): recovery
+                // relies on it to tell a torn group commit, whose pages reached
+                // the disk out of order, from damage to synced records
+                // (`docs/FORMAT.md`, decision table).
+                let end = journal.next_seq() - 1;
+                self.written.fetch_max(end, Ordering::AcqRel);
+                self.wait_durable(end)?;
+            }
+            // Taking the storage lock (and waiting for that sync) may have waited
+            // for other processes (flock, or PostgreSQL's lock) or the disk:
+            // whoever queued meanwhile joins this batch, so one write and one sync
+            // serve them too, instead of another turn.
+            let late = std::mem::take(&mut self.queue.lock().pending);
+            answer_if_abandoned.extend(late.iter().map(|p| (p.slot.clone(), p.cmds.len())));
+            batch.extend(late);
             scratch.clear();
             let mut records = 0u64;
             let seq = journal.next_seq();
+            let framing = journal.framing();
             let mut stepper = Stepper {
                 ledger: &mut *ledger,
                 events: &mut *events,
@@ -281,7 +298,13 @@ impl<S: Storage> DurableLedger<S> {
             for p in batch.iter_mut() {
                 let mut outs = Vec::with_capacity(p.cmds.len());
                 for (i, cmd) in p.cmds.iter_mut().enumerate() {
-                    let record = Record::Journal { seq: seq + records };
+                    let record = Record::Journal {
+                        seq: seq + records,
+                        // A batch of 2^32 records (over 80 GiB in one write) is not
+                        // reachable; saturating keeps the frame well-formed anyway.
+                        pos: u32::try_from(records).unwrap_or(u32::MAX),
+                        framing,
+                    };
                     let out = stepper.step(cmd, p.timings.get(i), record);
                     records += u64::from(out.is_ok());
                     outs.push(out);

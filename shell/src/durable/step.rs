@@ -14,6 +14,10 @@ pub(super) enum Record {
     Journal {
         /// The sequence number the record carries.
         seq: u64,
+        /// Its position in its group commit (records before it in the write).
+        pos: u32,
+        /// How the journal frames records.
+        framing: journal::Framing,
     },
     /// Nothing is written; the command is framed only where framing can refuse it.
     Discard,
@@ -42,13 +46,17 @@ impl Stepper<'_> {
         // (every other command is bounded by `limits`), so without a journal only
         // a catalog is framed: the refusal is the same as with one.
         let mark = self.scratch.len();
-        let seq = match record {
-            Record::Journal { seq } => Some(seq),
-            Record::Discard => matches!(cmd.action, Action::LoadCatalog(_)).then_some(0),
+        let framed = match record {
+            Record::Journal { seq, pos, framing } => Some((seq, pos, framing)),
+            Record::Discard => matches!(cmd.action, Action::LoadCatalog(_)).then_some((
+                0,
+                0,
+                journal::Framing::default(),
+            )),
         };
-        if let Some(seq) = seq {
-            journal::frame(seq, cmd, self.scratch);
-            if let Err(e) = journal::check_frame(&self.scratch[mark..]) {
+        if let Some((seq, pos, framing)) = framed {
+            journal::frame(framing, seq, pos, cmd, self.scratch);
+            if let Err(e) = journal::check_frame(framing, &self.scratch[mark..]) {
                 self.scratch.truncate(mark);
                 return Err(DurableError::Rejected(e));
             }

@@ -1,7 +1,7 @@
 //! Compaction (`docs/FORMAT.md`, "Compaction"): retiring every record into a base
 //! state, and finding one's place in a journal another handle compacted.
 
-use super::frame::{Read, Window};
+use super::frame::{Framing, Read, Window};
 use super::header::{Header, HEADER_LEN};
 use super::{Entry, EntryError, Journal, JournalError, Recovery};
 use crate::storage::Storage;
@@ -24,6 +24,8 @@ impl<S: Storage> Journal<S> {
             base_records: self.next_seq - 1,
             base_len: state.len() as u64,
             base_crc: crc32c::crc32c(state),
+            // Compaction rewrites the file: in the newest format.
+            framing: Framing::Batched,
         };
         if hd.base_records == 0 {
             return Ok(before);
@@ -61,13 +63,13 @@ impl<S: Storage> Journal<S> {
         }
         // Skip the records we already applied, checking each as we go.
         let file_len = self.storage.len()?;
-        let mut w = Window::default();
+        let mut w = Window::new(header.framing);
         let mut at = header.records_start();
         let mut expect = header.base_records + 1;
         self.last = None;
         while expect <= seen {
             match w.record(&mut self.storage, at, file_len)? {
-                Read::Record { seq, len, crc } if seq == expect => {
+                Read::Record { seq, len, crc, .. } if seq == expect => {
                     self.last = Some((at, crc));
                     at += len;
                     expect += 1;

@@ -19,8 +19,8 @@ mod resume;
 
 pub use entry::{Entry, EntryError};
 pub use error::JournalError;
-pub use frame::{check_frame, frame, FRAME_LEN, PAYLOAD_MAX};
-pub use header::{HEADER_LEN, MAGIC, VERSION, VERSION_COMPACTED};
+pub use frame::{check_frame, frame, Framing, FRAME_LEN, PAYLOAD_MAX};
+pub use header::{HEADER_LEN, MAGIC, VERSION, VERSION_BATCHED, VERSION_COMPACTED};
 pub use open::Journal;
 pub use recovery::Recovery;
 pub use resume::CheckpointUnfit;

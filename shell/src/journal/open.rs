@@ -31,10 +31,9 @@ impl<S: Storage> Journal<S> {
         let len = storage.len()?;
         // Opening reads the file afresh: a replacement seen while locking is moot.
         storage.take_replaced();
-        let first = header::first_bytes(&mut storage, len)?;
-        let header = match first {
-            Some(h) if !header::interrupted_creation(len, &h) => Header::decode(&h)?,
-            _ => {
+        let header = match header::start(&mut storage, len)? {
+            header::Start::Header(h) => Header::decode(&h)?,
+            header::Start::Create => {
                 // Nothing in a file without a complete header was ever acknowledged.
                 storage.truncate(0)?;
                 let hd = Header::new(storage.new_ledger_id());
@@ -46,9 +45,8 @@ impl<S: Storage> Journal<S> {
         };
         let mut j = Journal::at_start(storage, header);
         j.load_base(&mut apply, &mut recovery)?;
-        let (bytes, records) = j.replay(&mut apply, &mut recovery.records, true)?;
-        recovery.torn_bytes = bytes;
-        recovery.torn_records = records;
+        j.replay(&mut apply, &mut recovery.records, true)?
+            .report(&mut recovery);
         Ok((j, recovery))
     }
 
@@ -62,11 +60,10 @@ impl<S: Storage> Journal<S> {
     ) -> Result<(Recovery, u64), JournalError> {
         let mut recovery = Recovery::default();
         let len = storage.len()?;
-        let first = header::first_bytes(&mut storage, len)?;
-        let h = match first {
-            Some(h) if !header::interrupted_creation(len, &h) => h,
+        let h = match header::start(&mut storage, len)? {
+            header::Start::Header(h) => h,
             // What open would treat as an interrupted creation.
-            _ => {
+            header::Start::Create => {
                 recovery.created = true;
                 recovery.torn_bytes = len;
                 return Ok((recovery, 0));
@@ -74,9 +71,8 @@ impl<S: Storage> Journal<S> {
         };
         let mut j = Journal::at_start(storage, Header::decode(&h)?);
         j.load_base(&mut apply, &mut recovery)?;
-        let (bytes, records) = j.replay(&mut apply, &mut recovery.records, false)?;
-        recovery.torn_bytes = bytes;
-        recovery.torn_records = records;
+        j.replay(&mut apply, &mut recovery.records, false)?
+            .report(&mut recovery);
         Ok((recovery, j.end))
     }
 
@@ -114,6 +110,12 @@ impl<S: Storage> Journal<S> {
     /// Start and CRC of the last record read or written.
     pub fn last_record(&self) -> Option<(u64, u32)> {
         self.last
+    }
+
+    /// How records appended to this journal must be framed (its version's way;
+    /// it can change when another handle compacts the journal).
+    pub fn framing(&self) -> super::Framing {
+        self.header.framing
     }
 
     /// Sequence number the next appended record must carry.

@@ -51,16 +51,18 @@ impl<S: Storage> Journal<S> {
     }
 
     /// Read and apply records from `end` to the end of the storage, counting them
-    /// in `count`. Returns the bytes and partial records of a torn tail, which is
-    /// cut only if `cut` (a scan reports it and leaves it in place).
+    /// in `count`. Returns what was found of a torn tail (bytes, partial records,
+    /// and whether it was a torn group commit), which is cut only if `cut` (a scan
+    /// reports it and leaves it in place).
     pub(super) fn replay(
         &mut self,
         apply: &mut impl FnMut(Entry<'_>) -> Result<(), EntryError>,
         count: &mut u64,
         cut: bool,
-    ) -> Result<(u64, u64), JournalError> {
+    ) -> Result<Torn, JournalError> {
         let file_len = self.storage.len()?;
-        let mut window = Window::default();
+        let mut window = Window::new(self.header.framing);
+        let skip = self.header.framing.pos_len();
         // One command, decoded into again and again: its strings keep their buffers.
         let mut cmd = Command::new(0, Action::Tick);
         loop {
@@ -68,9 +70,13 @@ impl<S: Storage> Journal<S> {
             let seen = match window.record(&mut self.storage, at, file_len) {
                 Err(e) => Seen::ReadFailed(e),
                 Ok(Read::End) => Seen::End,
-                Ok(Read::Record { seq, len, crc }) if seq == self.next_seq => {
-                    let payload =
-                        window.get(&mut self.storage, at + FRAME_LEN, len - FRAME_LEN, file_len)?;
+                Ok(Read::Record { seq, len, crc, .. }) if seq == self.next_seq => {
+                    let payload = window.get(
+                        &mut self.storage,
+                        at + FRAME_LEN + skip,
+                        len - FRAME_LEN - skip,
+                        file_len,
+                    )?;
                     match accept(payload, at, seq, &mut cmd, apply) {
                         Ok(()) => {
                             self.last = Some((at, crc));
@@ -95,14 +101,21 @@ impl<S: Storage> Journal<S> {
                 Ok(found)
             })?;
             return match (case, seen) {
-                (Case::CleanEnd, _) => Ok((0, 0)),
-                (Case::TornIncomplete | Case::TornGarbled, _) => {
-                    let records = recovery::torn_records(&mut self.storage, at, file_len);
+                (Case::CleanEnd, _) => Ok(Torn::default()),
+                (Case::TornIncomplete | Case::TornGarbled | Case::TornBatch, _) => {
+                    let mut records = recovery::torn_records(&mut self.storage, at, file_len);
+                    if let Follows::SameBatch { last, .. } = found {
+                        records = records.max(last - next_seq + 1);
+                    }
                     if cut {
                         self.storage.truncate(at)?;
                         self.storage.sync()?;
                     }
-                    Ok((file_len - at, records))
+                    Ok(Torn {
+                        bytes: file_len - at,
+                        records,
+                        batch: case == Case::TornBatch,
+                    })
                 }
                 (Case::CorruptInTheMiddle, Seen::Flawed(flaw)) => {
                     let Follows::ValidRecord { seq, at: probe } = found else {
@@ -141,6 +154,25 @@ impl<S: Storage> Journal<S> {
         let mut n = 0;
         self.replay(&mut apply, &mut n, true)?;
         Ok(n)
+    }
+}
+
+/// What replay found after the last valid record: the torn tail it cut (or, in
+/// a scan, would cut).
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Torn {
+    pub bytes: u64,
+    pub records: u64,
+    /// A torn group commit whose later pages persisted (the table's row).
+    pub batch: bool,
+}
+
+impl Torn {
+    /// Note it in what opening found.
+    pub fn report(self, recovery: &mut Recovery) {
+        recovery.torn_bytes = self.bytes;
+        recovery.torn_records = self.records;
+        recovery.torn_batch = self.batch;
     }
 }
 

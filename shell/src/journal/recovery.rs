@@ -6,7 +6,7 @@
 //! per row, and a test below checks them against the document, row by row.
 
 use super::entry::ReplayError;
-use super::frame::{Flaw, FrameHead, Read, Window, FRAME_LEN, PAYLOAD_MAX};
+use super::frame::{Flaw, FrameHead, Framing, Read, Window, FRAME_LEN, PAYLOAD_MAX};
 use crate::storage::Storage;
 use std::io;
 
@@ -19,6 +19,11 @@ pub struct Recovery {
     pub torn_bytes: u64,
     /// Partial records in the cut tail.
     pub torn_records: u64,
+    /// True if the cut tail was a torn group commit whose later pages had reached
+    /// the disk before an earlier one did: valid records of that same group commit
+    /// followed the damage (version 3 only; `docs/FORMAT.md`, decision table). They
+    /// were never acknowledged, and are counted in `torn_records`.
+    pub torn_batch: bool,
     /// True if the journal was created (or its interrupted creation redone).
     pub created: bool,
     /// Records covered by the checkpoint the state was loaded from (then `records`
@@ -52,11 +57,23 @@ pub(super) enum Follows {
     /// No valid record anywhere after `o`: what a crash mid-write leaves.
     Nothing,
     /// A record with a correct CRC and a sequence number at least the expected
-    /// one starts later: a torn write cannot explain that.
+    /// one starts later, and (version 3) it belongs to a group commit that started
+    /// after the expected record: that group commit was written only once the one
+    /// holding the expected record was synced, so a torn write cannot explain it.
     ValidRecord {
         /// Its sequence number.
         seq: u64,
         /// Where it starts.
+        at: u64,
+    },
+    /// Version 3 only: valid records (sequence number at least the expected one)
+    /// start later, and every one belongs to the group commit holding the expected
+    /// record (sequence number − position ≤ the expected number): that group
+    /// commit was still being written, its pages reached the disk out of order.
+    SameBatch {
+        /// The highest sequence number among them.
+        last: u64,
+        /// Where the first of them starts.
         at: u64,
     },
 }
@@ -72,6 +89,10 @@ pub(super) enum Case {
     /// A bad length, CRC or sequence number, nothing valid after it: a torn tail
     /// (garbage or zeros after a crash), cut.
     TornGarbled,
+    /// Anything invalid, with valid records after it that all belong to the group
+    /// commit holding the expected record (version 3): a torn group commit whose
+    /// pages persisted out of order, cut.
+    TornBatch,
     /// Anything invalid with a valid record after it: corruption in the middle,
     /// refused; nothing is cut or skipped.
     CorruptInTheMiddle,
@@ -85,10 +106,11 @@ pub(super) enum Case {
 impl Case {
     /// Every row, in the document's order.
     #[cfg_attr(not(test), allow(dead_code))]
-    pub const ALL: [Case; 6] = [
+    pub const ALL: [Case; 7] = [
         Case::CleanEnd,
         Case::TornIncomplete,
         Case::TornGarbled,
+        Case::TornBatch,
         Case::CorruptInTheMiddle,
         Case::CorruptRecord,
         Case::ReadFailed,
@@ -109,9 +131,14 @@ impl Case {
                 "no valid record anywhere after `o`",
                 "**torn tail** (garbage or zeros after a crash)",
             ],
+            Case::TornBatch => [
+                "anything invalid",
+                "version 3: valid records start later, and every one belongs to the group commit holding the expected record (its sequence number − position ≤ the expected number)",
+                "**torn group commit** (its later pages reached the disk, an earlier one did not): truncate to `o`, fsync, report bytes and records cut",
+            ],
             Case::CorruptInTheMiddle => [
                 "anything invalid",
-                "a record with a correct CRC and a sequence number ≥ the expected one starts at some later offset",
+                "a record with a correct CRC and a sequence number ≥ the expected one starts at some later offset; in version 3, one of a later group commit (sequence number − position > the expected number)",
                 "**corruption in the middle**: opening fails with `Corrupt { offset: o }`; nothing is truncated or skipped",
             ],
             Case::CorruptRecord => [
@@ -141,6 +168,7 @@ pub(super) fn decide(
         Seen::ReadFailed(_) => Case::ReadFailed,
         Seen::Flawed(flaw) => match (follows()?, flaw) {
             (Follows::ValidRecord { .. }, _) => Case::CorruptInTheMiddle,
+            (Follows::SameBatch { .. }, _) => Case::TornBatch,
             (Follows::Nothing, Flaw::ShortFrame | Flaw::PastEnd) => Case::TornIncomplete,
             (Follows::Nothing, Flaw::BadLength(_) | Flaw::Checksum | Flaw::Sequence { .. }) => {
                 Case::TornGarbled
@@ -150,7 +178,8 @@ pub(super) fn decide(
 }
 
 /// The second column: is there a valid record with a sequence number still
-/// expected (`next_seq` or later) anywhere after `at`?
+/// expected (`next_seq` or later) anywhere after `at`, and (version 3) does any
+/// belong to a group commit that started after `next_seq`?
 pub(super) fn follows<S: Storage>(
     storage: &mut S,
     window: &mut Window,
@@ -158,28 +187,47 @@ pub(super) fn follows<S: Storage>(
     file_len: u64,
     next_seq: u64,
 ) -> io::Result<Follows> {
+    let framing = window.framing();
+    // No record after `at` can carry a number beyond this: every record takes at
+    // least this many bytes.
+    let highest = next_seq.saturating_add((file_len - at) / (FRAME_LEN + framing.min_len()));
+    let mut same: Option<(u64, u64)> = None;
     let mut probe = at + 1;
     while probe + FRAME_LEN <= file_len {
         // Cheap checks first: a plausible length and sequence number, or skip
         // the CRC over a possibly large "payload" of garbage.
         let head = FrameHead::parse(window.get(storage, probe, FRAME_LEN, file_len)?);
-        let records_left = (file_len - probe) / (FRAME_LEN + 1);
-        if !head.len_in_bounds()
+        if !head.len_in_bounds(framing)
             || head.len > file_len - probe - FRAME_LEN
             || head.seq < next_seq
-            || head.seq > next_seq + records_left
+            || head.seq > highest
         {
             probe += 1;
             continue;
         }
-        if let Read::Record { seq, .. } = window.record(storage, probe, file_len)? {
-            if seq >= next_seq {
-                return Ok(Follows::ValidRecord { seq, at: probe });
+        if let Read::Record { seq, pos, .. } = window.record(storage, probe, file_len)? {
+            let batch_start = seq.saturating_sub(u64::from(pos));
+            match framing {
+                Framing::Plain => return Ok(Follows::ValidRecord { seq, at: probe }),
+                // A later group commit: written only after the one holding
+                // `next_seq` was synced.
+                Framing::Batched if batch_start > next_seq => {
+                    return Ok(Follows::ValidRecord { seq, at: probe })
+                }
+                Framing::Batched => {
+                    let (last, first) = same.unwrap_or((seq, probe));
+                    same = Some((last.max(seq), first));
+                }
             }
         }
+        // Not skipping the record found: it may be old bytes that a newer record
+        // overlaps, and every later one must be looked at.
         probe += 1;
     }
-    Ok(Follows::Nothing)
+    Ok(match same {
+        Some((last, at)) => Follows::SameBatch { last, at },
+        None => Follows::Nothing,
+    })
 }
 
 /// The partial records in a torn tail from `at`, for the report: frames counted
@@ -214,9 +262,10 @@ mod tests {
             Case::CleanEnd => 0,
             Case::TornIncomplete => 1,
             Case::TornGarbled => 2,
-            Case::CorruptInTheMiddle => 3,
-            Case::CorruptRecord => 4,
-            Case::ReadFailed => 5,
+            Case::TornBatch => 3,
+            Case::CorruptInTheMiddle => 4,
+            Case::CorruptRecord => 5,
+            Case::ReadFailed => 6,
         }
     }
 
@@ -283,7 +332,11 @@ mod tests {
         }
         let mut reached = [false; Case::ALL.len()];
         for seen in every_seen() {
-            for after in [Follows::Nothing, Follows::ValidRecord { seq: 9, at: 200 }] {
+            for after in [
+                Follows::Nothing,
+                Follows::ValidRecord { seq: 9, at: 200 },
+                Follows::SameBatch { last: 9, at: 200 },
+            ] {
                 let mut asked = false;
                 let case = decide(&seen, || {
                     asked = true;
@@ -297,6 +350,7 @@ mod tests {
                     let expected = match after {
                         Follows::Nothing => "no valid record anywhere after `o`",
                         Follows::ValidRecord { .. } => Case::CorruptInTheMiddle.row()[1],
+                        Follows::SameBatch { .. } => Case::TornBatch.row()[1],
                     };
                     assert_eq!(follows, expected, "{seen:?}, {after:?}");
                     assert!(what == cell(&seen) || what == "anything invalid");

@@ -70,11 +70,12 @@ impl<S: Storage> Journal<S> {
             None => offset == header.records_start() && next_seq == header.base_records + 1,
             Some((start, crc)) => {
                 start >= header.records_start()
-                    && match Window::default().record(&mut storage, start, len)? {
+                    && match Window::new(header.framing).record(&mut storage, start, len)? {
                         Read::Record {
                             seq,
                             len: n,
                             crc: stored,
+                            ..
                         } => seq + 1 == next_seq && stored == crc && start + n == offset,
                         _ => false,
                     }
@@ -95,9 +96,8 @@ impl<S: Storage> Journal<S> {
             ..Recovery::default()
         };
         match j.replay(&mut apply, &mut recovery.records, true) {
-            Ok((bytes, records)) => {
-                recovery.torn_bytes = bytes;
-                recovery.torn_records = records;
+            Ok(torn) => {
+                torn.report(&mut recovery);
                 Ok(Ok((j, recovery)))
             }
             Err(JournalError::Corrupt { offset, reason }) => {

@@ -6,6 +6,10 @@
 //! - fsync errors (nothing more becomes durable);
 //! - power loss ([`FaultyStorage::crash`]): everything after the durable length is
 //!   cut to a random prefix whose last part may be zeros or garbage (a torn write);
+//! - power loss with the unsynced pages persisted in any order
+//!   ([`FaultyStorage::crash_pages`]): each unsynced 4 KiB page of the file is
+//!   independently on disk whole, or not at all (its synced prefix, then zeros),
+//!   and the last one possibly in part;
 //! - bit flips in the durable part ([`FaultyStorage::flip_bit`]).
 //!
 //! Clones share one disk, as processes share one file. Built with the `testing`
@@ -128,6 +132,45 @@ impl FaultyStorage {
         ));
         d.durable = durable;
         lost
+    }
+
+    /// A power loss that persists the unsynced part page by page, in any order:
+    /// every unsynced 4 KiB page of the file is either fully persisted or not at
+    /// all (it keeps its synced prefix; the rest reads as zeros), and the file ends
+    /// at a random point of its last persisted page. Returns the bytes lost.
+    pub fn crash_pages(&self) -> usize {
+        const PAGE: usize = 4096;
+        let mut d = self.disk();
+        let durable = d.durable.min(d.bytes.len());
+        let len = d.bytes.len();
+        let mut end = durable;
+        let mut lost = Vec::new();
+        let mut page = durable / PAGE * PAGE;
+        while page < len {
+            let from = page.max(durable);
+            let to = (page + PAGE).min(len);
+            if d.below(2) == 0 {
+                end = to;
+            } else {
+                d.bytes[from..to].fill(0);
+                lost.push(page / PAGE);
+            }
+            page += PAGE;
+        }
+        // The file's length reached the disk only so far: a random point in (or at
+        // the end of) the last page that persisted.
+        if end > durable {
+            let page_start = ((end - 1) / PAGE * PAGE).max(durable);
+            end = page_start + 1 + d.below((end - page_start) as u64) as usize;
+        }
+        d.bytes.truncate(end);
+        d.log.push(format!(
+            "crash (pages): {} unsynced bytes, kept the first {} bytes, pages lost {lost:?}",
+            len - durable,
+            end - durable
+        ));
+        d.durable = durable;
+        len - end
     }
 
     /// Flip one bit at `offset` (which must be durable), as bit rot would.
