@@ -500,3 +500,23 @@ fn metrics_count_outcomes_and_show_the_pools() {
     );
     assert_eq!(scrape(CLIENT).0, 403);
 }
+
+#[test]
+fn sigterm_answers_what_is_in_flight_and_exits_0_and_a_restart_serves_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = emstek(dir.path(), &format!("fixed:{}", NOON + 1_000));
+    let held = s.reserve("t1", "anna", "zur-post-20").1;
+    assert_eq!(held["status"], "held");
+    let status = Command::new("kill")
+        .args(["-TERM", &s.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(s.child.wait().unwrap().code(), Some(0), "a clean exit");
+    let again = emstek(dir.path(), &format!("fixed:{}", NOON + 2_000));
+    assert_eq!(
+        again.reserve("t1", "anna", "zur-post-20").1,
+        held,
+        "the restart replayed it"
+    );
+}
