@@ -71,6 +71,15 @@ pub(crate) fn router(app: App) -> Router {
             get(|| async { Json(serde_json::json!({ "status": "ok" })) }),
         )
         .route("/metrics", get(crate::metrics::scrape))
+        .route(
+            "/v1/openapi.json",
+            get(|| async {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    include_str!("../api/openapi.json"),
+                )
+            }),
+        )
         .merge(crate::operator::server_routes())
         .nest("/v1/ledgers/{ledger}", ledger)
         .fallback(|| async {

@@ -520,3 +520,78 @@ fn sigterm_answers_what_is_in_flight_and_exits_0_and_a_restart_serves_it() {
         "the restart replayed it"
     );
 }
+
+/// The OpenAPI document against the server itself: every operation it lists is
+/// routed (not `not_found`, not 405) and needs exactly the key its `x-role` says;
+/// and its operations are the ones docs/SERVER.md's table lists.
+#[test]
+fn the_openapi_document_is_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = emstek(dir.path(), &format!("manual:{}", NOON + 1_000));
+    let doc = s.get("/v1/openapi.json", None).1;
+    let mut listed = Vec::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            listed.push(format!("{} {path}", method.to_uppercase()));
+            let url = path.replace("{ledger}", "emstek").replace("{id}", "1");
+            let call = |key: Option<&str>| -> u16 {
+                let code = if method == "get" {
+                    if url.ends_with("/events") {
+                        // A stream: its headers are the answer.
+                        let mut req = s.agent.get(format!("{}{url}", s.base));
+                        if let Some(k) = key {
+                            req = req.header("Authorization", format!("Bearer {k}"));
+                        }
+                        return req.call().unwrap().status().as_u16();
+                    }
+                    s.get(&url, key)
+                } else {
+                    s.post(&url, key, "")
+                };
+                assert_ne!(code.1["code"], "not_found", "{method} {path} is routed");
+                code.0
+            };
+            let role = op["x-role"].as_str().unwrap();
+            assert_ne!(call(Some(OPERATOR)), 405, "{method} {path}");
+            match role {
+                "public" => assert_ne!(call(None), 401, "{method} {path} is public"),
+                "client" => {
+                    assert_eq!(call(None), 401, "{method} {path} needs a key");
+                    assert_ne!(
+                        call(Some(CLIENT)),
+                        403,
+                        "{method} {path} takes the client key"
+                    );
+                }
+                "operator" => assert_eq!(
+                    call(Some(CLIENT)),
+                    403,
+                    "{method} {path} needs the operator key"
+                ),
+                other => panic!("x-role {other}"),
+            }
+        }
+    }
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/SERVER.md"))
+            .unwrap();
+    let mut documented: Vec<String> = Vec::new();
+    for line in docs
+        .lines()
+        .filter(|l| l.starts_with("| `GET ") || l.starts_with("| `POST "))
+    {
+        let cell = line.split('`').nth(1).unwrap();
+        let (method, paths) = cell.split_once(' ').unwrap();
+        // `POST /a/pause` / `resume`: the second shares the first's prefix.
+        let first = paths.to_owned();
+        documented.push(format!("{method} {first}"));
+        for more in line.split('|').nth(1).unwrap().split(" / ").skip(1) {
+            let name = more.trim().trim_matches('`');
+            let base = first.rsplit_once('/').unwrap().0;
+            documented.push(format!("{method} {base}/{name}"));
+        }
+    }
+    listed.sort();
+    documented.sort();
+    assert_eq!(listed, documented);
+}
