@@ -3,8 +3,11 @@
 //! Expansion happens in the catalog's time zone, day by day, so 12:00 stays 12:00
 //! local across a DST change. A local time that does not exist on a day (the
 //! spring-forward gap) yields no slot; one that exists twice takes the earlier.
+//! A same-day cut-off in the gap applies from the end of the gap (the first
+//! instant after it); one in the repeated hour takes the earlier instant.
 
 use super::file::{parse_duration, to_millis, Problems};
+use crate::limits::TIMESTAMP_MAX;
 use crate::model::{Draw, Millis, OfferSpec, PoolSpec, SalesWindow, Slot};
 use jiff::civil::{Date, DateTime, Time, Weekday};
 use jiff::tz::{AmbiguousOffset, TimeZone};
@@ -67,6 +70,35 @@ fn instant(tz: &TimeZone, dt: DateTime) -> Option<Result<Millis, String>> {
             .map_err(|e| e.to_string())
             .and_then(to_millis),
     )
+}
+
+/// The instant a same-day cut-off takes effect on a day: the local time's
+/// instant; in a spring-forward gap, the end of the gap (the transition, the
+/// first instant after it, e.g. 03:00 local in Europe/Berlin on 2026-03-29); in
+/// the repeated hour of a fall-back change, the earlier instant. At most
+/// [`TIMESTAMP_MAX`].
+fn cutoff_instant(tz: &TimeZone, dt: DateTime) -> Result<Millis, String> {
+    let ambiguous = tz.to_ambiguous_timestamp(dt);
+    let ts = match ambiguous.offset() {
+        AmbiguousOffset::Gap { .. } => {
+            // `earlier()` in a gap is before the transition; the transition that
+            // follows it is where the gap ends.
+            let before_gap = ambiguous.earlier().map_err(|e| e.to_string())?;
+            tz.following(before_gap)
+                .next()
+                .map(|t| t.timestamp())
+                .ok_or_else(|| format!("{dt} falls in a gap with no end"))?
+        }
+        _ => ambiguous.earlier().map_err(|e| e.to_string())?,
+    };
+    let ms = to_millis(ts)?;
+    if ms > TIMESTAMP_MAX {
+        return Err(format!(
+            "the cut-off on {} is after the latest instant accepted",
+            dt.date()
+        ));
+    }
+    Ok(ms)
 }
 
 /// The generated pools and offers (one each per slot), or nothing with problems noted.
@@ -161,14 +193,13 @@ pub(super) fn expand(
     let mut date = first;
     while date <= last {
         if days.is_empty() || days.contains(&date.weekday()) {
-            let cutoff_at = match cutoff.map(|c| instant(tz, date.to_datetime(c))) {
-                Some(Some(Ok(t))) => Some(t),
-                Some(Some(Err(e))) => {
+            let cutoff_at = match cutoff.map(|c| cutoff_instant(tz, date.to_datetime(c))) {
+                Some(Ok(t)) => Some(t),
+                Some(Err(e)) => {
                     p.add(format!("{path}.same_day_cutoff"), e);
                     return Vec::new();
                 }
-                // A cut-off inside a DST gap: the day has no such time; no cut-off.
-                Some(None) | None => None,
+                None => None,
             };
             let mut start = from;
             loop {
