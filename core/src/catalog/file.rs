@@ -8,7 +8,8 @@
 use super::compile::{CatalogError, Format, Located};
 use super::locate;
 use super::slots::{self, SlotTemplate};
-use crate::limits::HOLD_MS_DEFAULT;
+use crate::limits::{HOLD_MS_DEFAULT, TIME_ZONE_LEN_MAX};
+use crate::model::quote::{bound, bound_path, quote};
 use crate::model::{
     Catalog, Draw, Issue, Limit, Millis, OfferSpec, PoolSpec, RuleKind, RuleSpec, SalesWindow,
     WaitlistPolicy,
@@ -106,21 +107,21 @@ pub(super) fn parse_duration(s: &str) -> Result<u64, String> {
     let s = s.trim();
     let split = s
         .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(|| format!("{s:?} needs a unit: ms, s, m, h or d"))?;
+        .ok_or_else(|| format!("{} needs a unit: ms, s, m, h or d", quote(s)))?;
     let (digits, unit) = s.split_at(split);
     let n: u64 = digits
         .parse()
-        .map_err(|_| format!("{s:?} is not a duration like \"45m\""))?;
+        .map_err(|_| format!("{} is not a duration like \"45m\"", quote(s)))?;
     let scale = match unit.trim() {
         "ms" => 1,
         "s" => 1_000,
         "m" | "min" => 60_000,
         "h" => 3_600_000,
         "d" => 86_400_000,
-        _ => return Err(format!("{s:?}: unknown unit (use ms, s, m, h or d)")),
+        _ => return Err(format!("{}: unknown unit (use ms, s, m, h or d)", quote(s))),
     };
     n.checked_mul(scale)
-        .ok_or_else(|| format!("{s:?} is too long"))
+        .ok_or_else(|| format!("{} is too long", quote(s)))
 }
 
 /// An instant: RFC 3339 with an offset, or a local date and time in the catalog's zone.
@@ -129,15 +130,21 @@ pub(super) fn parse_instant(s: &str, tz: Option<&TimeZone>) -> Result<Millis, St
         return to_millis(ts);
     }
     let dt: DateTime = s.parse().map_err(|_| {
-        format!("{s:?} is not a time like \"2026-11-29 12:00\" or \"2026-11-29T12:00:00+01:00\"")
+        format!(
+            "{} is not a time like \"2026-11-29 12:00\" or \"2026-11-29T12:00:00+01:00\"",
+            quote(s)
+        )
     })?;
     let tz = tz.ok_or_else(|| {
-        format!("{s:?} is a local time: set time_zone, or give an offset like \"+01:00\"")
+        format!(
+            "{} is a local time: set time_zone, or give an offset like \"+01:00\"",
+            quote(s)
+        )
     })?;
     let ts = tz
         .to_ambiguous_timestamp(dt)
         .earlier()
-        .map_err(|e| format!("{s:?}: {e}"))?;
+        .map_err(|e| format!("{}: {e}", quote(s)))?;
     to_millis(ts)
 }
 
@@ -186,7 +193,8 @@ fn rule_kind(p: &mut Problems, path: &str, r: &RuleFile) -> Option<RuleKind> {
             p.add(
                 format!("{path}.kind"),
                 format!(
-                    "unknown rule kind {other:?} (customer_limit, order_size, min_order_value, allowed_values, channel_share)"
+                    "unknown rule kind {} (customer_limit, order_size, min_order_value, allowed_values, channel_share)",
+                    quote(other)
                 ),
             );
             return None;
@@ -353,14 +361,29 @@ pub(super) fn compile(text: &str, format: Format, file: &str) -> Result<Catalog,
         file: file.to_owned(),
         issues,
     };
-    let f = deserialize(text, format).map_err(|e| fail(vec![e]))?;
+    let f = deserialize(text, format).map_err(|mut e| {
+        e.path = bound_path(&e.path);
+        e.message = bound(&e.message);
+        fail(vec![e])
+    })?;
     let mut p = Problems(Vec::new());
 
     let tz = match &f.time_zone {
+        // Bounded before the lookup (the compiled catalog's check says so too).
+        Some(name) if name.len() > TIME_ZONE_LEN_MAX => {
+            p.add(
+                "time_zone",
+                format!(
+                    "{} bytes is longer than the limit of {TIME_ZONE_LEN_MAX}",
+                    name.len()
+                ),
+            );
+            None
+        }
         Some(name) => match jiff::tz::db().get(name) {
             Ok(tz) => Some(tz),
             Err(_) => {
-                p.add("time_zone", format!("unknown time zone {name:?}"));
+                p.add("time_zone", format!("unknown time zone {}", quote(name)));
                 None
             }
         },
@@ -471,8 +494,8 @@ pub(super) fn compile(text: &str, format: Format, file: &str) -> Result<Catalog,
                     None => (None, None),
                 };
                 Located {
-                    path: i.path,
-                    message: i.message,
+                    path: bound_path(&i.path),
+                    message: bound(&i.message),
                     line,
                     column,
                 }

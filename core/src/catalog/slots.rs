@@ -7,7 +7,8 @@
 //! instant after it); one in the repeated hour takes the earlier instant.
 
 use super::file::{parse_duration, to_millis, Problems};
-use crate::limits::TIMESTAMP_MAX;
+use crate::limits::{NAME_LEN_MAX, TIMESTAMP_MAX};
+use crate::model::quote::quote;
 use crate::model::{Draw, Millis, OfferSpec, PoolSpec, SalesWindow, Slot};
 use jiff::civil::{Date, DateTime, Time, Weekday};
 use jiff::tz::{AmbiguousOffset, TimeZone};
@@ -16,6 +17,9 @@ use std::collections::BTreeMap;
 
 /// Most slots one template may generate (a year of 15-minute slots is ~35,000).
 pub const SLOTS_PER_TEMPLATE_MAX: usize = 50_000;
+
+/// What a generated name adds to its template's: `@2026-06-12T18:00`.
+const GENERATED_SUFFIX_LEN: usize = "@2026-06-12T18:00".len();
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -109,6 +113,19 @@ pub(super) fn expand(
     tz: Option<&TimeZone>,
 ) -> Vec<(PoolSpec, OfferSpec)> {
     let before = p.0.len();
+    // Generated names are the template's and "@2026-06-12T18:00": bounded before
+    // thousands of them are made.
+    let name_max = NAME_LEN_MAX - GENERATED_SUFFIX_LEN;
+    if t.name.len() > name_max {
+        p.add(
+            format!("{path}.name"),
+            format!(
+                "{} bytes is longer than the limit of {name_max} (generated names add {GENERATED_SUFFIX_LEN})",
+                t.name.len()
+            ),
+        );
+        return Vec::new();
+    }
     let Some(tz) = tz else {
         p.add(path, "slot templates need the catalog's time_zone");
         return Vec::new();
@@ -117,25 +134,28 @@ pub(super) fn expand(
     let from: Result<Time, _> = t.from.parse().map_err(|_| {
         p.add(
             format!("{path}.from"),
-            format!("{:?} is not a time of day like \"12:00\"", t.from),
+            format!("{} is not a time of day like \"12:00\"", quote(&t.from)),
         )
     });
     let until: Result<Time, _> = t.until.parse().map_err(|_| {
         p.add(
             format!("{path}.until"),
-            format!("{:?} is not a time of day like \"20:00\"", t.until),
+            format!("{} is not a time of day like \"20:00\"", quote(&t.until)),
         )
     });
     let first: Result<Date, _> = t.dates.from.parse().map_err(|_| {
         p.add(
             format!("{path}.dates.from"),
-            format!("{:?} is not a date like \"2026-06-01\"", t.dates.from),
+            format!("{} is not a date like \"2026-06-01\"", quote(&t.dates.from)),
         )
     });
     let last: Result<Date, _> = t.dates.until.parse().map_err(|_| {
         p.add(
             format!("{path}.dates.until"),
-            format!("{:?} is not a date like \"2026-06-30\"", t.dates.until),
+            format!(
+                "{} is not a date like \"2026-06-30\"",
+                quote(&t.dates.until)
+            ),
         )
     });
     let lead_ms = t.lead_time.as_ref().and_then(|l| {
@@ -148,7 +168,7 @@ pub(super) fn expand(
             .map_err(|_| {
                 p.add(
                     format!("{path}.same_day_cutoff"),
-                    format!("{c:?} is not a time of day like \"17:00\""),
+                    format!("{} is not a time of day like \"17:00\"", quote(c)),
                 )
             })
             .ok()
@@ -159,7 +179,10 @@ pub(super) fn expand(
             Some(w) => days.push(w),
             None => p.add(
                 format!("{path}.weekdays[{i}]"),
-                format!("{d:?} is not a weekday (mon, tue, wed, thu, fri, sat, sun)"),
+                format!(
+                    "{} is not a weekday (mon, tue, wed, thu, fri, sat, sun)",
+                    quote(d)
+                ),
             ),
         }
     }
