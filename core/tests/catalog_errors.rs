@@ -115,3 +115,34 @@ fn the_ledger_refuses_an_invalid_compiled_catalog_too() {
     assert!(text.contains("pools[0].capacity"), "{text}");
     assert_eq!(l.digest(), before);
 }
+
+#[test]
+fn an_empty_catalog_is_refused_alike_in_toml_and_json() {
+    // Empty files, whitespace and an empty table/object: each is one issue at `pools`.
+    let want = "pools: the catalog defines no pool: give at least one in pools (or a slot template in slots)";
+    let texts = [
+        ("empty.toml", ""),
+        ("blank.toml", " \n\n"),
+        ("named.toml", "name = \"x\"\nhold = \"10m\"\n"),
+        ("empty.json", ""),
+        ("blank.json", " \n"),
+        ("object.json", "{}"),
+        ("named.json", r#"{"name": "x", "hold": "10m"}"#),
+    ];
+    for (file, text) in texts {
+        let err = Catalog::from_file_text(text, file).expect_err(file);
+        assert_eq!(err.issues.len(), 1, "{file}: {err}");
+        assert_eq!(err.issues[0].to_string(), want, "{file}");
+        assert_eq!(err.to_string(), format!("{want} ({file})"), "{file}");
+    }
+    // Pools given as an empty list are no better.
+    let err = Catalog::from_toml_str("pools = []\n", "c.toml").unwrap_err();
+    assert_eq!(err.issues[0].path, "pools");
+    assert_eq!(err.issues[0].line, Some(1));
+    // A slot template alone is a catalog with pools.
+    Catalog::from_toml_str(
+        "time_zone = \"UTC\"\n[[slots]]\nname = \"s\"\nevery = \"1h\"\nfrom = \"10:00\"\nuntil = \"11:00\"\ncapacity = 1\ndates = { from = \"2026-06-01\", until = \"2026-06-01\" }\n",
+        "s.toml",
+    )
+    .unwrap();
+}

@@ -284,7 +284,16 @@ struct Origins {
     offers: Vec<String>,
 }
 
+/// The issue of a catalog without pools (nothing could be reserved from it).
+const NO_POOL: &str =
+    "the catalog defines no pool: give at least one in pools (or a slot template in slots)";
+
 fn deserialize(text: &str, format: Format) -> Result<CatalogFile, Located> {
+    // An empty file is an empty catalog in both formats (TOML reads it as one).
+    let text = match format {
+        Format::Json if text.trim().is_empty() => "{}",
+        _ => text,
+    };
     match format {
         Format::Toml => {
             let de = toml::de::Deserializer::parse(text).map_err(|e| toml_error(text, "", &e))?;
@@ -367,6 +376,10 @@ pub(super) fn compile(text: &str, format: Format, file: &str) -> Result<Catalog,
         fail(vec![e])
     })?;
     let mut p = Problems(Vec::new());
+    if f.pools.is_empty() && f.slots.is_empty() {
+        // The same for an empty TOML file, `{}` and an empty JSON file.
+        p.add("pools", NO_POOL);
+    }
 
     let tz = match &f.time_zone {
         // Bounded before the lookup (the compiled catalog's check says so too).
