@@ -64,6 +64,24 @@ const CORPUS: &[(&str, &[&str])] = &[
         r#"rules[3].offers[0]: unknown offer "oo" (rules-misfit.toml:29:11)"#,
     ]),
     ("syntax.toml", &["extra `=`, expected nothing (syntax.toml:3:12)"]),
+    // Type errors in different items are all reported, each with its path and line.
+    ("type-errors.toml", &[
+        "hold: invalid type: integer `15`, expected a string (type-errors.toml:1:8)",
+        r#"offers[0].price: invalid type: string "ten", expected u64 (type-errors.toml:9:9)"#,
+        "offers[1].draws.p: invalid value: integer `-1`, expected u64 (type-errors.toml:14:15)",
+    ]),
+    ("type-errors.json", &[
+        "hold: invalid type: integer `15`, expected a string (type-errors.json:2:12)",
+        r#"offers[0].price: invalid type: string "ten", expected u64 (type-errors.json:5:32)"#,
+        "offers[1].draws.p: invalid value: integer `-1`, expected u64 (type-errors.json:6:35)",
+    ]),
+    // A TOML duplicate key or too deep a value names its field.
+    ("duplicate-key.toml", &["offers[0].price: duplicate key (duplicate-key.toml:9:1)"]),
+    ("duplicate-field.json", &[
+        "pools[0].name: duplicate field `name` (duplicate-field.json:2:47)",
+        r#"offers[0].price: invalid type: string "x", expected u64 (duplicate-field.json:3:58)"#,
+    ]),
+    ("too-deep.toml", &["offers[0].waitlist: cannot recurse further; max recursion depth met (too-deep.toml:8:92)"]),
     ("trailing.json", &["trailing characters (trailing.json:1:15)"]),
 ];
 
