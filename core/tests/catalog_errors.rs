@@ -164,3 +164,38 @@ fn an_empty_catalog_is_refused_alike_in_toml_and_json() {
     )
     .unwrap();
 }
+
+#[test]
+fn a_cutoff_instant_past_the_latest_timestamp_is_refused() {
+    // A compiled catalog from the wire: its slot's cut-off is checked against
+    // TIMESTAMP_MAX like every other instant, and nothing is loaded.
+    let mut c = Catalog::from_toml_str(
+        "time_zone = \"UTC\"\n[[slots]]\nname = \"s\"\nevery = \"1h\"\nfrom = \"10:00\"\nuntil = \"11:00\"\ncapacity = 1\ndates = { from = \"2026-06-01\", until = \"2026-06-01\" }\nsame_day_cutoff = \"09:00\"\n",
+        "s.toml",
+    )
+    .unwrap();
+    let slot = c.offers[0].slot.as_mut().unwrap();
+    assert_eq!(slot.cutoff_at, Some(slot.starts_at - 3_600_000));
+    slot.cutoff_at = Some(kontingent_core::limits::TIMESTAMP_MAX + 1);
+    let issues = c.check();
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(issues[0].path, "offers[0].slot.cutoff_at");
+    let mut l = kontingent_core::Ledger::new();
+    let before = l.digest();
+    let err = l
+        .apply(&kontingent_core::Command::new(
+            0,
+            kontingent_core::Action::LoadCatalog(Box::new(c)),
+        ))
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_catalog");
+    assert_eq!(l.digest(), before);
+    // From a file, a cut-off beyond the instants a catalog may hold is an error at
+    // the field, not an unchecked instant.
+    let err = Catalog::from_toml_str(
+        "time_zone = \"UTC\"\n[[slots]]\nname = \"s\"\nevery = \"1h\"\nfrom = \"10:00\"\nuntil = \"11:00\"\ncapacity = 1\ndates = { from = \"9999-12-30\", until = \"9999-12-30\" }\nsame_day_cutoff = \"23:30\"\n",
+        "late.toml",
+    )
+    .unwrap_err();
+    assert_eq!(err.issues[0].path, "slots[0].same_day_cutoff", "{err}");
+}

@@ -154,6 +154,9 @@ pub(crate) fn check(c: &Catalog) -> Vec<Issue> {
                 );
             }
             is.at_most(&format!("{path}.slot.ends_at"), s.ends_at, TIMESTAMP_MAX);
+            if let Some(c) = s.cutoff_at {
+                is.at_most(&format!("{path}.slot.cutoff_at"), c, TIMESTAMP_MAX);
+            }
             if let Some(l) = s.lead_ms {
                 is.at_most(&format!("{path}.slot.lead_ms"), l, HOLD_MS_MAX);
             }

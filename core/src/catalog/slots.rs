@@ -235,7 +235,15 @@ pub(super) fn expand(
                 // A slot lasts `every` in real time, even when a DST change
                 // falls inside it (its local end may not exist).
                 if let Some(Ok(starts_at)) = instant(tz, date.to_datetime(start)) {
-                    let ends_at = starts_at.saturating_add(every);
+                    let Some(ends_at) =
+                        starts_at.checked_add(every).filter(|&e| e <= TIMESTAMP_MAX)
+                    else {
+                        p.add(
+                            format!("{path}.dates.until"),
+                            "a slot ends after the latest instant accepted",
+                        );
+                        return Vec::new();
+                    };
                     let name = format!(
                         "{}@{}T{:02}:{:02}",
                         t.name,

@@ -1644,6 +1644,10 @@ pub fn catalog_issues(cat: &Catalog) -> (Vec<String>, Vec<(&'static str, String)
             if slot.starts_at >= slot.ends_at {
                 doubt.push(("slot_times", format!("offers[{i}].slot")));
             }
+            // CATALOG.md: no slot instant after the latest timestamp accepted.
+            if slot.ends_at > TIMESTAMP_MAX || slot.cutoff_at.is_some_and(|c| c > TIMESTAMP_MAX) {
+                doubt.push(("slot_times", format!("offers[{i}].slot")));
+            }
         }
     }
     let mut shares: Vec<(&str, &str)> = Vec::new();
