@@ -436,6 +436,10 @@ fn a_mid_campaign_edit_revokes_nothing() {
         .apply(&Command::new(t + 4, Action::LoadCatalog(Box::new(c))))
         .unwrap_err();
     assert_eq!(err.code(), "catalog_change");
+    assert_eq!(
+        err.to_string(),
+        r#"offers[1].draws: the draws of offer "v50" cannot change: its reservations give back what they drew (define a new offer instead)"#
+    );
     assert_eq!(l.digest(), before);
 }
 
