@@ -199,3 +199,15 @@ fn a_cutoff_instant_past_the_latest_timestamp_is_refused() {
     .unwrap_err();
     assert_eq!(err.issues[0].path, "slots[0].same_day_cutoff", "{err}");
 }
+
+#[test]
+fn a_json_file_that_is_not_an_object_or_has_a_null_list_is_one_error_each() {
+    for text in ["[1, 2]", "5", "\"x\""] {
+        let err = Catalog::from_json_str(text, "a.json").unwrap_err();
+        assert_eq!(err.issues.len(), 1, "{text}: {err}");
+    }
+    let err = Catalog::from_json_str(r#"{"pools": null}"#, "n.json").unwrap_err();
+    assert_eq!(err.issues.len(), 1, "{err}");
+    assert_eq!(err.issues[0].path, "pools", "{err}");
+    assert!(err.issues[0].message.contains("null"), "{err}");
+}

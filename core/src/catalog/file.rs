@@ -285,7 +285,7 @@ const NO_POOL: &str =
 
 /// The file's top level, its lists skipped: they are read item by item.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename = "catalog")]
 struct Head {
     #[serde(default)]
     name: String,
@@ -310,16 +310,21 @@ struct Head {
 }
 
 /// The lists of a JSON file, each as its raw text (the rest is read by `Head`).
+/// A `null` list is kept as its text, so it is a type error as before, not absent.
 #[derive(Deserialize)]
 struct JsonLists<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "present")]
     pools: Option<&'a RawValue>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "present")]
     offers: Option<&'a RawValue>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "present")]
     rules: Option<&'a RawValue>,
-    #[serde(borrow, default)]
+    #[serde(borrow, default, deserialize_with = "present")]
     slots: Option<&'a RawValue>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
 }
 
 /// `prefix` and a path inside it: `pools[3]` + `capacity` → `pools[3].capacity`.
@@ -482,8 +487,15 @@ fn deserialize(text: &str, format: Format) -> Result<CatalogFile, Vec<Located>> 
                     errors.push(json_error(text, 0, "", &path, e.inner()))
                 })
                 .ok();
-            let lists = serde_json::from_str::<JsonLists<'_>>(text)
-                .map_err(|e| errors.push(json_error(text, 0, "", "", &e)))
+            // Not an object at all: `Head` said so, once.
+            let object = text.trim_start().starts_with('{');
+            let lists = object
+                .then(|| {
+                    serde_json::from_str::<JsonLists<'_>>(text)
+                        .map_err(|e| errors.push(json_error(text, 0, "", "", &e)))
+                        .ok()
+                })
+                .flatten()
                 .unwrap_or(JsonLists {
                     pools: None,
                     offers: None,
