@@ -192,7 +192,8 @@ pub enum DeltaError {
         seq: u64,
         /// `"pool"`, `"offer"` or `"level change"`.
         what: &'static str,
-        /// The id defined out of order; for level changes, the first change's pool.
+        /// The id defined out of order; for level changes, the pool of the first
+        /// change that does not come after the one before it.
         id: u32,
     },
     /// A counter (`held`, `confirmed` or a share's `promised`) would go below 0 or
@@ -388,11 +389,12 @@ impl Snapshot {
             Change::Levels { changes, channel } => {
                 // Validate all, then write all.
                 let mut next = Vec::with_capacity(changes.len());
-                if changes.windows(2).any(|w| w[0].pool >= w[1].pool) {
+                // Name the first change not after its predecessor (not the first change).
+                if let Some(w) = changes.windows(2).find(|w| w[0].pool >= w[1].pool) {
                     return Err(DeltaError::OutOfOrder {
                         seq,
                         what: "level change",
-                        id: changes[0].pool.0,
+                        id: w[1].pool.0,
                     });
                 }
                 for c in changes {

@@ -474,8 +474,8 @@ pub fn decode(payload: &[u8]) -> Result<Command, DecodeError> {
         }
         Tag::LoadCatalog => {
             let json = r.str("catalog", CATALOG_JSON_MAX)?;
-            let c: Catalog =
-                serde_json::from_str(&json).map_err(|e| DecodeError::Catalog(e.to_string()))?;
+            let c: Catalog = serde_json::from_str(&json)
+                .map_err(|e| DecodeError::Catalog(crate::model::quote::bound(&e.to_string())))?;
             Action::LoadCatalog(Box::new(c))
         }
     };

@@ -44,3 +44,11 @@ pub const HOLD_MS_DEFAULT: u64 = 15 * 60 * 1000;
 pub const CUSTOMERS_MAX: usize = u32::MAX as usize - 1;
 /// Most distinct request ids a ledger will remember.
 pub const REQUESTS_MAX: usize = u32::MAX as usize - 1;
+/// Longest time zone name, in bytes (the longest IANA name has 32).
+pub const TIME_ZONE_LEN_MAX: usize = 64;
+/// Most characters of an input an error message quotes; a longer input is shown
+/// as its first `QUOTE_CHARS_MAX` characters, `…` and its length in bytes.
+pub const QUOTE_CHARS_MAX: usize = 64;
+/// Longest error or catalog issue message, in bytes, after quoting is bounded
+/// (a parser's message is cut here, with `…` and its length).
+pub const MESSAGE_LEN_MAX: usize = 512;

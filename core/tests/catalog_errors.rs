@@ -64,6 +64,24 @@ const CORPUS: &[(&str, &[&str])] = &[
         r#"rules[3].offers[0]: unknown offer "oo" (rules-misfit.toml:29:11)"#,
     ]),
     ("syntax.toml", &["extra `=`, expected nothing (syntax.toml:3:12)"]),
+    // Type errors in different items are all reported, each with its path and line.
+    ("type-errors.toml", &[
+        "hold: invalid type: integer `15`, expected a string (type-errors.toml:1:8)",
+        r#"offers[0].price: invalid type: string "ten", expected u64 (type-errors.toml:9:9)"#,
+        "offers[1].draws.p: invalid value: integer `-1`, expected u64 (type-errors.toml:14:15)",
+    ]),
+    ("type-errors.json", &[
+        "hold: invalid type: integer `15`, expected a string (type-errors.json:2:12)",
+        r#"offers[0].price: invalid type: string "ten", expected u64 (type-errors.json:5:32)"#,
+        "offers[1].draws.p: invalid value: integer `-1`, expected u64 (type-errors.json:6:35)",
+    ]),
+    // A TOML duplicate key or too deep a value names its field.
+    ("duplicate-key.toml", &["offers[0].price: duplicate key (duplicate-key.toml:9:1)"]),
+    ("duplicate-field.json", &[
+        "pools[0].name: duplicate field `name` (duplicate-field.json:2:47)",
+        r#"offers[0].price: invalid type: string "x", expected u64 (duplicate-field.json:3:58)"#,
+    ]),
+    ("too-deep.toml", &["offers[0].waitlist: cannot recurse further; max recursion depth met (too-deep.toml:8:92)"]),
     ("trailing.json", &["trailing characters (trailing.json:1:15)"]),
 ];
 
@@ -114,4 +132,82 @@ fn the_ledger_refuses_an_invalid_compiled_catalog_too() {
     );
     assert!(text.contains("pools[0].capacity"), "{text}");
     assert_eq!(l.digest(), before);
+}
+
+#[test]
+fn an_empty_catalog_is_refused_alike_in_toml_and_json() {
+    // Empty files, whitespace and an empty table/object: each is one issue at `pools`.
+    let want = "pools: the catalog defines no pool: give at least one in pools (or a slot template in slots)";
+    let texts = [
+        ("empty.toml", ""),
+        ("blank.toml", " \n\n"),
+        ("named.toml", "name = \"x\"\nhold = \"10m\"\n"),
+        ("empty.json", ""),
+        ("blank.json", " \n"),
+        ("object.json", "{}"),
+        ("named.json", r#"{"name": "x", "hold": "10m"}"#),
+    ];
+    for (file, text) in texts {
+        let err = Catalog::from_file_text(text, file).expect_err(file);
+        assert_eq!(err.issues.len(), 1, "{file}: {err}");
+        assert_eq!(err.issues[0].to_string(), want, "{file}");
+        assert_eq!(err.to_string(), format!("{want} ({file})"), "{file}");
+    }
+    // Pools given as an empty list are no better.
+    let err = Catalog::from_toml_str("pools = []\n", "c.toml").unwrap_err();
+    assert_eq!(err.issues[0].path, "pools");
+    assert_eq!(err.issues[0].line, Some(1));
+    // A slot template alone is a catalog with pools.
+    Catalog::from_toml_str(
+        "time_zone = \"UTC\"\n[[slots]]\nname = \"s\"\nevery = \"1h\"\nfrom = \"10:00\"\nuntil = \"11:00\"\ncapacity = 1\ndates = { from = \"2026-06-01\", until = \"2026-06-01\" }\n",
+        "s.toml",
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_cutoff_instant_past_the_latest_timestamp_is_refused() {
+    // A compiled catalog from the wire: its slot's cut-off is checked against
+    // TIMESTAMP_MAX like every other instant, and nothing is loaded.
+    let mut c = Catalog::from_toml_str(
+        "time_zone = \"UTC\"\n[[slots]]\nname = \"s\"\nevery = \"1h\"\nfrom = \"10:00\"\nuntil = \"11:00\"\ncapacity = 1\ndates = { from = \"2026-06-01\", until = \"2026-06-01\" }\nsame_day_cutoff = \"09:00\"\n",
+        "s.toml",
+    )
+    .unwrap();
+    let slot = c.offers[0].slot.as_mut().unwrap();
+    assert_eq!(slot.cutoff_at, Some(slot.starts_at - 3_600_000));
+    slot.cutoff_at = Some(kontingent_core::limits::TIMESTAMP_MAX + 1);
+    let issues = c.check();
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert_eq!(issues[0].path, "offers[0].slot.cutoff_at");
+    let mut l = kontingent_core::Ledger::new();
+    let before = l.digest();
+    let err = l
+        .apply(&kontingent_core::Command::new(
+            0,
+            kontingent_core::Action::LoadCatalog(Box::new(c)),
+        ))
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_catalog");
+    assert_eq!(l.digest(), before);
+    // From a file, a cut-off beyond the instants a catalog may hold is an error at
+    // the field, not an unchecked instant.
+    let err = Catalog::from_toml_str(
+        "time_zone = \"UTC\"\n[[slots]]\nname = \"s\"\nevery = \"1h\"\nfrom = \"10:00\"\nuntil = \"11:00\"\ncapacity = 1\ndates = { from = \"9999-12-30\", until = \"9999-12-30\" }\nsame_day_cutoff = \"23:30\"\n",
+        "late.toml",
+    )
+    .unwrap_err();
+    assert_eq!(err.issues[0].path, "slots[0].same_day_cutoff", "{err}");
+}
+
+#[test]
+fn a_json_file_that_is_not_an_object_or_has_a_null_list_is_one_error_each() {
+    for text in ["[1, 2]", "5", "\"x\""] {
+        let err = Catalog::from_json_str(text, "a.json").unwrap_err();
+        assert_eq!(err.issues.len(), 1, "{text}: {err}");
+    }
+    let err = Catalog::from_json_str(r#"{"pools": null}"#, "n.json").unwrap_err();
+    assert_eq!(err.issues.len(), 1, "{err}");
+    assert_eq!(err.issues[0].path, "pools", "{err}");
+    assert!(err.issues[0].message.contains("null"), "{err}");
 }

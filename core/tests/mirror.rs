@@ -202,3 +202,48 @@ fn a_mirror_refuses_gaps_replays_and_a_foreign_snapshot() {
         "misuse"
     );
 }
+
+#[test]
+fn an_out_of_order_level_change_names_the_pool_out_of_order() {
+    use kontingent_core::{Change, DeltaError, LevelChange, PoolId};
+    let mut server = Ledger::new();
+    for p in ["a", "b", "c", "d"] {
+        server
+            .apply(&Command::new(
+                0,
+                Action::DefinePool {
+                    pool: p.into(),
+                    capacity: 5,
+                },
+            ))
+            .unwrap();
+    }
+    let snapshot = server.snapshot();
+    let change = |pool: u32| LevelChange {
+        pool: PoolId(pool),
+        held: 1,
+        confirmed: 0,
+    };
+    for (pools, out_of_order) in [(vec![0, 2, 1], 1), (vec![0, 1, 3, 3], 3), (vec![1, 0], 0)] {
+        let mut s = snapshot.clone();
+        let before = s.clone();
+        let delta = Delta {
+            seq: s.seq + 1,
+            change: Change::Levels {
+                changes: pools.iter().map(|&p| change(p)).collect(),
+                channel: 0,
+            },
+        };
+        let err = s.apply(&delta).unwrap_err();
+        assert_eq!(
+            err,
+            DeltaError::OutOfOrder {
+                seq: delta.seq,
+                what: "level change",
+                id: out_of_order,
+            },
+            "{pools:?}"
+        );
+        assert_eq!(s, before, "an error changes nothing");
+    }
+}

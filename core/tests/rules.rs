@@ -436,6 +436,10 @@ fn a_mid_campaign_edit_revokes_nothing() {
         .apply(&Command::new(t + 4, Action::LoadCatalog(Box::new(c))))
         .unwrap_err();
     assert_eq!(err.code(), "catalog_change");
+    assert_eq!(
+        err.to_string(),
+        r#"offers[1].draws: the draws of offer "v50" cannot change: its reservations give back what they drew (define a new offer instead)"#
+    );
     assert_eq!(l.digest(), before);
 }
 
@@ -508,5 +512,67 @@ fn preview_equals_the_real_outcome() {
         let preview = l.preview(&r, t).unwrap();
         let real = reserve(&mut l, t, r);
         assert_eq!(preview, real);
+    }
+}
+
+/// A same-day cut-off at 02:30 on the two DST days of 2026 in Europe/Berlin:
+/// slots from 12:00, so every row is decided by the cut-off alone.
+fn dst_cutoff(date: &str) -> Ledger {
+    let text = format!(
+        r#"
+time_zone = "Europe/Berlin"
+[[slots]]
+name = "d"
+every = "1h"
+from = "12:00"
+until = "13:00"
+capacity = 5
+dates = {{ from = "{date}", until = "{date}" }}
+same_day_cutoff = "02:30"
+"#
+    );
+    let c = Catalog::from_toml_str(&text, "dst.toml").unwrap();
+    let mut l = Ledger::new();
+    l.apply(&Command::new(0, Action::LoadCatalog(Box::new(c))))
+        .unwrap();
+    l
+}
+
+#[test]
+fn same_day_cutoff_in_the_spring_forward_gap_applies_from_the_end_of_the_gap() {
+    // 29 March 2026: 02:00 CET jumps to 03:00 CEST at 01:00Z; 02:30 does not exist.
+    let slot = "d@2026-03-29T12:00";
+    let gap_end = utc("2026-03-29T01:00:00Z"); // 03:00 CEST, the first instant after the gap
+    let rows = [
+        (utc("2026-03-29T00:30:00Z"), "held"), // 01:30 CET
+        (gap_end - 1, "held"),                 // 01:59:59.999 CET
+        (gap_end, "rule:same_day_cutoff"),     // 03:00 CEST
+        (utc("2026-03-29T01:15:00Z"), "rule:same_day_cutoff"), // 03:15 CEST (the user's order)
+        (utc("2026-03-29T09:00:00Z"), "rule:same_day_cutoff"), // 11:00 CEST
+    ];
+    for (at, want) in rows {
+        let mut l = dst_cutoff("2026-03-29");
+        let got = reserve(&mut l, at, Request::new("r", "c").line(slot, 1));
+        assert_eq!(code(&got), want, "at {at}");
+    }
+}
+
+#[test]
+fn same_day_cutoff_in_the_repeated_hour_takes_its_first_occurrence() {
+    // 25 October 2026: 03:00 CEST falls back to 02:00 CET at 01:00Z; 02:30 happens
+    // at 00:30Z (CEST) and again at 01:30Z (CET). The first one counts.
+    let slot = "d@2026-10-25T12:00";
+    let first = utc("2026-10-25T00:30:00Z");
+    let rows = [
+        (first - 1, "held"),
+        (first, "rule:same_day_cutoff"),
+        (utc("2026-10-25T01:00:00Z"), "rule:same_day_cutoff"), // 02:00 CET, the hour again
+        (utc("2026-10-25T01:30:00Z") - 1, "rule:same_day_cutoff"),
+        (utc("2026-10-25T01:30:00Z"), "rule:same_day_cutoff"), // the second 02:30
+    ];
+    for (at, want) in rows {
+        let mut l = dst_cutoff("2026-10-25");
+        let got = reserve(&mut l, at, Request::new("r", "c").line(slot, 1));
+        assert_eq!(code(&got), want, "at {at}");
     }
 }

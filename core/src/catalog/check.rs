@@ -3,6 +3,7 @@
 //! (file, JSON over the wire, a journal) is held to the same rules.
 
 use crate::limits::*;
+use crate::model::quote::quote;
 use crate::model::{Catalog, Issue, Limit, RuleKind, SalesWindow};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -65,6 +66,9 @@ pub(crate) fn check(c: &Catalog) -> Vec<Issue> {
     if c.name.len() > NAME_LEN_MAX {
         is.name("name", &c.name, NAME_LEN_MAX);
     }
+    if let Some(tz) = &c.time_zone {
+        is.name("time_zone", tz, TIME_ZONE_LEN_MAX);
+    }
     is.positive("default_hold_ms", c.default_hold_ms, HOLD_MS_MAX);
     is.window("window", &c.window);
 
@@ -80,7 +84,7 @@ pub(crate) fn check(c: &Catalog) -> Vec<Issue> {
         if !channels.insert(ch.as_str()) {
             is.add(
                 format!("channels[{i}]"),
-                format!("duplicate channel {ch:?}"),
+                format!("duplicate channel {}", quote(ch)),
             );
         }
     }
@@ -96,7 +100,7 @@ pub(crate) fn check(c: &Catalog) -> Vec<Issue> {
         if pools.insert(&p.name, p.capacity).is_some() {
             is.add(
                 format!("{path}.name"),
-                format!("duplicate pool {:?}", p.name),
+                format!("duplicate pool {}", quote(&p.name)),
             );
         }
     }
@@ -111,7 +115,7 @@ pub(crate) fn check(c: &Catalog) -> Vec<Issue> {
         if !offers.insert(o.name.as_str()) {
             is.add(
                 format!("{path}.name"),
-                format!("duplicate offer {:?}", o.name),
+                format!("duplicate offer {}", quote(&o.name)),
             );
         }
         is.at_most(&format!("{path}.price"), o.price, PRICE_MAX);
@@ -130,13 +134,13 @@ pub(crate) fn check(c: &Catalog) -> Vec<Issue> {
             if !pools.contains_key(d.pool.as_str()) {
                 is.add(
                     format!("{dpath}.pool"),
-                    format!("unknown pool {:?}", d.pool),
+                    format!("unknown pool {}", quote(&d.pool)),
                 );
             }
             if !seen.insert(d.pool.as_str()) {
                 is.add(
                     format!("{dpath}.pool"),
-                    format!("draws twice from pool {:?}", d.pool),
+                    format!("draws twice from pool {}", quote(&d.pool)),
                 );
             }
             is.positive(&format!("{dpath}.amount"), d.amount, DRAW_AMOUNT_MAX);
@@ -150,6 +154,9 @@ pub(crate) fn check(c: &Catalog) -> Vec<Issue> {
                 );
             }
             is.at_most(&format!("{path}.slot.ends_at"), s.ends_at, TIMESTAMP_MAX);
+            if let Some(c) = s.cutoff_at {
+                is.at_most(&format!("{path}.slot.cutoff_at"), c, TIMESTAMP_MAX);
+            }
             if let Some(l) = s.lead_ms {
                 is.at_most(&format!("{path}.slot.lead_ms"), l, HOLD_MS_MAX);
             }
@@ -164,14 +171,14 @@ pub(crate) fn check(c: &Catalog) -> Vec<Issue> {
         if !rule_names.insert(r.name.as_str()) {
             is.add(
                 format!("{path}.name"),
-                format!("duplicate rule {:?}", r.name),
+                format!("duplicate rule {}", quote(&r.name)),
             );
         }
         for (j, o) in r.offers.iter().enumerate() {
             if !offers.contains(o.as_str()) {
                 is.add(
                     format!("{path}.offers[{j}]"),
-                    format!("unknown offer {o:?}"),
+                    format!("unknown offer {}", quote(o)),
                 );
             }
         }
@@ -182,7 +189,10 @@ pub(crate) fn check(c: &Catalog) -> Vec<Issue> {
                 }
                 Limit::PoolAmount { pool, amount } => {
                     if !pools.contains_key(pool.as_str()) {
-                        is.add(format!("{path}.pool"), format!("unknown pool {pool:?}"));
+                        is.add(
+                            format!("{path}.pool"),
+                            format!("unknown pool {}", quote(pool)),
+                        );
                     }
                     is.at_most(&format!("{path}.amount"), *amount, CAPACITY_MAX);
                     if *per_offer {
@@ -249,11 +259,14 @@ pub(crate) fn check(c: &Catalog) -> Vec<Issue> {
                 if !channels.contains(channel.as_str()) {
                     is.add(
                         format!("{path}.channel"),
-                        format!("unknown channel {channel:?}"),
+                        format!("unknown channel {}", quote(channel)),
                     );
                 }
                 match pools.get(pool.as_str()) {
-                    None => is.add(format!("{path}.pool"), format!("unknown pool {pool:?}")),
+                    None => is.add(
+                        format!("{path}.pool"),
+                        format!("unknown pool {}", quote(pool)),
+                    ),
                     Some(&capacity) => {
                         let total = kept.entry(pool).or_insert(0);
                         *total = total.saturating_add(*keep);
@@ -261,7 +274,8 @@ pub(crate) fn check(c: &Catalog) -> Vec<Issue> {
                             is.add(
                                 format!("{path}.keep"),
                                 format!(
-                                    "impossible share: {total} units kept of pool {pool:?}, which has only {capacity}"
+                                    "impossible share: {total} units kept of pool {}, which has only {capacity}",
+                                    quote(pool)
                                 ),
                             );
                         }

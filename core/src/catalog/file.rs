@@ -1,14 +1,18 @@
 //! The catalog file: its serde schema, and its compilation into a [`Catalog`].
 //!
-//! Compilation reports every problem it can find at once. Syntax and type
-//! errors stop at the first (that is how the parsers work); everything after
-//! parsing is collected: bad times and durations, slot templates, then the
-//! compiled catalog's own checks, mapped back to paths in the file.
+//! Compilation reports every problem it can find at once. A syntax error stops
+//! there (it is one error; a TOML duplicate key or too deep a value names its
+//! field). Type errors are collected: the file is parsed into a generic value
+//! first, then the top level and each item of `pools`, `offers`, `rules` and
+//! `slots` are deserialized on their own, each error with its path and line.
+//! Everything after that is collected too: bad times and durations, slot
+//! templates, then the compiled catalog's own checks, mapped back to paths.
 
 use super::compile::{CatalogError, Format, Located};
 use super::locate;
 use super::slots::{self, SlotTemplate};
-use crate::limits::HOLD_MS_DEFAULT;
+use crate::limits::{HOLD_MS_DEFAULT, TIME_ZONE_LEN_MAX};
+use crate::model::quote::{bound, bound_path, quote};
 use crate::model::{
     Catalog, Draw, Issue, Limit, Millis, OfferSpec, PoolSpec, RuleKind, RuleSpec, SalesWindow,
     WaitlistPolicy,
@@ -16,31 +20,23 @@ use crate::model::{
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
+use serde::de::IgnoredAny;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use std::collections::BTreeMap;
+use toml::de::{DeTable, DeValue};
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The file as read: its top level (`Head`) and each list, item by item.
 struct CatalogFile {
-    #[serde(default)]
     name: String,
-    #[serde(default)]
     time_zone: Option<String>,
-    #[serde(default)]
     hold: Option<String>,
-    #[serde(default)]
     channels: Option<Vec<String>>,
-    #[serde(default)]
     opens_at: Option<String>,
-    #[serde(default)]
     closes_at: Option<String>,
-    #[serde(default)]
     pools: Vec<PoolFile>,
-    #[serde(default)]
     offers: Vec<OfferFile>,
-    #[serde(default)]
     rules: Vec<RuleFile>,
-    #[serde(default)]
     slots: Vec<SlotTemplate>,
 }
 
@@ -106,21 +102,21 @@ pub(super) fn parse_duration(s: &str) -> Result<u64, String> {
     let s = s.trim();
     let split = s
         .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(|| format!("{s:?} needs a unit: ms, s, m, h or d"))?;
+        .ok_or_else(|| format!("{} needs a unit: ms, s, m, h or d", quote(s)))?;
     let (digits, unit) = s.split_at(split);
     let n: u64 = digits
         .parse()
-        .map_err(|_| format!("{s:?} is not a duration like \"45m\""))?;
+        .map_err(|_| format!("{} is not a duration like \"45m\"", quote(s)))?;
     let scale = match unit.trim() {
         "ms" => 1,
         "s" => 1_000,
         "m" | "min" => 60_000,
         "h" => 3_600_000,
         "d" => 86_400_000,
-        _ => return Err(format!("{s:?}: unknown unit (use ms, s, m, h or d)")),
+        _ => return Err(format!("{}: unknown unit (use ms, s, m, h or d)", quote(s))),
     };
     n.checked_mul(scale)
-        .ok_or_else(|| format!("{s:?} is too long"))
+        .ok_or_else(|| format!("{} is too long", quote(s)))
 }
 
 /// An instant: RFC 3339 with an offset, or a local date and time in the catalog's zone.
@@ -129,15 +125,21 @@ pub(super) fn parse_instant(s: &str, tz: Option<&TimeZone>) -> Result<Millis, St
         return to_millis(ts);
     }
     let dt: DateTime = s.parse().map_err(|_| {
-        format!("{s:?} is not a time like \"2026-11-29 12:00\" or \"2026-11-29T12:00:00+01:00\"")
+        format!(
+            "{} is not a time like \"2026-11-29 12:00\" or \"2026-11-29T12:00:00+01:00\"",
+            quote(s)
+        )
     })?;
     let tz = tz.ok_or_else(|| {
-        format!("{s:?} is a local time: set time_zone, or give an offset like \"+01:00\"")
+        format!(
+            "{} is a local time: set time_zone, or give an offset like \"+01:00\"",
+            quote(s)
+        )
     })?;
     let ts = tz
         .to_ambiguous_timestamp(dt)
         .earlier()
-        .map_err(|e| format!("{s:?}: {e}"))?;
+        .map_err(|e| format!("{}: {e}", quote(s)))?;
     to_millis(ts)
 }
 
@@ -186,7 +188,8 @@ fn rule_kind(p: &mut Problems, path: &str, r: &RuleFile) -> Option<RuleKind> {
             p.add(
                 format!("{path}.kind"),
                 format!(
-                    "unknown rule kind {other:?} (customer_limit, order_size, min_order_value, allowed_values, channel_share)"
+                    "unknown rule kind {} (customer_limit, order_size, min_order_value, allowed_values, channel_share)",
+                    quote(other)
                 ),
             );
             return None;
@@ -276,43 +279,266 @@ struct Origins {
     offers: Vec<String>,
 }
 
-fn deserialize(text: &str, format: Format) -> Result<CatalogFile, Located> {
-    match format {
-        Format::Toml => {
-            let de = toml::de::Deserializer::parse(text).map_err(|e| toml_error(text, "", &e))?;
-            serde_path_to_error::deserialize(de).map_err(|e| {
-                let path = path_string(e.path());
-                toml_error(text, &path, e.inner())
-            })
+/// The issue of a catalog without pools (nothing could be reserved from it).
+const NO_POOL: &str =
+    "the catalog defines no pool: give at least one in pools (or a slot template in slots)";
+
+/// The file's top level, its lists skipped: they are read item by item.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename = "catalog")]
+struct Head {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    time_zone: Option<String>,
+    #[serde(default)]
+    hold: Option<String>,
+    #[serde(default)]
+    channels: Option<Vec<String>>,
+    #[serde(default)]
+    opens_at: Option<String>,
+    #[serde(default)]
+    closes_at: Option<String>,
+    #[serde(default, rename = "pools")]
+    _pools: Option<IgnoredAny>,
+    #[serde(default, rename = "offers")]
+    _offers: Option<IgnoredAny>,
+    #[serde(default, rename = "rules")]
+    _rules: Option<IgnoredAny>,
+    #[serde(default, rename = "slots")]
+    _slots: Option<IgnoredAny>,
+}
+
+/// The lists of a JSON file, each as its raw text (the rest is read by `Head`).
+/// A `null` list is kept as its text, so it is a type error as before, not absent.
+#[derive(Deserialize)]
+struct JsonLists<'a> {
+    #[serde(borrow, default, deserialize_with = "present")]
+    pools: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    offers: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    rules: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    slots: Option<&'a RawValue>,
+}
+
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
+}
+
+/// `prefix` and a path inside it: `pools[3]` + `capacity` → `pools[3].capacity`.
+fn join(prefix: &str, inner: &str) -> String {
+    match (prefix.is_empty(), inner.is_empty()) {
+        (_, true) => prefix.to_owned(),
+        (true, false) => inner.to_owned(),
+        (false, false) if inner.starts_with('[') => format!("{prefix}{inner}"),
+        (false, false) => format!("{prefix}.{inner}"),
+    }
+}
+
+/// A serde error from a TOML value (its span is into the whole file).
+fn toml_item_error(
+    text: &str,
+    prefix: &str,
+    e: serde_path_to_error::Error<toml::de::Error>,
+) -> Located {
+    let path = join(prefix, &path_string(e.path()));
+    toml_error(text, &path, e.inner())
+}
+
+/// Each item of a TOML list deserialized on its own, so every bad item is
+/// reported; a value that is not a list is one error.
+fn toml_list<T: serde::de::DeserializeOwned>(
+    text: &str,
+    key: &str,
+    value: Option<&toml::Spanned<DeValue<'_>>>,
+    errors: &mut Vec<Located>,
+) -> Vec<T> {
+    let Some(value) = value else {
+        return Vec::new();
+    };
+    let DeValue::Array(items) = value.get_ref() else {
+        let de = toml::de::ValueDeserializer::from(value.clone());
+        if let Err(e) = serde_path_to_error::deserialize::<_, Vec<T>>(de) {
+            errors.push(toml_item_error(text, key, e));
         }
-        Format::Json => {
-            let mut de = serde_json::Deserializer::from_str(text);
-            let file: CatalogFile = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-                let path = path_string(e.path());
-                let inner = e.into_inner();
-                let message = strip_position(&inner.to_string());
-                // serde_json points at the end of an unknown key; point at its start.
-                let (line, column) = match message.starts_with("unknown field") {
-                    true => locate::find(text, Format::Json, &path),
-                    false => None,
-                }
-                .unwrap_or((inner.line(), inner.column()));
-                Located {
-                    path,
-                    message,
-                    line: Some(line),
-                    column: Some(column),
-                }
-            })?;
-            de.end().map_err(|e| Located {
-                path: String::new(),
-                message: strip_position(&e.to_string()),
-                line: Some(e.line()),
-                column: Some(e.column()),
-            })?;
-            Ok(file)
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let de = toml::de::ValueDeserializer::from(item.clone());
+        match serde_path_to_error::deserialize::<_, T>(de) {
+            Ok(t) => out.push(t),
+            Err(e) => errors.push(toml_item_error(text, &format!("{key}[{i}]"), e)),
         }
     }
+    out
+}
+
+/// A serde_json error in the piece of `text` starting at byte `base`, placed in the file.
+fn json_error(text: &str, base: usize, prefix: &str, path: &str, e: &serde_json::Error) -> Located {
+    let message = strip_position(&e.to_string());
+    // A duplicate field is named in the message only: name it in the path too.
+    let duplicate = message
+        .strip_prefix("duplicate field `")
+        .and_then(|m| m.strip_suffix('`'))
+        .unwrap_or_default();
+    let path = join(&join(prefix, path), duplicate);
+    // serde_json points at the end of an unknown key; point at its start.
+    let found = match message.starts_with("unknown field") {
+        true => locate::find(text, Format::Json, &path),
+        false => None,
+    };
+    let (line, column) = found.unwrap_or_else(|| {
+        let (l0, c0) = locate::line_col(text, base);
+        match e.line() {
+            0 | 1 => (l0, (c0 + e.column()).saturating_sub(1).max(1)),
+            l => (l0 + l - 1, e.column()),
+        }
+    });
+    Located {
+        path,
+        message,
+        line: Some(line),
+        column: Some(column),
+    }
+}
+
+/// Each item of a JSON list deserialized on its own (see `toml_list`).
+fn json_list<T: serde::de::DeserializeOwned>(
+    text: &str,
+    key: &str,
+    raw: Option<&RawValue>,
+    errors: &mut Vec<Located>,
+) -> Vec<T> {
+    let Some(raw) = raw else {
+        return Vec::new();
+    };
+    let base = |r: &RawValue| (r.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+    let items: Vec<&RawValue> = match serde_json::from_str(raw.get()) {
+        Ok(items) => items,
+        Err(e) => {
+            errors.push(json_error(text, base(raw), key, "", &e));
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let mut de = serde_json::Deserializer::from_str(item.get());
+        match serde_path_to_error::deserialize::<_, T>(&mut de) {
+            Ok(t) => out.push(t),
+            Err(e) => {
+                let path = path_string(e.path());
+                errors.push(json_error(
+                    text,
+                    base(item),
+                    &format!("{key}[{i}]"),
+                    &path,
+                    e.inner(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The file, or every error of its syntax (one: parsing stops there) or of its
+/// types (each item of each list on its own, so all are found).
+fn deserialize(text: &str, format: Format) -> Result<CatalogFile, Vec<Located>> {
+    // An empty file is an empty catalog in both formats (TOML reads it as one).
+    let text = match format {
+        Format::Json if text.trim().is_empty() => "{}",
+        _ => text,
+    };
+    let mut errors = Vec::new();
+    let (head, pools, offers, rules, slots) = match format {
+        Format::Toml => {
+            let doc = DeTable::parse(text).map_err(|e| vec![toml_syntax_error(text, &e)])?;
+            let head = serde_path_to_error::deserialize::<_, Head>(toml::de::Deserializer::from(
+                doc.clone(),
+            ))
+            .map_err(|e| errors.push(toml_item_error(text, "", e)))
+            .ok();
+            let get = |key: &str| {
+                doc.get_ref()
+                    .iter()
+                    .find(|(k, _)| k.get_ref() == key)
+                    .map(|(_, v)| v)
+            };
+            (
+                head,
+                toml_list(text, "pools", get("pools"), &mut errors),
+                toml_list(text, "offers", get("offers"), &mut errors),
+                toml_list(text, "rules", get("rules"), &mut errors),
+                toml_list(text, "slots", get("slots"), &mut errors),
+            )
+        }
+        Format::Json => {
+            // Syntax first, of the whole text: one error, and nothing else is read.
+            let mut de = serde_json::Deserializer::from_str(text);
+            IgnoredAny::deserialize(&mut de)
+                .and_then(|_| de.end())
+                .map_err(|e| vec![json_error(text, 0, "", "", &e)])?;
+            let mut de = serde_json::Deserializer::from_str(text);
+            let head = serde_path_to_error::deserialize::<_, Head>(&mut de)
+                .map_err(|e| {
+                    let path = path_string(e.path());
+                    errors.push(json_error(text, 0, "", &path, e.inner()))
+                })
+                .ok();
+            // Not an object at all: `Head` said so, once.
+            let object = text.trim_start().starts_with('{');
+            let lists = object
+                .then(|| {
+                    serde_json::from_str::<JsonLists<'_>>(text)
+                        .map_err(|e| errors.push(json_error(text, 0, "", "", &e)))
+                        .ok()
+                })
+                .flatten()
+                .unwrap_or(JsonLists {
+                    pools: None,
+                    offers: None,
+                    rules: None,
+                    slots: None,
+                });
+            (
+                head,
+                json_list(text, "pools", lists.pools, &mut errors),
+                json_list(text, "offers", lists.offers, &mut errors),
+                json_list(text, "rules", lists.rules, &mut errors),
+                json_list(text, "slots", lists.slots, &mut errors),
+            )
+        }
+    };
+    let Some(head) = head.filter(|_| errors.is_empty()) else {
+        // In the file's order, each once (the top level is read twice in JSON).
+        errors.sort_by_key(|e| (e.line.is_none(), e.line, e.column));
+        errors.dedup();
+        return Err(errors);
+    };
+    Ok(CatalogFile {
+        name: head.name,
+        time_zone: head.time_zone,
+        hold: head.hold,
+        channels: head.channels,
+        opens_at: head.opens_at,
+        closes_at: head.closes_at,
+        pools,
+        offers,
+        rules,
+        slots,
+    })
+}
+
+/// A TOML syntax error, with the field it is in where the parser says where
+/// (a duplicate key, a value nested too deep).
+fn toml_syntax_error(text: &str, e: &toml::de::Error) -> Located {
+    let path = e
+        .span()
+        .and_then(|span| locate::toml_path_at(text, span))
+        .unwrap_or_default();
+    toml_error(text, &path, e)
 }
 
 fn path_string(p: &serde_path_to_error::Path) -> String {
@@ -353,14 +579,40 @@ pub(super) fn compile(text: &str, format: Format, file: &str) -> Result<Catalog,
         file: file.to_owned(),
         issues,
     };
-    let f = deserialize(text, format).map_err(|e| fail(vec![e]))?;
+    let f = deserialize(text, format).map_err(|errors| {
+        fail(
+            errors
+                .into_iter()
+                .map(|mut e| {
+                    e.path = bound_path(&e.path);
+                    e.message = bound(&e.message);
+                    e
+                })
+                .collect(),
+        )
+    })?;
     let mut p = Problems(Vec::new());
+    if f.pools.is_empty() && f.slots.is_empty() {
+        // The same for an empty TOML file, `{}` and an empty JSON file.
+        p.add("pools", NO_POOL);
+    }
 
     let tz = match &f.time_zone {
+        // Bounded before the lookup (the compiled catalog's check says so too).
+        Some(name) if name.len() > TIME_ZONE_LEN_MAX => {
+            p.add(
+                "time_zone",
+                format!(
+                    "{} bytes is longer than the limit of {TIME_ZONE_LEN_MAX}",
+                    name.len()
+                ),
+            );
+            None
+        }
         Some(name) => match jiff::tz::db().get(name) {
             Ok(tz) => Some(tz),
             Err(_) => {
-                p.add("time_zone", format!("unknown time zone {name:?}"));
+                p.add("time_zone", format!("unknown time zone {}", quote(name)));
                 None
             }
         },
@@ -471,8 +723,8 @@ pub(super) fn compile(text: &str, format: Format, file: &str) -> Result<Catalog,
                     None => (None, None),
                 };
                 Located {
-                    path: i.path,
-                    message: i.message,
+                    path: bound_path(&i.path),
+                    message: bound(&i.message),
                     line,
                     column,
                 }

@@ -85,6 +85,71 @@ fn find_toml(text: &str, segs: &[Segment<'_>]) -> Option<usize> {
     best
 }
 
+/// Where each key and array item of a (possibly partial) TOML document starts
+/// and ends: `(start, end, path, key)`.
+fn toml_entries(table: &DeTable<'_>, prefix: &str, out: &mut Vec<(usize, usize, String, String)>) {
+    for (key, value) in table.iter() {
+        let path = match prefix.is_empty() {
+            true => key.get_ref().to_string(),
+            false => format!("{prefix}.{}", key.get_ref()),
+        };
+        let end = value.span().end.max(key.span().end);
+        out.push((
+            key.span().start,
+            end,
+            path.clone(),
+            key.get_ref().to_string(),
+        ));
+        toml_value_entries(value, &path, out);
+    }
+}
+
+fn toml_value_entries(
+    value: &toml::Spanned<DeValue<'_>>,
+    path: &str,
+    out: &mut Vec<(usize, usize, String, String)>,
+) {
+    match value.get_ref() {
+        DeValue::Table(t) => toml_entries(t, path, out),
+        DeValue::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let p = format!("{path}[{i}]");
+                out.push((item.span().start, item.span().end, p.clone(), String::new()));
+                toml_value_entries(item, &p, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The field path a TOML parse error at `span` is about: for a duplicate key,
+/// the key it repeats (the nearest earlier key of that name); otherwise the
+/// deepest key whose text (key and value) holds the position. From what the parser
+/// could read of the document before and around the error.
+pub(super) fn toml_path_at(text: &str, span: std::ops::Range<usize>) -> Option<String> {
+    let (doc, _) = DeTable::parse_recoverable(text);
+    let mut entries = Vec::new();
+    toml_entries(doc.get_ref(), "", &mut entries);
+    let at = span.start;
+    let key = text
+        .get(span)
+        .map(|k| k.trim().trim_matches(|c| c == '"' || c == '\''))
+        .unwrap_or_default();
+    let same_key = entries
+        .iter()
+        .filter(|(start, _, _, k)| !key.is_empty() && k == key && *start < at)
+        .max_by_key(|(start, ..)| *start);
+    let holding = || {
+        entries
+            .iter()
+            .filter(|(start, end, _, k)| !k.is_empty() && *start <= at && at <= *end)
+            .max_by_key(|(start, _, path, _)| (*start, path.len()))
+    };
+    same_key
+        .or_else(holding)
+        .map(|(_, _, path, _)| path.clone())
+}
+
 /// A minimal JSON scanner that records where each key and array item starts.
 struct Scanner<'a> {
     b: &'a [u8],

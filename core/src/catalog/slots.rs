@@ -3,8 +3,12 @@
 //! Expansion happens in the catalog's time zone, day by day, so 12:00 stays 12:00
 //! local across a DST change. A local time that does not exist on a day (the
 //! spring-forward gap) yields no slot; one that exists twice takes the earlier.
+//! A same-day cut-off in the gap applies from the end of the gap (the first
+//! instant after it); one in the repeated hour takes the earlier instant.
 
 use super::file::{parse_duration, to_millis, Problems};
+use crate::limits::{NAME_LEN_MAX, TIMESTAMP_MAX};
+use crate::model::quote::quote;
 use crate::model::{Draw, Millis, OfferSpec, PoolSpec, SalesWindow, Slot};
 use jiff::civil::{Date, DateTime, Time, Weekday};
 use jiff::tz::{AmbiguousOffset, TimeZone};
@@ -13,6 +17,9 @@ use std::collections::BTreeMap;
 
 /// Most slots one template may generate (a year of 15-minute slots is ~35,000).
 pub const SLOTS_PER_TEMPLATE_MAX: usize = 50_000;
+
+/// What a generated name adds to its template's: `@2026-06-12T18:00`.
+const GENERATED_SUFFIX_LEN: usize = "@2026-06-12T18:00".len();
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -69,6 +76,35 @@ fn instant(tz: &TimeZone, dt: DateTime) -> Option<Result<Millis, String>> {
     )
 }
 
+/// The instant a same-day cut-off takes effect on a day: the local time's
+/// instant; in a spring-forward gap, the end of the gap (the transition, the
+/// first instant after it, e.g. 03:00 local in Europe/Berlin on 2026-03-29); in
+/// the repeated hour of a fall-back change, the earlier instant. At most
+/// [`TIMESTAMP_MAX`].
+fn cutoff_instant(tz: &TimeZone, dt: DateTime) -> Result<Millis, String> {
+    let ambiguous = tz.to_ambiguous_timestamp(dt);
+    let ts = match ambiguous.offset() {
+        AmbiguousOffset::Gap { .. } => {
+            // `earlier()` in a gap is before the transition; the transition that
+            // follows it is where the gap ends.
+            let before_gap = ambiguous.earlier().map_err(|e| e.to_string())?;
+            tz.following(before_gap)
+                .next()
+                .map(|t| t.timestamp())
+                .ok_or_else(|| format!("{dt} falls in a gap with no end"))?
+        }
+        _ => ambiguous.earlier().map_err(|e| e.to_string())?,
+    };
+    let ms = to_millis(ts)?;
+    if ms > TIMESTAMP_MAX {
+        return Err(format!(
+            "the cut-off on {} is after the latest instant accepted",
+            dt.date()
+        ));
+    }
+    Ok(ms)
+}
+
 /// The generated pools and offers (one each per slot), or nothing with problems noted.
 pub(super) fn expand(
     p: &mut Problems,
@@ -77,6 +113,19 @@ pub(super) fn expand(
     tz: Option<&TimeZone>,
 ) -> Vec<(PoolSpec, OfferSpec)> {
     let before = p.0.len();
+    // Generated names are the template's and "@2026-06-12T18:00": bounded before
+    // thousands of them are made.
+    let name_max = NAME_LEN_MAX - GENERATED_SUFFIX_LEN;
+    if t.name.len() > name_max {
+        p.add(
+            format!("{path}.name"),
+            format!(
+                "{} bytes is longer than the limit of {name_max} (generated names add {GENERATED_SUFFIX_LEN})",
+                t.name.len()
+            ),
+        );
+        return Vec::new();
+    }
     let Some(tz) = tz else {
         p.add(path, "slot templates need the catalog's time_zone");
         return Vec::new();
@@ -85,25 +134,28 @@ pub(super) fn expand(
     let from: Result<Time, _> = t.from.parse().map_err(|_| {
         p.add(
             format!("{path}.from"),
-            format!("{:?} is not a time of day like \"12:00\"", t.from),
+            format!("{} is not a time of day like \"12:00\"", quote(&t.from)),
         )
     });
     let until: Result<Time, _> = t.until.parse().map_err(|_| {
         p.add(
             format!("{path}.until"),
-            format!("{:?} is not a time of day like \"20:00\"", t.until),
+            format!("{} is not a time of day like \"20:00\"", quote(&t.until)),
         )
     });
     let first: Result<Date, _> = t.dates.from.parse().map_err(|_| {
         p.add(
             format!("{path}.dates.from"),
-            format!("{:?} is not a date like \"2026-06-01\"", t.dates.from),
+            format!("{} is not a date like \"2026-06-01\"", quote(&t.dates.from)),
         )
     });
     let last: Result<Date, _> = t.dates.until.parse().map_err(|_| {
         p.add(
             format!("{path}.dates.until"),
-            format!("{:?} is not a date like \"2026-06-30\"", t.dates.until),
+            format!(
+                "{} is not a date like \"2026-06-30\"",
+                quote(&t.dates.until)
+            ),
         )
     });
     let lead_ms = t.lead_time.as_ref().and_then(|l| {
@@ -116,7 +168,7 @@ pub(super) fn expand(
             .map_err(|_| {
                 p.add(
                     format!("{path}.same_day_cutoff"),
-                    format!("{c:?} is not a time of day like \"17:00\""),
+                    format!("{} is not a time of day like \"17:00\"", quote(c)),
                 )
             })
             .ok()
@@ -127,7 +179,10 @@ pub(super) fn expand(
             Some(w) => days.push(w),
             None => p.add(
                 format!("{path}.weekdays[{i}]"),
-                format!("{d:?} is not a weekday (mon, tue, wed, thu, fri, sat, sun)"),
+                format!(
+                    "{} is not a weekday (mon, tue, wed, thu, fri, sat, sun)",
+                    quote(d)
+                ),
             ),
         }
     }
@@ -161,14 +216,13 @@ pub(super) fn expand(
     let mut date = first;
     while date <= last {
         if days.is_empty() || days.contains(&date.weekday()) {
-            let cutoff_at = match cutoff.map(|c| instant(tz, date.to_datetime(c))) {
-                Some(Some(Ok(t))) => Some(t),
-                Some(Some(Err(e))) => {
+            let cutoff_at = match cutoff.map(|c| cutoff_instant(tz, date.to_datetime(c))) {
+                Some(Ok(t)) => Some(t),
+                Some(Err(e)) => {
                     p.add(format!("{path}.same_day_cutoff"), e);
                     return Vec::new();
                 }
-                // A cut-off inside a DST gap: the day has no such time; no cut-off.
-                Some(None) | None => None,
+                None => None,
             };
             let mut start = from;
             loop {
@@ -181,7 +235,15 @@ pub(super) fn expand(
                 // A slot lasts `every` in real time, even when a DST change
                 // falls inside it (its local end may not exist).
                 if let Some(Ok(starts_at)) = instant(tz, date.to_datetime(start)) {
-                    let ends_at = starts_at.saturating_add(every);
+                    let Some(ends_at) =
+                        starts_at.checked_add(every).filter(|&e| e <= TIMESTAMP_MAX)
+                    else {
+                        p.add(
+                            format!("{path}.dates.until"),
+                            "a slot ends after the latest instant accepted",
+                        );
+                        return Vec::new();
+                    };
                     let name = format!(
                         "{}@{}T{:02}:{:02}",
                         t.name,

@@ -49,7 +49,7 @@ impl Ledger {
                 return Err(Error::CatalogChange {
                     path: format!("offers[{i}].draws"),
                     reason: format!(
-                        "the draws of offer {:?} cannot change: past reservations gave back by them",
+                        "the draws of offer {:?} cannot change: its reservations give back what they drew (define a new offer instead)",
                         o.name
                     ),
                 });

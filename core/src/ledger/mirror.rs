@@ -12,6 +12,7 @@
 
 use super::Ledger;
 use crate::availability::{Change, Delta, DeltaError, Snapshot};
+use crate::model::quote::quote;
 use crate::model::{Action, Catalog, Command, Error, Millis, Outcome, PoolId, Refusal, Request};
 use crate::SlotView;
 
@@ -116,8 +117,9 @@ impl Mirror {
         for (pool, level) in ledger.pools.values().zip(&snapshot.pools) {
             if pool.name != level.name {
                 return Err(misfit(format!(
-                    "pool {:?} where {:?} was expected",
-                    level.name, pool.name
+                    "pool {} where {} was expected",
+                    quote(&level.name),
+                    quote(&pool.name)
                 )));
             }
             let mut map = Vec::new();
@@ -128,8 +130,9 @@ impl Mirror {
                     .position(|p| ledger.channels.get(usize::from(p.channel)) == Some(&s.name))
                     .ok_or_else(|| {
                         misfit(format!(
-                            "a share for channel {:?} on pool {:?}",
-                            s.name, level.name
+                            "a share for channel {} on pool {}",
+                            quote(&s.name),
+                            quote(&level.name)
                         ))
                     })?;
                 map.push((s.channel, mine));
@@ -139,8 +142,9 @@ impl Mirror {
         for (offer, level) in ledger.offers.values().zip(&snapshot.offers) {
             if offer.name != level.name {
                 return Err(misfit(format!(
-                    "offer {:?} where {:?} was expected",
-                    level.name, offer.name
+                    "offer {} where {} was expected",
+                    quote(&level.name),
+                    quote(&offer.name)
                 )));
             }
         }

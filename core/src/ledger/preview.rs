@@ -93,6 +93,7 @@ impl Ledger {
         at: Millis,
     ) -> Result<Option<Refusal>, Error> {
         let l = self.at_time(at)?;
+        super::validate::check_max_at(|| "offer".into(), offer, crate::limits::NAME_LEN_MAX)?;
         let id = l.offer_id(offer).ok_or_else(|| Error::UnknownOffer {
             field: "offer".into(),
             name: offer.to_owned(),

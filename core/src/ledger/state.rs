@@ -311,12 +311,13 @@ impl Ledger {
         }
         let mut l = Ledger::new();
         let catalog_json = r.str("catalog", STR)?;
-        let catalog: Option<Catalog> = match catalog_json.as_str() {
-            "" => None,
-            json => {
-                Some(serde_json::from_str(json).map_err(|e| DecodeError::Catalog(e.to_string()))?)
-            }
-        };
+        let catalog: Option<Catalog> =
+            match catalog_json.as_str() {
+                "" => None,
+                json => Some(serde_json::from_str(json).map_err(|e| {
+                    DecodeError::Catalog(crate::model::quote::bound(&e.to_string()))
+                })?),
+            };
         let allowed = r.u64()?;
         let allowed: Option<Vec<u64>> = if allowed == u64::MAX {
             None
@@ -514,7 +515,8 @@ impl Ledger {
             if let Some(issue) = c.check().first() {
                 return Err(DecodeError::Catalog(format!(
                     "{}: {}",
-                    issue.path, issue.message
+                    crate::model::quote::bound_path(&issue.path),
+                    crate::model::quote::bound(&issue.message)
                 )));
             }
             let missing = c
@@ -531,7 +533,8 @@ impl Ledger {
                 .or_else(|| c.channels.iter().find(|ch| l.channel_id(ch).is_none()));
             if let Some(name) = missing {
                 return Err(DecodeError::Catalog(format!(
-                    "the catalog names {name:?}, which the state lacks"
+                    "the catalog names {}, which the state lacks",
+                    crate::model::quote::quote(name)
                 )));
             }
             l.adopt_catalog(&c);

@@ -71,9 +71,20 @@ fn check_len(field: &str, s: &str, max: usize) -> Result<(), Error> {
             field: field.to_owned(),
         });
     }
+    check_max_at(|| field.to_owned(), s, max)
+}
+
+/// A name looked up (not defined): too long is `too_long`, before any lookup, so
+/// an unknown name in an error is bounded; an empty one is simply unknown.
+#[inline]
+pub(super) fn check_max_at(
+    field: impl FnOnce() -> String,
+    s: &str,
+    max: usize,
+) -> Result<(), Error> {
     if s.len() > max {
         return Err(Error::TooLong {
-            field: field.to_owned(),
+            field: field(),
             len: s.len(),
             max,
         });
@@ -198,6 +209,8 @@ impl Ledger {
                 }
                 let mut resolved = PoolAmounts::new();
                 for (i, d) in draws.iter().enumerate() {
+                    // Bounded before the lookup, so no error carries a huge name.
+                    check_max_at(|| format!("draws[{i}].pool"), &d.pool, NAME_LEN_MAX)?;
                     let pool = self.pool_id(&d.pool).ok_or_else(|| Error::UnknownPool {
                         field: format!("draws[{i}].pool"),
                         name: d.pool.clone(),
@@ -227,6 +240,7 @@ impl Ledger {
             }
             Action::SetCapacity { pool, capacity } => {
                 let capacity = *capacity;
+                check_max_at(|| "pool".into(), pool, NAME_LEN_MAX)?;
                 let id = self.pool_id(pool).ok_or_else(|| Error::UnknownPool {
                     field: "pool".into(),
                     name: pool.clone(),
@@ -318,6 +332,7 @@ impl Ledger {
         let mut lines = SmallVec::new();
         let mut demand = PoolAmounts::new();
         for (i, l) in r.lines.iter().enumerate() {
+            check_max_at(|| format!("lines[{i}].offer"), &l.offer, NAME_LEN_MAX)?;
             let offer = self.offer_id(&l.offer).ok_or_else(|| Error::UnknownOffer {
                 field: format!("lines[{i}].offer"),
                 name: l.offer.clone(),

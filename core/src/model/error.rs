@@ -7,6 +7,7 @@
 
 use super::catalog::Issue;
 use super::ids::{ReservationId, WaitEntryId};
+use super::quote::{bound, bound_path, quote};
 use super::time::Millis;
 use thiserror::Error;
 
@@ -22,7 +23,7 @@ pub enum Error {
         last: Millis,
     },
     /// A number is above its bound (`at`, a capacity, a quantity, a draw amount, a hold).
-    #[error("{field}: value {value} is out of range (max {max})")]
+    #[error("{}: value {value} is out of range (max {max})", bound_path(field))]
     OutOfRange {
         /// Path of the offending input, e.g. `lines[0].quantity`, for a UI to point at.
         field: String,
@@ -32,19 +33,19 @@ pub enum Error {
         max: u64,
     },
     /// A number that must be at least 1 is 0 (a quantity, a draw amount, a hold).
-    #[error("{field}: must not be zero")]
+    #[error("{}: must not be zero", bound_path(field))]
     Zero {
         /// Path of the offending input, e.g. `draws[1].amount`.
         field: String,
     },
     /// A name, id or list that needs at least one byte or item has none.
-    #[error("{field}: must not be empty")]
+    #[error("{}: must not be empty", bound_path(field))]
     Empty {
         /// Path of the offending input, e.g. `customer` or `lines`.
         field: String,
     },
     /// A string is longer than its limit in bytes (UTF-8, not characters).
-    #[error("{field}: {len} bytes is longer than the limit of {max}")]
+    #[error("{}: {len} bytes is longer than the limit of {max}", bound_path(field))]
     TooLong {
         /// Path of the offending input, e.g. `request_id` or `attributes.zip`.
         field: String,
@@ -55,7 +56,7 @@ pub enum Error {
     },
     /// A list is longer than its limit, or a ledger table (pools, offers, channels,
     /// customers, requests) would grow beyond its limit.
-    #[error("{field}: {count} items is more than the limit of {max}")]
+    #[error("{}: {count} items is more than the limit of {max}", bound_path(field))]
     TooMany {
         /// The list or table, e.g. `lines` or `pools`.
         field: String,
@@ -65,7 +66,7 @@ pub enum Error {
         max: usize,
     },
     /// A command names a pool the ledger does not have.
-    #[error("{field}: unknown pool {name:?}")]
+    #[error("{}: unknown pool {}", bound_path(field), quote(name))]
     UnknownPool {
         /// Where the name was given, e.g. `pool` or `draws[0].pool`.
         field: String,
@@ -73,7 +74,7 @@ pub enum Error {
         name: String,
     },
     /// A command or query names an offer the ledger does not have.
-    #[error("{field}: unknown offer {name:?}")]
+    #[error("{}: unknown offer {}", bound_path(field), quote(name))]
     UnknownOffer {
         /// Where the name was given, e.g. `lines[2].offer`.
         field: String,
@@ -88,7 +89,7 @@ pub enum Error {
     #[error("unknown waiting entry {0}")]
     UnknownWaitEntry(WaitEntryId),
     /// A pool or offer of this name already exists, or an offer lists a pool twice.
-    #[error("{field}: {name:?} is already defined")]
+    #[error("{}: {} is already defined", bound_path(field), quote(name))]
     Duplicate {
         /// Where the name was given, e.g. `pool`, `offer` or `draws[1].pool`.
         field: String,
@@ -96,14 +97,17 @@ pub enum Error {
         name: String,
     },
     /// A request's demand on a pool (sum of `quantity * amount`) leaves `u64`.
-    #[error("{field}: arithmetic overflow")]
+    #[error("{}: arithmetic overflow", bound_path(field))]
     Overflow {
         /// The line whose demand made the sum overflow, e.g. `lines[3]`.
         field: String,
     },
     /// The request id was seen before with different content (everything but the id):
     /// a client bug, or two requests sharing an idempotency key.
-    #[error("request id {request_id:?} was already used for a different request")]
+    #[error(
+        "request id {} was already used for a different request",
+        quote(request_id)
+    )]
     RequestIdReused {
         /// The reused request id.
         request_id: String,
@@ -119,7 +123,7 @@ pub enum Error {
         action: &'static str,
     },
     /// An API was used in a way it does not support (e.g. `up_to` on two lines).
-    #[error("{field}: {reason}")]
+    #[error("{}: {reason}", bound(field))]
     Misuse {
         /// The input, flag or operation that was misused, e.g. `up_to`.
         field: String,
@@ -127,7 +131,11 @@ pub enum Error {
         reason: &'static str,
     },
     /// The request's channel is not among the loaded catalog's `channels`.
-    #[error("channel: unknown channel {name:?} (the catalog allows {allowed})")]
+    #[error(
+        "channel: unknown channel {} (the catalog allows {})",
+        quote(name),
+        bound(allowed)
+    )]
     UnknownChannel {
         /// The channel the request named.
         name: String,
@@ -135,20 +143,37 @@ pub enum Error {
         allowed: String,
     },
     /// The compiled catalog failed its checks; nothing of it was loaded.
-    #[error("invalid catalog: {}", issues.iter().map(|i| format!("{}: {}", i.path, i.message)).collect::<Vec<_>>().join("; "))]
+    #[error("invalid catalog: {}", catalog_issues(issues))]
     InvalidCatalog {
         /// Every problem found, each with its field path, so all can be fixed at once.
         issues: Vec<Issue>,
     },
     /// A valid catalog cannot replace the loaded one: it drops a pool or offer, or
     /// changes an offer's draws (see `docs/CATALOG.md`).
-    #[error("{path}: {reason}")]
+    #[error("{}: {}", bound_path(path), bound(reason))]
     CatalogChange {
         /// Where in the catalog, e.g. `pools` or `offers[2].draws`.
         path: String,
         /// Why, naming the pool or offer and what to do instead.
         reason: String,
     },
+}
+
+/// Issues shown in an `invalid_catalog` message; the rest are counted.
+const ISSUES_SHOWN: usize = 8;
+
+/// The issues of an `invalid_catalog` message: the first [`ISSUES_SHOWN`], each
+/// bounded, then how many more there are (all are in `issues`).
+fn catalog_issues(issues: &[Issue]) -> String {
+    let mut shown: Vec<String> = issues
+        .iter()
+        .take(ISSUES_SHOWN)
+        .map(|i| format!("{}: {}", bound_path(&i.path), bound(&i.message)))
+        .collect();
+    if issues.len() > ISSUES_SHOWN {
+        shown.push(format!("and {} more", issues.len() - ISSUES_SHOWN));
+    }
+    shown.join("; ")
 }
 
 impl Error {

@@ -13,6 +13,7 @@ pub(crate) mod error;
 pub(crate) mod event;
 pub(crate) mod ids;
 pub(crate) mod outcome;
+pub(crate) mod quote;
 pub(crate) mod reservation;
 pub(crate) mod time;
 pub(crate) mod views;

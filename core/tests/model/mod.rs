@@ -1011,6 +1011,10 @@ impl Model {
                 }
                 let mut resolved = Vec::new();
                 for d in draws {
+                    // SEMANTICS.md: a looked-up name over 64 bytes is too_long.
+                    if d.pool.len() > NAME_LEN_MAX {
+                        codes.push("too_long");
+                    }
                     match self.pool_index(&d.pool) {
                         None => codes.push("unknown_pool"),
                         Some(p) => {
@@ -1053,6 +1057,9 @@ impl Model {
             }
             Action::SetCapacity { pool, capacity } => {
                 let mut codes = Vec::new();
+                if pool.len() > NAME_LEN_MAX {
+                    codes.push("too_long");
+                }
                 let index = self.pool_index(pool);
                 if index.is_none() {
                     codes.push("unknown_pool");
@@ -1144,6 +1151,9 @@ impl Model {
         let mut all_known = true;
         let mut units: Option<u64> = Some(0);
         for line in &r.lines {
+            if line.offer.len() > NAME_LEN_MAX {
+                codes.push("too_long");
+            }
             if self.offer_index(&line.offer).is_none() {
                 codes.push("unknown_offer");
                 all_known = false;
@@ -1632,6 +1642,10 @@ pub fn catalog_issues(cat: &Catalog) -> (Vec<String>, Vec<(&'static str, String)
         }
         if let Some(slot) = &o.slot {
             if slot.starts_at >= slot.ends_at {
+                doubt.push(("slot_times", format!("offers[{i}].slot")));
+            }
+            // CATALOG.md: no slot instant after the latest timestamp accepted.
+            if slot.ends_at > TIMESTAMP_MAX || slot.cutoff_at.is_some_and(|c| c > TIMESTAMP_MAX) {
                 doubt.push(("slot_times", format!("offers[{i}].slot")));
             }
         }
