@@ -10,6 +10,11 @@ if [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql-15
 fi
 
+# The README's HTTP tour (cli/tests/readme.rs) runs curl.
+if ! command -v curl >/dev/null 2>&1; then
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends curl
+fi
+
 echo "== the packages carry the repository's licenses"
 for d in bindings-python bindings-wasm; do cmp LICENSE-MIT "$d/LICENSE-MIT" && cmp LICENSE-APACHE "$d/LICENSE-APACHE"; done
 echo "== the pure core's line, drawn by its dependencies: no lock, checksum or libc crate; the browser build is the core alone"
