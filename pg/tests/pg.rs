@@ -438,9 +438,12 @@ fn a_server_killed_mid_batch_leaves_whole_batches() {
     let mut bytes = vec![0u8; len as usize];
     kontingent::storage::Storage::read_exact_at(&mut storage, 0, &mut bytes).unwrap();
     let mut o = HEADER_LEN as usize;
+    // Version 3 frames carry a 4-byte position in the group commit before the payload,
+    // counted in the length (docs/FORMAT.md).
+    let pos_len = if u16::from_le_bytes([bytes[8], bytes[9]]) >= 3 { 4 } else { 0 };
     while o < bytes.len() {
         let n = u32::from_le_bytes(bytes[o..o + 4].try_into().unwrap()) as usize;
-        let cmd = kontingent::codec::decode(&bytes[o + 16..o + 16 + n]).unwrap();
+        let cmd = kontingent::codec::decode(&bytes[o + 16 + pos_len..o + 16 + n]).unwrap();
         if let Action::Reserve(r) = cmd.action {
             let batch = r.request_id.rsplit_once('-').unwrap().0.to_owned();
             *per_batch.entry(batch).or_default() += 1;
