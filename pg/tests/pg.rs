@@ -440,7 +440,11 @@ fn a_server_killed_mid_batch_leaves_whole_batches() {
     let mut o = HEADER_LEN as usize;
     // Version 3 frames carry a 4-byte position in the group commit before the payload,
     // counted in the length (docs/FORMAT.md).
-    let pos_len = if u16::from_le_bytes([bytes[8], bytes[9]]) >= 3 { 4 } else { 0 };
+    let pos_len = if u16::from_le_bytes([bytes[8], bytes[9]]) >= 3 {
+        4
+    } else {
+        0
+    };
     while o < bytes.len() {
         let n = u32::from_le_bytes(bytes[o..o + 4].try_into().unwrap()) as usize;
         let cmd = kontingent::codec::decode(&bytes[o + 16 + pos_len..o + 16 + n]).unwrap();
