@@ -129,7 +129,6 @@ def test_a_restart_with_the_same_catalog_journals_nothing(tmp_path):
     l.close()
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork() is POSIX")
 def test_a_handle_inherited_through_fork_says_so(tmp_path):
     l = k.Ledger.open(tmp_path / "j.journal", catalog=CATALOG, clock=CLOCK)
     r, w = os.pipe()
