@@ -23,6 +23,21 @@ reports() { # out-dir, then the command prefix (empty for today)
     | sed 's/; journal .*//' >"$out/campaign.txt"
 }
 
+# A Node suite's counts, and on a failure the whole failing subtest (name, error, stack).
+node_tests() { # dir
+  local log rc=0
+  log=$(mktemp)
+  (cd "$1" && on node --test test/) >"$log" 2>&1 || rc=$?
+  grep -E '^# (pass|fail)' "$log" || true
+  if [ "$rc" -ne 0 ]; then
+    echo "the Node tests in $1 fail at $at ($tz):"
+    awk '/^not ok/ {p=1} /^# Subtest/ {p=0} p' "$log"
+    tail -5 "$log"
+    exit 1
+  fi
+  rm -f "$log"
+}
+
 today=$(mktemp -d)
 reports "$today"
 # The README's Rust blocks are doctests. rustdoc itself hangs under libfaketime (as
@@ -48,9 +63,13 @@ for when in "UTC|2031-06-15 10:00:00" "Europe/Berlin|2027-03-28 01:59:50"; do
     done
   done
   echo "doctests (the README's Rust blocks among them): $n passed"
-  (cd bindings-python && on python3 -m pytest -q -p no:cacheprovider tests) | tail -1
-  (cd bindings-wasm && on node --test test/) | grep -E '^# (pass|fail)'
-  (cd examples/web-preview && on node --test test/) | grep -E '^# (pass|fail)'
+  pylog=$(mktemp)
+  if ! (cd bindings-python && on python3 -m pytest -q -p no:cacheprovider tests) >"$pylog" 2>&1; then
+    echo "the Python tests fail at $at ($tz):"; grep -vE '^\.+ *\[' "$pylog" | tail -60; exit 1
+  fi
+  tail -1 "$pylog" && rm -f "$pylog"
+  node_tests bindings-wasm
+  node_tests examples/web-preview
   other=$(mktemp -d)
   reports "$other" on
   for f in emstek pampanin quickstart campaign; do

@@ -44,6 +44,7 @@ bash scripts/build-wasm.sh
 if (cd bindings-wasm && PATH=/usr/bin:$PATH cargo tree -e normal --target wasm32-unknown-unknown --locked | grep -E "── kontingent v"); then
   echo "the browser build links the shell crate"; exit 1
 fi
+cargo build --locked -q -p kontingent-cli # the Node tests verify journals with it
 (cd bindings-wasm && node --test test/)
 echo "== web preview in headless Chromium (Debian's chromium + playwright-core; no browser download)"
 if ! command -v chromium >/dev/null 2>&1; then

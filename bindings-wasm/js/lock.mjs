@@ -41,10 +41,16 @@ export function lockJournal(file) {
   const lockPath = `${file}.lock`;
   const me = { pid: process.pid, host: os.hostname(), start: startOf(process.pid) };
   const text = JSON.stringify(me);
+  // The lock appears whole or not at all: written and synced under a name of our
+  // own, then linked into place (link fails if the lock exists). A lock file
+  // created empty and written after would let a racing opener read it half-made,
+  // judge it stale and take it over, and two processes would both own the journal.
+  const mine = `${lockPath}.${process.pid}.new`;
   for (let attempt = 0; attempt < 3; attempt++) {
+    const fd = fs.openSync(mine, "w", 0o600);
+    try { fs.writeSync(fd, text); fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
     try {
-      const fd = fs.openSync(lockPath, "wx", 0o600);
-      try { fs.writeSync(fd, text); fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+      fs.linkSync(mine, lockPath);
       let released = false;
       const release = () => {
         if (released) return;
@@ -58,12 +64,16 @@ export function lockJournal(file) {
       return release;
     } catch (e) {
       if (e.code !== "EEXIST") throw e;
+    } finally {
+      fs.rmSync(mine, { force: true });
     }
     let owner;
     try {
       owner = JSON.parse(fs.readFileSync(lockPath, "utf8"));
-    } catch {
-      owner = null; // a lock file torn by a crash while it was written: stale
+    } catch (e) {
+      if (e.code === "ENOENT") continue; // released meanwhile: try again
+      // Never half-written (see above), so not ours to judge: someone made it by hand.
+      throw locked(file, { pid: "?", host: me.host });
     }
     // This very process (same pid, same start) counts as alive too: a second
     // Ledger on one journal in one process would be as wrong as two processes.
@@ -76,10 +86,10 @@ export function lockJournal(file) {
     const aside = `${lockPath}.${process.pid}.stale`;
     try { fs.renameSync(lockPath, aside); } catch { continue; }
     const moved = (() => { try { return fs.readFileSync(aside, "utf8"); } catch { return null; } })();
-    if (owner && moved !== JSON.stringify(owner)) {
+    if (moved !== JSON.stringify(owner)) {
       try { fs.linkSync(aside, lockPath); } catch { /* another owner since */ }
       fs.rmSync(aside, { force: true });
-      throw locked(file, JSON.parse(moved ?? "null") ?? owner);
+      throw locked(file, (() => { try { return JSON.parse(moved); } catch { return owner; } })());
     }
     fs.rmSync(aside, { force: true });
   }
