@@ -2,7 +2,8 @@
 //! status, outcomes by status and refusal reason (counted as they leave), and,
 //! read at each scrape, every ledger's seq, journal counters (records, batches,
 //! fdatasyncs: their ratio is the group commit's batch size), poisoned flag,
-//! pools and waiting lists; and the SSE streams open.
+//! pools and waiting lists; how many records each group commit wrote and how long
+//! each fdatasync took (histograms); and the SSE streams open.
 
 use crate::auth::Role;
 use crate::reply::Failure;
@@ -10,10 +11,13 @@ use crate::state::App;
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
+use prometheus_client::collector::Collector;
 use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::{DescriptorEncoder, NoLabelSet};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 use serde_json::Value;
 
@@ -71,6 +75,39 @@ fn gauge(registry: &mut Registry, name: &str, help: &str, values: Vec<(Labels, i
     registry.register(name, help, family);
 }
 
+/// Per-ledger histograms the journal keeps (`kontingent::Histogram`), read at
+/// the scrape and written as one Prometheus histogram family.
+#[derive(Debug)]
+struct Histograms {
+    name: &'static str,
+    help: &'static str,
+    /// Bucket bounds are multiplied by this (microseconds to seconds).
+    scale: f64,
+    each: Vec<(Labels, kontingent::Histogram)>,
+}
+
+impl Collector for Histograms {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let mut family =
+            encoder.encode_descriptor(self.name, self.help, None, MetricType::Histogram)?;
+        for (labels, h) in &self.each {
+            let buckets: Vec<(f64, u64)> = h
+                .buckets()
+                .map(|(bound, n)| (bound.map_or(f64::MAX, |b| b as f64 * self.scale), n))
+                .collect();
+            family
+                .encode_family(labels)?
+                .encode_histogram::<NoLabelSet>(
+                    h.sum as f64 * self.scale,
+                    h.count(),
+                    &buckets,
+                    None,
+                )?;
+        }
+        Ok(())
+    }
+}
+
 pub(crate) async fn scrape(
     State(app): State<App>,
     headers: HeaderMap,
@@ -90,10 +127,13 @@ pub(crate) async fn scrape(
     registry.register("sse_streams", "Event streams open", app.metrics.sse.clone());
     let (mut seq, mut poisoned, mut journal, mut pools, mut waiting) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut batch_records, mut sync_seconds) = (Vec::new(), Vec::new());
     for (name, l) in app.ledgers.iter() {
         let ledger = vec![("ledger".to_owned(), name.clone())];
         poisoned.push((ledger.clone(), i64::from(l.is_poisoned())));
         let stats = l.stats();
+        batch_records.push((ledger.clone(), stats.batch_records));
+        sync_seconds.push((ledger.clone(), stats.sync_micros));
         for (what, n) in [
             ("records", stats.records),
             ("batches", stats.batches),
@@ -157,6 +197,18 @@ pub(crate) async fn scrape(
         "Waiting-list length per offer",
         waiting,
     );
+    registry.register_collector(Box::new(Histograms {
+        name: "batch_records",
+        help: "Records per group commit written by this server",
+        scale: 1.0,
+        each: batch_records,
+    }));
+    registry.register_collector(Box::new(Histograms {
+        name: "fdatasync_seconds",
+        help: "How long each fdatasync took",
+        scale: 1e-6,
+        each: sync_seconds,
+    }));
     let mut text = String::new();
     encode(&mut text, &registry).map_err(|_| {
         Failure::from(kontingent::host::ErrorInfo::invalid_input(

@@ -498,6 +498,45 @@ fn metrics_count_outcomes_and_show_the_pools() {
         text.contains("kontingent_http_responses_total{status=\"200\"}"),
         "{text}"
     );
+    // The histograms agree with the counters: one observation per batch written and
+    // per fdatasync, and their +Inf buckets hold every observation.
+    let value = |name: &str| -> f64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
+            .unwrap_or_else(|| panic!("{name} in:\n{text}"));
+        line[name.len() + 1..].parse().unwrap()
+    };
+    let batches = value(r#"kontingent_journal{ledger="emstek",counter="batches"}"#);
+    let syncs = value(r#"kontingent_journal{ledger="emstek",counter="fdatasyncs"}"#);
+    let records = value(r#"kontingent_journal{ledger="emstek",counter="records"}"#);
+    assert!(batches >= 2.0 && syncs >= 2.0, "{text}");
+    for (name, want) in [
+        (
+            r#"kontingent_batch_records_count{ledger="emstek"}"#,
+            batches,
+        ),
+        (r#"kontingent_batch_records_sum{ledger="emstek"}"#, records),
+        (
+            r#"kontingent_batch_records_bucket{le="+Inf",ledger="emstek"}"#,
+            batches,
+        ),
+        (
+            r#"kontingent_fdatasync_seconds_count{ledger="emstek"}"#,
+            syncs,
+        ),
+        (
+            r#"kontingent_fdatasync_seconds_bucket{le="+Inf",ledger="emstek"}"#,
+            syncs,
+        ),
+    ] {
+        assert_eq!(value(name), want, "{name} in:\n{text}");
+    }
+    assert!(value(r#"kontingent_fdatasync_seconds_sum{ledger="emstek"}"#) > 0.0);
+    assert!(
+        text.contains("# TYPE kontingent_fdatasync_seconds histogram"),
+        "{text}"
+    );
     assert_eq!(scrape(CLIENT).0, 403);
 }
 

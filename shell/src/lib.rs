@@ -35,7 +35,7 @@ pub mod storage;
 pub use storage::faulty;
 
 pub use catalog_file::read_catalog;
-pub use durable::{Compaction, Durability, DurableError, DurableLedger, Stats, Timing};
+pub use durable::{Compaction, Durability, DurableError, DurableLedger, Histogram, Stats, Timing};
 pub use journal::{JournalError, Recovery};
 
 /// Open (or create) a ledger on a journal file and replay it: the embedded default.

@@ -16,7 +16,7 @@ use super::error::{poisoned, poisoned_journal};
 use super::replay::apply_logged;
 use super::step::{Record, Stepper};
 use super::timing::Timings;
-use super::{Durability, DurableError, DurableLedger, State};
+use super::{Durability, DurableError, DurableLedger, Histogram, State};
 use crate::journal::JournalError;
 use crate::storage::Storage;
 use crate::{Applied, Command};
@@ -87,6 +87,7 @@ pub(super) struct SyncState {
     /// Taken by the thread that syncs.
     pub syncer: Option<Syncer>,
     pub syncs: u64,
+    pub sync_micros: Histogram,
 }
 
 impl<S: Storage> DurableLedger<S> {
@@ -231,14 +232,17 @@ impl<S: Storage> DurableLedger<S> {
             let target = self.written.load(Ordering::Acquire);
             let mut syncer = ss.syncer.take();
             drop(ss);
+            let started = std::time::Instant::now();
             let r = match syncer.as_mut() {
                 Some(sync) => sync(),
                 None => Err(io::Error::other("no syncer")),
             };
+            let took = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
             ss = self.sync.lock();
             ss.syncer = syncer;
             ss.syncing = false;
             ss.syncs += 1;
+            ss.sync_micros.observe(took);
             match r {
                 Ok(()) => ss.synced = ss.synced.max(target),
                 Err(e) => ss.failed = Some(format!("fdatasync failed: {e}")),
@@ -315,6 +319,7 @@ impl<S: Storage> DurableLedger<S> {
                 journal.append(scratch, records)?;
                 stats.batches += 1;
                 stats.records += records;
+                stats.batch_records.observe(records);
             }
             Ok(all)
         })();

@@ -5,7 +5,7 @@ use super::error::poisoned;
 use super::group_commit::{Queue, SyncState};
 use super::replay::{self, apply_logged, Regenerated};
 use super::timing::{Timing, Timings};
-use super::DurableError;
+use super::{DurableError, Stats};
 use crate::clock::Clock;
 use crate::event_log::EventLog;
 use crate::journal::{Journal, JournalError, Recovery};
@@ -26,19 +26,6 @@ pub enum Durability {
     Buffered,
     /// Nothing is written: for tests and previews.
     None,
-}
-
-/// Counters for benchmarks and monitoring.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Stats {
-    /// Records appended by this handle.
-    pub records: u64,
-    /// Batches written (each one `write`).
-    pub batches: u64,
-    /// `fdatasync` calls made.
-    pub syncs: u64,
-    /// Records applied from other processes.
-    pub tailed: u64,
 }
 
 /// The ledger and its journal: held by the write leader while it applies and writes.
@@ -284,7 +271,9 @@ impl<S: Storage> DurableLedger<S> {
     /// only as `tailed`).
     pub fn stats(&self) -> Stats {
         let mut s = self.lock().stats;
-        s.syncs = self.sync.lock().syncs;
+        let ss = self.sync.lock();
+        s.syncs = ss.syncs;
+        s.sync_micros = ss.sync_micros;
         s
     }
 

@@ -15,12 +15,14 @@ mod group_commit;
 mod ledger;
 mod open;
 pub mod replay;
+mod stats;
 mod step;
 mod timing;
 mod upkeep;
 
 pub use error::DurableError;
-pub use ledger::{Durability, DurableLedger, Stats};
+pub use ledger::{Durability, DurableLedger};
+pub use stats::{Histogram, Stats, BATCH_RECORDS, SYNC_MICROS};
 pub use timing::Timing;
 pub use upkeep::Compaction;
 

@@ -3,7 +3,7 @@
 
 use super::group_commit::{Queue, SyncState};
 use super::replay::apply_entry;
-use super::{Durability, DurableLedger, State, Stats};
+use super::{Durability, DurableLedger, Histogram, State, Stats};
 use crate::checkpoint;
 use crate::clock::SystemClock;
 use crate::codec::DecodeError;
@@ -142,6 +142,7 @@ impl<S: Storage> DurableLedger<S> {
                 failed: None,
                 syncer: Some(syncer),
                 syncs: 0,
+                sync_micros: Histogram::new(super::SYNC_MICROS),
             }),
             synced: Condvar::new(),
             written: AtomicU64::new(written),
