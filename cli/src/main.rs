@@ -105,6 +105,7 @@ fn main() -> ExitCode {
 }
 
 fn serve(args: kontingent_server::ServeArgs) -> ExitCode {
+    kontingent_server::log::init();
     let served = args
         .config()
         .and_then(|c| kontingent_server::serve(c, |addr| println!("listening on http://{addr}")));

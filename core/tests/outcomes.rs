@@ -1400,3 +1400,59 @@ fn queries() {
     assert_eq!(l.pools().len(), 3);
     assert_eq!(l.seq(), 8);
 }
+
+#[test]
+fn status_and_refusal_codes_are_the_wire_forms_tags() {
+    let r = ReservationId(1);
+    let e = WaitEntryId(1);
+    let refusals = [
+        Refusal::SoldOut {
+            pool: "p".into(),
+            requested: 1,
+            left: 0,
+        },
+        Refusal::CustomerLimit {
+            name: "n".into(),
+            limit: 1,
+            used: 1,
+        },
+        Refusal::NotOpenYet { opens_at: 1 },
+        Refusal::Closed { closed_at: 1 },
+        Refusal::Paused,
+        Refusal::Rule {
+            name: "n".into(),
+            detail: "d".into(),
+        },
+        Refusal::HoldExpired { expired_at: 1 },
+    ];
+    let mut outcomes = vec![
+        Outcome::Held {
+            reservation: r,
+            expires_at: 1,
+            units: 1,
+        },
+        Outcome::Confirmed {
+            reservation: r,
+            units: 1,
+        },
+        Outcome::Released { reservation: r },
+        Outcome::Waiting {
+            entry: e,
+            position: 1,
+        },
+        Outcome::Left { entry: e },
+        Outcome::Promoted {
+            entry: e,
+            reservation: r,
+        },
+        Outcome::Done,
+    ];
+    outcomes.extend(refusals.iter().cloned().map(Outcome::Refused));
+    for o in &outcomes {
+        let wire = serde_json::to_value(o).unwrap();
+        assert_eq!(wire["status"], o.status(), "{o:?}");
+        if let Outcome::Refused(why) = o {
+            assert_eq!(wire["reason"], why.code(), "{o:?}");
+        }
+    }
+}

@@ -91,6 +91,7 @@ pub(crate) fn router(app: App) -> Router {
             app.clone(),
             crate::metrics::count,
         ))
+        .layer(axum::middleware::from_fn(crate::log::requests))
         .with_state(app)
 }
 

@@ -14,6 +14,7 @@ mod auth;
 mod config;
 mod events;
 mod export;
+pub mod log;
 mod metrics;
 mod operator;
 mod reply;
@@ -43,15 +44,23 @@ pub fn serve(config: Config, on_listen: impl FnOnce(SocketAddr)) -> Result<(), C
         let addr = listener
             .local_addr()
             .map_err(|e| ConfigError::new("listen", e))?;
+        tracing::info!(%addr, ledgers = config.ledgers.len(), "listening");
         on_listen(addr);
         axum::serve(listener, app.router())
             .with_graceful_shutdown(shutdown())
             .await
-            .map_err(|e| ConfigError::new("serve", e))
+            .map_err(|e| ConfigError::new("serve", e))?;
+        tracing::info!("stopped: every answer given was synced");
+        Ok(())
     })
 }
 
 async fn shutdown() {
+    stop_signal().await;
+    tracing::info!("stopping: no new requests; answering those in flight");
+}
+
+async fn stop_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

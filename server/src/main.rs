@@ -12,6 +12,7 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    kontingent_server::log::init();
     let result = cli.serve.config().and_then(|c| {
         kontingent_server::serve(c, |addr| {
             // The tests and scripts read the address (the port may be chosen by the system).

@@ -19,7 +19,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
-use serde_json::Value;
 
 type Labels = Vec<(String, String)>;
 
@@ -37,14 +36,15 @@ pub(crate) struct Metrics {
 impl Metrics {
     /// Count an outcome leaving for `ledger`.
     pub(crate) fn outcome(&self, ledger: &str, outcome: &kontingent::Outcome) {
-        let wire = serde_json::to_value(outcome).unwrap_or(Value::Null);
-        let status = wire["status"].as_str().unwrap_or("?").to_owned();
-        let reason = wire["reason"].as_str().unwrap_or("").to_owned();
+        let reason = match outcome {
+            kontingent::Outcome::Refused(why) => why.code(),
+            _ => "",
+        };
         self.outcomes
             .get_or_create(&vec![
                 ("ledger".into(), ledger.to_owned()),
-                ("status".into(), status),
-                ("reason".into(), reason),
+                ("status".into(), outcome.status().to_owned()),
+                ("reason".into(), reason.to_owned()),
             ])
             .inc();
     }

@@ -79,7 +79,11 @@ impl IntoResponse for Failure {
             details,
         } = self.0;
         let body = json!({ "code": code, "message": message, "details": Value::Object(details) });
-        (status_of(code), Json(body)).into_response()
+        let mut response = (status_of(code), Json(body)).into_response();
+        response
+            .extensions_mut()
+            .insert(crate::log::ErrorCode(code));
+        response
     }
 }
 

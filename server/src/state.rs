@@ -61,6 +61,18 @@ impl App {
                         .map_err(|e| ConfigError::new(&what, e))?;
                 }
             }
+            let r = ledger.recovery();
+            tracing::info!(
+                ledger = %l.name,
+                journal = %l.journal.display(),
+                records = r.records,
+                created = r.created,
+                from_checkpoint = r.from_checkpoint,
+                torn_bytes = r.torn_bytes,
+                torn_records = r.torn_records,
+                checkpoint_ignored = r.checkpoint_ignored.as_deref(),
+                "ledger opened"
+            );
             if ledgers.insert(l.name.clone(), Arc::new(ledger)).is_some() {
                 return Err(ConfigError::new(what, "named twice"));
             }

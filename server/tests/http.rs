@@ -634,3 +634,67 @@ fn the_openapi_document_is_the_server() {
     documented.sort();
     assert_eq!(listed, documented);
 }
+
+#[test]
+fn logs_are_json_lines_with_operator_verbs_and_never_a_customer() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/emstek-vouchers/catalog.toml");
+    // Debug is the most a log shows of requests: even there, no customer.
+    let mut s = Server::start_with(
+        &dir.path().join("emstek.journal"),
+        &catalog,
+        &format!("fixed:{}", NOON + 1_000),
+        |c| {
+            c.env("KONTINGENT_LOG_FORMAT", "json")
+                .env("KONTINGENT_LOG", "debug")
+                .stderr(std::process::Stdio::piped());
+        },
+    );
+    let customer = "customer-secret-4711";
+    assert_eq!(s.reserve("l1", customer, "zur-post-20").1["status"], "held");
+    let (status, _) = s.post("/v1/ledgers/emstek/pause", Some(OPERATOR), "{}");
+    assert_eq!(status, 200);
+    assert_eq!(s.get("/v1/ledgers/nowhere/availability", None).0, 404);
+    let stderr = s.child.stderr.take().unwrap();
+    let term = Command::new("kill")
+        .args(["-TERM", &s.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let lines: Vec<Value> = BufReader::new(stderr)
+        .lines()
+        .map(|l| {
+            let l = l.unwrap();
+            assert!(!l.contains(customer), "a customer in the log: {l}");
+            serde_json::from_str(&l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}"))
+        })
+        .collect();
+    let find = |level: &str, message: &str| {
+        lines
+            .iter()
+            .find(|l| l["level"] == level && l["fields"]["message"] == message)
+            .unwrap_or_else(|| panic!("{level} {message:?} in {lines:#?}"))
+    };
+    assert_eq!(find("INFO", "ledger opened")["fields"]["ledger"], "emstek");
+    find("INFO", "listening");
+    let pause = find("INFO", "operator");
+    assert_eq!(pause["fields"]["path"], "/v1/ledgers/emstek/pause");
+    assert_eq!(pause["fields"]["status"], 200);
+    let reserve = lines
+        .iter()
+        .find(|l| l["fields"]["path"] == "/v1/ledgers/emstek/reserve")
+        .expect("the reserve at debug");
+    assert_eq!(reserve["level"], "DEBUG");
+    let unknown = lines
+        .iter()
+        .find(|l| l["fields"]["path"] == "/v1/ledgers/nowhere/availability")
+        .expect("the 404 at debug");
+    assert_eq!(unknown["fields"]["code"], "unknown_ledger");
+    find(
+        "INFO",
+        "stopping: no new requests; answering those in flight",
+    );
+    find("INFO", "stopped: every answer given was synced");
+    assert_eq!(s.child.wait().unwrap().code(), Some(0));
+}

@@ -67,6 +67,21 @@ impl Outcome {
     pub fn is_promise(&self) -> bool {
         matches!(self, Outcome::Held { .. } | Outcome::Confirmed { .. })
     }
+
+    /// The stable snake_case status, the `status` field of the wire form (shells
+    /// count outcomes by it without building the JSON).
+    pub fn status(&self) -> &'static str {
+        match self {
+            Outcome::Held { .. } => "held",
+            Outcome::Confirmed { .. } => "confirmed",
+            Outcome::Released { .. } => "released",
+            Outcome::Waiting { .. } => "waiting",
+            Outcome::Left { .. } => "left",
+            Outcome::Promoted { .. } => "promoted",
+            Outcome::Refused(_) => "refused",
+            Outcome::Done => "done",
+        }
+    }
 }
 
 /// Why a request was refused. Machine-readable, with the details a UI needs.

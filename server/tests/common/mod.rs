@@ -19,8 +19,18 @@ pub struct Server {
 impl Server {
     /// A server with one ledger, `emstek`, on `journal`, loading `catalog`.
     pub fn start(journal: &Path, catalog: &Path, clock: &str) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kontingent-server"))
-            .arg("--journal")
+        Server::start_with(journal, catalog, clock, |_| {})
+    }
+
+    /// As [`Server::start`], with the command adjusted first (environment, stderr).
+    pub fn start_with(
+        journal: &Path,
+        catalog: &Path,
+        clock: &str,
+        adjust: impl FnOnce(&mut Command),
+    ) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kontingent-server"));
+        cmd.arg("--journal")
             .arg(format!("emstek={}", journal.display()))
             .arg("--catalog")
             .arg(format!("emstek={}", catalog.display()))
@@ -34,9 +44,9 @@ impl Server {
             ])
             .env("KONTINGENT_CLIENT_KEY", CLIENT)
             .env("KONTINGENT_OPERATOR_KEY", OPERATOR)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("the server starts");
+            .stdout(Stdio::piped());
+        adjust(&mut cmd);
+        let mut child = cmd.spawn().expect("the server starts");
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
