@@ -92,6 +92,9 @@ CREATE TABLE IF NOT EXISTS kontingent_log (
 /// owns it and calls it from its write leader only.
 pub struct PgStorage {
     client: Client,
+    /// Kept to open a second connection for reading the log from the start.
+    url: String,
+    hold_limit: std::time::Duration,
     ledger: String,
     /// Byte length of the journal as of the last look (rows are immutable, so
     /// appended bytes are known without asking).
@@ -115,10 +118,30 @@ fn pg(e: postgres::Error) -> io::Error {
     io::Error::other(format!("postgres: {e}"))
 }
 
+/// How long a server may hold a ledger's lock without a word to PostgreSQL before
+/// PostgreSQL ends its session ([`PgStorage::connect_with`]).
+pub const HOLD_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl PgStorage {
     /// Connect (`url`: a libpq connection string or `postgresql://` URL; no TLS)
-    /// to the log of the ledger named `ledger`, creating the tables if needed.
+    /// to the log of the ledger named `ledger`, creating the tables if needed, with
+    /// the default [`HOLD_LIMIT`].
     pub fn connect(url: &str, ledger: &str) -> io::Result<PgStorage> {
+        PgStorage::connect_with(url, ledger, HOLD_LIMIT)
+    }
+
+    /// As [`PgStorage::connect`]. `hold_limit` bounds what a frozen or cut-off
+    /// server costs the others: a session that holds the ledger's lock (an open
+    /// transaction) and says nothing for that long is ended by PostgreSQL
+    /// (`idle_in_transaction_session_timeout`, set on our own sessions only), its
+    /// uncommitted batch rolled back (none of it was acknowledged) and the lock
+    /// freed. A batch's own silence under the lock is the time to apply it in
+    /// memory (microseconds), so the limit never ends a working server.
+    pub fn connect_with(
+        url: &str,
+        ledger: &str,
+        hold_limit: std::time::Duration,
+    ) -> io::Result<PgStorage> {
         // The name goes into SQL text (one round trip for BEGIN and the lock).
         if ledger.is_empty()
             || ledger.len() > 63
@@ -132,6 +155,10 @@ impl PgStorage {
             ));
         }
         let mut client = Client::connect(url, NoTls).map_err(pg)?;
+        let ms = hold_limit.as_millis().clamp(1, i32::MAX as u128);
+        client
+            .batch_execute(&format!("SET idle_in_transaction_session_timeout = {ms}"))
+            .map_err(pg)?;
         // Several servers may start at once: create the tables under a lock.
         let mut tx = client.transaction().map_err(pg)?;
         tx.execute("SELECT pg_advisory_xact_lock(7395406)", &[])
@@ -145,6 +172,8 @@ impl PgStorage {
         tx.commit().map_err(pg)?;
         let mut me = PgStorage {
             client,
+            url: url.to_owned(),
+            hold_limit,
             ledger: ledger.to_owned(),
             len: None,
             in_tx: false,
@@ -450,5 +479,12 @@ impl Storage for PgStorage {
 
     fn take_replaced(&mut self) -> bool {
         std::mem::take(&mut self.replaced)
+    }
+
+    fn reader(&self) -> Option<kontingent::storage::Opener> {
+        let (url, ledger, limit) = (self.url.clone(), self.ledger.clone(), self.hold_limit);
+        Some(Box::new(move || {
+            Ok(Box::new(PgStorage::connect_with(&url, &ledger, limit)?) as Box<dyn Storage>)
+        }))
     }
 }

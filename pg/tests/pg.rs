@@ -529,3 +529,62 @@ fn a_watcher_wakes_when_another_server_commits() {
     // After the wake-up, a read applies the other server's record.
     assert_eq!(a.read(|l| l.pool("hot").unwrap().held).unwrap(), 1);
 }
+
+#[test]
+fn a_server_opened_later_serves_every_event_from_the_log() {
+    let pg = Cluster::start();
+    let url = pg.url();
+    let a = open(&url, "events");
+    ensure_catalog(&a, 100);
+    for i in 0..30 {
+        a.submit(Command::new(
+            AT,
+            Action::Reserve(Request::new(format!("e{i}"), "c").line("hot-unit", 1)),
+        ))
+        .unwrap();
+    }
+    let all = a.events_after(0, 1_000).unwrap();
+    assert_eq!(all.len(), 32);
+    // Opened after every one of them was written: its memory holds none, and the
+    // log (a second connection, replayed) gives them all, from any seq.
+    let b = open(&url, "events");
+    assert_eq!(b.events_after(0, 1_000).unwrap(), all);
+    assert_eq!(b.events_after(10, 5).unwrap(), all[10..15].to_vec());
+    // And what a third server appends reaches it too, in order.
+    let c = open(&url, "events");
+    c.submit(Command::new(
+        AT,
+        Action::Reserve(Request::new("e-late", "c").line("hot-unit", 1)),
+    ))
+    .unwrap();
+    let after = b.events_after(32, 10).unwrap();
+    assert_eq!(after.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![33]);
+}
+
+#[test]
+fn a_frozen_lock_holder_costs_the_others_at_most_the_hold_limit() {
+    use kontingent::storage::Storage;
+    let pg = Cluster::start();
+    let url = pg.url();
+    let a = open(&url, "frozen");
+    ensure_catalog(&a, 10);
+    // A server that froze (SIGSTOP, a swapped-out VM) holding the ledger's lock.
+    let limit = Duration::from_millis(600);
+    let mut frozen = PgStorage::connect_with(&url, "frozen", limit).unwrap();
+    frozen.lock().unwrap();
+    let started = Instant::now();
+    let out = a
+        .submit(Command::new(
+            AT,
+            Action::Reserve(Request::new("f1", "c").line("hot-unit", 1)),
+        ))
+        .unwrap();
+    let waited = started.elapsed();
+    assert!(matches!(out.outcome, Outcome::Held { .. }), "{out:?}");
+    assert!(
+        waited >= limit - Duration::from_millis(100) && waited < limit + Duration::from_secs(2),
+        "waited {waited:?} for a holder silent past {limit:?}"
+    );
+    // When it wakes, its session is gone: nothing it does now is acknowledged.
+    assert!(frozen.unlock().is_err(), "the frozen session was ended");
+}

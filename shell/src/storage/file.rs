@@ -156,4 +156,10 @@ impl Storage for FileStorage {
     fn take_replaced(&mut self) -> bool {
         std::mem::take(&mut self.replaced)
     }
+    fn reader(&self) -> Option<super::Opener> {
+        let path = self.path.clone();
+        Some(Box::new(move || {
+            Ok(Box::new(FileStorage::open(path)?) as Box<dyn Storage>)
+        }))
+    }
 }
