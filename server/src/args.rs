@@ -1,15 +1,36 @@
 //! `kontingent serve`'s arguments (the `kontingent` tool flattens them).
 
-use crate::config::{ClockChoice, Config, ConfigError, LedgerConfig};
+use crate::config::{ClockChoice, Config, ConfigError, LedgerConfig, LedgerLog};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// Serve ledgers over HTTP.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ServeArgs {
-    /// A ledger and its journal: `NAME=PATH` (repeat for several campaigns).
-    #[arg(long = "journal", value_name = "NAME=PATH", required = true)]
+    /// A ledger and its journal file: `NAME=PATH` (repeat for several campaigns).
+    #[arg(
+        long = "journal",
+        value_name = "NAME=PATH",
+        required_unless_present = "postgres"
+    )]
     pub journals: Vec<String>,
+    /// The PostgreSQL log the `--ledger`s are kept in (a libpq string or
+    /// `postgresql://` URL, or `KONTINGENT_POSTGRES`): several servers may serve one
+    /// ledger.
+    #[arg(
+        long,
+        env = "KONTINGENT_POSTGRES",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub postgres: Option<String>,
+    /// A ledger on the `--postgres` log (repeat for several campaigns).
+    #[arg(long = "ledger", value_name = "NAME", requires = "postgres")]
+    pub pg_ledgers: Vec<String>,
+    /// Milliseconds a server may hold a PostgreSQL ledger's lock without a word
+    /// before PostgreSQL ends its session: what a frozen server costs the others.
+    #[arg(long, default_value_t = 2000)]
+    pub pg_hold_limit_ms: u64,
     /// A catalog file to load into ledger NAME at start, if it changed: `NAME=FILE`.
     #[arg(long = "catalog", value_name = "NAME=FILE")]
     pub catalogs: Vec<String>,
@@ -54,9 +75,27 @@ impl ServeArgs {
             let (name, path) = pair("--journal", j)?;
             c.ledgers.push(LedgerConfig {
                 name: name.to_owned(),
-                journal: PathBuf::from(path),
+                log: LedgerLog::File(PathBuf::from(path)),
                 catalog: None,
             });
+        }
+        if let Some(url) = &self.postgres {
+            if self.pg_ledgers.is_empty() {
+                return Err(ConfigError::new(
+                    "--postgres",
+                    "name the ledgers it keeps with --ledger NAME",
+                ));
+            }
+            for name in &self.pg_ledgers {
+                c.ledgers.push(LedgerConfig {
+                    name: name.clone(),
+                    log: LedgerLog::Postgres {
+                        url: url.clone(),
+                        hold_limit: std::time::Duration::from_millis(self.pg_hold_limit_ms.max(1)),
+                    },
+                    catalog: None,
+                });
+            }
         }
         for k in &self.catalogs {
             let (name, path) = pair("--catalog", k)?;
@@ -64,7 +103,12 @@ impl ServeArgs {
                 .ledgers
                 .iter_mut()
                 .find(|l| l.name == name)
-                .ok_or_else(|| ConfigError::new("--catalog", format!("no --journal {name}=...")))?;
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "--catalog",
+                        format!("no --journal {name}=... or --ledger {name}"),
+                    )
+                })?;
             l.catalog = Some(PathBuf::from(path));
         }
         c.client_key = self.client_key.clone();

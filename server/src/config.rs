@@ -1,5 +1,6 @@
-//! What a server is started with: its ledgers (one journal each, named in the
-//! URL), where it listens, its keys, its clock and its limits.
+//! What a server is started with: its ledgers (each on a journal file or on the
+//! PostgreSQL log, named in the URL), where it listens, its keys, its clock and
+//! its limits.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -11,10 +12,36 @@ use std::time::Duration;
 pub struct LedgerConfig {
     /// Its name in the URL (`/v1/ledgers/{name}/...`): 1..=64 of `[a-z0-9_-]`.
     pub name: String,
-    /// Its journal file (created if missing).
-    pub journal: PathBuf,
+    /// Where its journal is.
+    pub log: LedgerLog,
     /// A catalog file loaded at start if it differs from the journal's.
     pub catalog: Option<PathBuf>,
+}
+
+/// Where a ledger's journal is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LedgerLog {
+    /// A journal file (created if missing); one server per file.
+    File(PathBuf),
+    /// The ordered log in PostgreSQL (`docs/POSTGRES.md`): several servers may
+    /// serve one ledger, linearizably.
+    Postgres {
+        /// A libpq connection string or `postgresql://` URL (no TLS).
+        url: String,
+        /// How long a server may hold the ledger's lock silently before
+        /// PostgreSQL ends its session (`kontingent_pg::HOLD_LIMIT` by default).
+        hold_limit: Duration,
+    },
+}
+
+impl fmt::Display for LedgerLog {
+    /// For logs and messages: the file, or the database without its password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LedgerLog::File(p) => write!(f, "{}", p.display()),
+            LedgerLog::Postgres { .. } => write!(f, "the PostgreSQL log"),
+        }
+    }
 }
 
 /// Where "now" comes from for every command.

@@ -42,7 +42,7 @@ pub(crate) async fn stream(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Failure> {
-    let l = crate::api::authorized(&app, &headers, Role::Public, &ledger)?;
+    crate::api::authorized(&app, &headers, Role::Public, &ledger)?;
     let from_query = raw
         .as_deref()
         .and_then(|q| q.split('&').find_map(|p| p.strip_prefix("after=")))
@@ -60,7 +60,8 @@ pub(crate) async fn stream(
     let open = Open::new(app.metrics.clone());
     let state = (after, VecDeque::<(u64, String)>::new(), false);
     let events = stream::unfold(state, move |(after, mut pending, done)| {
-        let l = l.clone();
+        // Looked up at each poll: a ledger on PostgreSQL is replaced when it reconnects.
+        let (app, ledger) = (app.clone(), ledger.clone());
         let _open = &open;
         async move {
             if done {
@@ -71,9 +72,16 @@ pub(crate) async fn stream(
                     let ev = Event::default().id(seq.to_string()).data(data);
                     return Some((Ok(ev), (seq, pending, false)));
                 }
-                let lc = l.clone();
-                match tokio::task::spawn_blocking(move || lc.deltas_after(after, PAGE)).await {
+                let Ok(l) = app.ledger(&ledger) else {
+                    return None;
+                };
+                match tokio::task::spawn_blocking(move || l.deltas_after(after, PAGE)).await {
                     Ok(Ok(deltas)) if deltas.is_empty() => tokio::time::sleep(POLL).await,
+                    // The log is out of reach (reconnecting): the stream waits, it
+                    // does not end; the deltas follow once it is back.
+                    Ok(Err(e)) if matches!(ErrorInfo::from(&e).code, "io" | "poisoned") => {
+                        tokio::time::sleep(POLL).await
+                    }
                     Ok(Ok(deltas)) => {
                         for d in deltas {
                             let text = serde_json::to_string(&d).unwrap_or_default();

@@ -19,10 +19,11 @@ mod metrics;
 mod operator;
 mod reply;
 mod state;
+mod supervise;
 mod wire;
 
 pub use args::ServeArgs;
-pub use config::{ClockChoice, Config, ConfigError, LedgerConfig};
+pub use config::{ClockChoice, Config, ConfigError, LedgerConfig, LedgerLog};
 pub use reply::{status_of, TRANSPORT_CODES};
 pub use state::App;
 
@@ -36,8 +37,9 @@ pub fn serve(config: Config, on_listen: impl FnOnce(SocketAddr)) -> Result<(), C
         .enable_all()
         .build()
         .map_err(|e| ConfigError::new("runtime", e))?;
+    // Opened outside the runtime: PostgreSQL's blocking client runs one of its own.
+    let app = App::open(&config)?;
     runtime.block_on(async move {
-        let app = App::open(&config)?;
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .map_err(|e| ConfigError::new("listen", e))?;

@@ -128,7 +128,8 @@ pub(crate) async fn scrape(
     let (mut seq, mut poisoned, mut journal, mut pools, mut waiting) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut batch_records, mut sync_seconds) = (Vec::new(), Vec::new());
-    for (name, l) in app.ledgers.iter() {
+    for (name, slot) in app.ledgers.iter() {
+        let l = slot.get();
         let ledger = vec![("ledger".to_owned(), name.clone())];
         poisoned.push((ledger.clone(), i64::from(l.is_poisoned())));
         let stats = l.stats();

@@ -1,8 +1,9 @@
 //! The server's shared state: its ledgers by name, its keys and its clock.
 
 use crate::auth::Keys;
-use crate::config::{valid_name, ClockChoice, Config, ConfigError};
+use crate::config::{valid_name, ClockChoice, Config, ConfigError, LedgerLog};
 use crate::reply::Failure;
+use crate::supervise::{Reopen, Slot};
 use axum::Router;
 use kontingent::clock::{FixedClock, ManualClock, SystemClock};
 use kontingent::host::{At, ErrorInfo, HostLedger, Query};
@@ -13,7 +14,7 @@ use std::sync::Arc;
 /// A running server's ledgers, keys and clock, shared by every request.
 #[derive(Clone)]
 pub struct App {
-    pub(crate) ledgers: Arc<BTreeMap<String, Arc<HostLedger>>>,
+    pub(crate) ledgers: Arc<BTreeMap<String, Arc<Slot>>>,
     pub(crate) keys: Arc<Keys>,
     /// The operator's clock, when the server rehearses (`ClockChoice::Manual`).
     pub(crate) manual: Option<ManualClock>,
@@ -41,13 +42,26 @@ impl App {
                     "a name is 1 to 64 of a-z, 0-9, - and _",
                 ));
             }
-            let opened = HostLedger::open_file(&l.journal, Durability::Full)
-                .map_err(|e| ConfigError::new(&what, e))?;
-            let ledger = match (config.clock, &manual) {
-                (_, Some(m)) => opened.with_clock(m.clone()),
-                (ClockChoice::Fixed(at), None) => opened.with_clock(FixedClock(at)),
-                _ => opened.with_clock(SystemClock),
+            let clock = (config.clock, manual.clone());
+            let log = l.log.clone();
+            let name = l.name.clone();
+            let open = move || -> Result<HostLedger, String> {
+                let opened = match &log {
+                    LedgerLog::File(path) => HostLedger::open_file(path, Durability::Full),
+                    LedgerLog::Postgres { url, hold_limit } => {
+                        kontingent_pg::PgStorage::connect_with(url, &name, *hold_limit)
+                            .map_err(kontingent::JournalError::from)
+                            .and_then(|s| HostLedger::on_storage(s, Durability::Full))
+                    }
+                }
+                .map_err(|e| e.to_string())?;
+                Ok(match &clock {
+                    (_, Some(m)) => opened.with_clock(m.clone()),
+                    (ClockChoice::Fixed(at), None) => opened.with_clock(FixedClock(*at)),
+                    _ => opened.with_clock(SystemClock),
+                })
             };
+            let ledger = open().map_err(|e| ConfigError::new(&what, e))?;
             if let Some(path) = &l.catalog {
                 let catalog =
                     kontingent::read_catalog(path).map_err(|e| ConfigError::new(&what, e))?;
@@ -64,7 +78,7 @@ impl App {
             let r = ledger.recovery();
             tracing::info!(
                 ledger = %l.name,
-                journal = %l.journal.display(),
+                journal = %l.log,
                 records = r.records,
                 created = r.created,
                 from_checkpoint = r.from_checkpoint,
@@ -73,7 +87,11 @@ impl App {
                 checkpoint_ignored = r.checkpoint_ignored.as_deref(),
                 "ledger opened"
             );
-            if ledgers.insert(l.name.clone(), Arc::new(ledger)).is_some() {
+            let slot = Slot::new(&l.name, ledger);
+            if let LedgerLog::Postgres { .. } = l.log {
+                slot.watch(Box::new(open) as Reopen);
+            }
+            if ledgers.insert(l.name.clone(), slot).is_some() {
                 return Err(ConfigError::new(what, "named twice"));
             }
         }
@@ -95,7 +113,7 @@ impl App {
 
     /// The ledger called `name`, or `404 unknown_ledger`.
     pub(crate) fn ledger(&self, name: &str) -> Result<Arc<HostLedger>, Failure> {
-        self.ledgers.get(name).cloned().ok_or_else(|| {
+        self.ledgers.get(name).map(|s| s.get()).ok_or_else(|| {
             Failure::transport(
                 "unknown_ledger",
                 format!("no ledger {:?} on this server", crate::reply::bounded(name)),

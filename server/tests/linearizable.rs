@@ -6,42 +6,33 @@
 
 mod common;
 
+use common::target::{catalog, many_clients, Http};
 use common::Server;
-use kontingent::{Action, Outcome};
-use kontingent_verify::harness::{self, Answer, Target, Workload, AT};
-use kontingent_verify::quota::offer_for;
+use kontingent_verify::harness::{self, Workload, AT};
 use kontingent_verify::Recorder;
-use serde_json::{json, Value};
 
-/// The server as the harness's ledger: each action one HTTP call.
-struct Http<'a>(&'a Server);
-
-impl Target for Http<'_> {
-    fn submit(&self, action: Action) -> Answer {
-        let (path, body) = match action {
-            Action::Reserve(r) => ("reserve", serde_json::to_value(&r).unwrap()),
-            Action::Confirm { reservation } => ("confirm", json!({ "reservation": reservation.0 })),
-            Action::Release { reservation } => ("release", json!({ "reservation": reservation.0 })),
-            other => panic!("the harness sent {other:?}"),
-        };
-        let (status, answer) = self.0.post(
-            &format!("/v1/ledgers/emstek/{path}"),
-            Some(common::CLIENT),
-            &body.to_string(),
-        );
-        match status {
-            200 => Answer::Outcome(serde_json::from_value::<Outcome>(answer).expect("an outcome")),
-            400..=499 => Answer::Rejected(answer["code"].as_str().unwrap_or("?").to_owned()),
-            _ => Answer::Unknown,
-        }
+/// Run `w`'s clients against a fresh server and check the history; `wide`
+/// histories (64 clients) stand on the journal's witness, the search bounded.
+/// Returns the operations, the overlapping pairs, and whether the search decided.
+fn check(w: &Workload, wide: bool) -> (usize, usize, bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let (journal, cat) = (dir.path().join("h.journal"), dir.path().join("c.json"));
+    std::fs::write(&cat, catalog(w).to_string()).unwrap();
+    let server = Server::start(&journal, &cat, &format!("fixed:{AT}"));
+    let recorder = Recorder::new();
+    harness::run_clients(&Http::new(vec![&server]), w, &recorder);
+    drop(server);
+    let history = recorder.into_history();
+    let log = harness::file_commands(&journal).unwrap();
+    let checked = if wide {
+        harness::verify_witnessed(&history, &log, &w.pools, 200_000)
+    } else {
+        harness::verify(&history, Some(&log), &w.pools)
+    };
+    match checked {
+        Ok(c) => (c.ops, history.overlapping(), c.search_complete),
+        Err(e) => panic!("seed {}: not linearizable over HTTP:\n{e}", w.seed),
     }
-}
-
-fn catalog(w: &Workload) -> Value {
-    json!({
-        "pools": w.pools.iter().map(|(p, c)| json!({"name": p, "capacity": c})).collect::<Vec<_>>(),
-        "offers": w.pools.iter().map(|(p, _)| json!({"name": offer_for(p), "draws": {p.as_str(): 1}})).collect::<Vec<_>>(),
-    })
 }
 
 #[test]
@@ -52,22 +43,21 @@ fn histories_over_http_are_linearizable() {
         .unwrap_or(20);
     let (mut ops, mut overlapping) = (0, 0);
     for seed in 0..n {
-        let w = Workload::from_seed(7_000 + seed);
-        let dir = tempfile::tempdir().unwrap();
-        let (journal, cat) = (dir.path().join("h.journal"), dir.path().join("c.json"));
-        std::fs::write(&cat, catalog(&w).to_string()).unwrap();
-        let server = Server::start(&journal, &cat, &format!("fixed:{AT}"));
-        let recorder = Recorder::new();
-        harness::run_clients(&Http(&server), &w, &recorder);
-        drop(server);
-        let history = recorder.into_history();
-        let log = harness::file_commands(&journal).unwrap();
-        match harness::verify(&history, Some(&log), &w.pools) {
-            Ok(c) => ops += c.ops,
-            Err(e) => panic!("seed {}: not linearizable over HTTP:\n{e}", w.seed),
-        }
-        overlapping += history.overlapping();
+        let (o, p, _) = check(&Workload::from_seed(7_000 + seed), false);
+        (ops, overlapping) = (ops + o, overlapping + p);
     }
     println!("{n} histories over HTTP, {ops} operations, {overlapping} overlapping pairs: all linearizable");
     assert!(overlapping > 0, "the clients did run concurrently");
+}
+
+#[test]
+fn histories_of_64_http_clients_are_linearizable() {
+    let (mut ops, mut overlapping, mut searched) = (0, 0, 0);
+    for seed in 0..3 {
+        let (o, p, decided) = check(&many_clients(9_000 + seed), true);
+        (ops, overlapping) = (ops + o, overlapping + p);
+        searched += usize::from(decided);
+    }
+    println!("3 histories of 64 clients, {ops} operations, {overlapping} overlapping pairs: all linearizable (witness; search decided {searched} of 3)");
+    assert!(overlapping > 64, "the clients did run concurrently");
 }

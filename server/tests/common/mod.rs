@@ -2,6 +2,8 @@
 //! port the system chooses, killed when dropped.
 #![allow(dead_code)] // each test file uses its own part
 
+pub mod target;
+
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -29,22 +31,45 @@ impl Server {
         clock: &str,
         adjust: impl FnOnce(&mut Command),
     ) -> Server {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kontingent-server"));
-        cmd.arg("--journal")
-            .arg(format!("emstek={}", journal.display()))
-            .arg("--catalog")
-            .arg(format!("emstek={}", catalog.display()))
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--clock",
-                clock,
-                "--max-body",
-                "16384",
+        Server::launch(clock, |cmd| {
+            cmd.arg("--journal")
+                .arg(format!("emstek={}", journal.display()))
+                .arg("--catalog")
+                .arg(format!("emstek={}", catalog.display()));
+            adjust(cmd);
+        })
+    }
+
+    /// A server of ledger `emstek` on the PostgreSQL log at `url`, loading `catalog`.
+    pub fn on_postgres(url: &str, catalog: &Path, clock: &str) -> Server {
+        Server::launch(clock, |cmd| {
+            cmd.args([
+                "--postgres",
+                url,
+                "--ledger",
+                "emstek",
+                "--pg-hold-limit-ms",
+                "1000",
             ])
-            .env("KONTINGENT_CLIENT_KEY", CLIENT)
-            .env("KONTINGENT_OPERATOR_KEY", OPERATOR)
-            .stdout(Stdio::piped());
+            .arg("--catalog")
+            .arg(format!("emstek={}", catalog.display()));
+        })
+    }
+
+    /// A server with the test keys and limits, its ledgers given by `adjust`.
+    pub fn launch(clock: &str, adjust: impl FnOnce(&mut Command)) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kontingent-server"));
+        cmd.args([
+            "--listen",
+            "127.0.0.1:0",
+            "--clock",
+            clock,
+            "--max-body",
+            "16384",
+        ])
+        .env("KONTINGENT_CLIENT_KEY", CLIENT)
+        .env("KONTINGENT_OPERATOR_KEY", OPERATOR)
+        .stdout(Stdio::piped());
         adjust(&mut cmd);
         let mut child = cmd.spawn().expect("the server starts");
         let mut line = String::new();
