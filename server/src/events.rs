@@ -61,12 +61,16 @@ pub(crate) async fn stream(
     let state = (after, VecDeque::<(u64, String)>::new(), false);
     let events = stream::unfold(state, move |(after, mut pending, done)| {
         let l = l.clone();
+        let stopping = app.stopping.clone();
         let _open = &open;
         async move {
             if done {
                 return None;
             }
             loop {
+                if stopping.load(std::sync::atomic::Ordering::Relaxed) {
+                    return None;
+                }
                 if let Some((seq, data)) = pending.pop_front() {
                     let ev = Event::default().id(seq.to_string()).data(data);
                     return Some((Ok(ev), (seq, pending, false)));

@@ -17,6 +17,7 @@ pub const TRANSPORT_CODES: &[&str] = &[
     "not_found",
     "payload_too_large",
     "timeout",
+    "too_many_connections",
 ];
 
 /// The HTTP status for an error code: 422 an invalid request, 404 something
@@ -32,9 +33,13 @@ pub fn status_of(code: &str) -> StatusCode {
         | "unknown_ledger"
         | "not_found" => StatusCode::NOT_FOUND,
         "request_id_reused" | "reservation_state" => StatusCode::CONFLICT,
-        "io" | "bad_header" | "journal_corrupted" | "poisoned" | "journal_locked" | "timeout" => {
-            StatusCode::SERVICE_UNAVAILABLE
-        }
+        "io"
+        | "bad_header"
+        | "journal_corrupted"
+        | "poisoned"
+        | "journal_locked"
+        | "timeout"
+        | "too_many_connections" => StatusCode::SERVICE_UNAVAILABLE,
         "unauthorized" => StatusCode::UNAUTHORIZED,
         "forbidden" => StatusCode::FORBIDDEN,
         "payload_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
@@ -71,15 +76,31 @@ impl From<kontingent::DurableError> for Failure {
     }
 }
 
+impl Failure {
+    /// The whole answer as HTTP/1.1 bytes, closing the connection: for a
+    /// connection turned away before any request on it is read.
+    pub(crate) fn raw_answer(self) -> Vec<u8> {
+        let status = status_of(self.0.code);
+        let body = body_of(self.0).to_string();
+        format!(
+            "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+             retry-after: 1\r\nconnection: close\r\n\r\n{body}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or(""),
+            body.len(),
+        )
+        .into_bytes()
+    }
+}
+
+fn body_of(e: ErrorInfo) -> Value {
+    json!({ "code": e.code, "message": e.message, "details": Value::Object(e.details) })
+}
+
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        let ErrorInfo {
-            code,
-            message,
-            details,
-        } = self.0;
-        let body = json!({ "code": code, "message": message, "details": Value::Object(details) });
-        (status_of(code), Json(body)).into_response()
+        let status = status_of(self.0.code);
+        (status, Json(body_of(self.0))).into_response()
     }
 }
 
