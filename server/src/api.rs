@@ -5,11 +5,12 @@
 use crate::auth::Role;
 use crate::reply::Failure;
 use crate::state::{blocking, App};
+use crate::wire::Path;
 use crate::wire::{self, EntryBody, ReservationBody, ReserveBody};
 use axum::body::Bytes;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
@@ -84,6 +85,13 @@ pub(crate) fn router(app: App) -> Router {
         .nest("/v1/ledgers/{ledger}", ledger)
         .fallback(|| async {
             Failure::transport("not_found", "no such route (the API is under /v1)")
+        })
+        // After every route: it is set on the routes registered before it.
+        .method_not_allowed_fallback(|method: axum::http::Method| async move {
+            Failure::transport(
+                "method_not_allowed",
+                format!("this route does not take {method} (docs/SERVER.md lists the calls)"),
+            )
         })
         .layer(DefaultBodyLimit::max(app.max_body))
         .layer(limits)
@@ -176,7 +184,8 @@ pub(crate) fn params(
     let mut out = BTreeMap::new();
     for pair in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let (k, v) = (decode(k)?, decode(v)?);
+        let k = decode("query", k)?;
+        let v = decode(&crate::reply::bounded(&k), v)?;
         if !allowed.contains(&k.as_str()) {
             return Err(ErrorInfo::invalid_input(
                 &crate::reply::bounded(&k),
@@ -191,8 +200,8 @@ pub(crate) fn params(
     Ok(out)
 }
 
-/// `%XX` and `+` decoded, as UTF-8.
-fn decode(s: &str) -> Result<String, Failure> {
+/// `%XX` and `+` decoded, as UTF-8; an error names `field`.
+fn decode(field: &str, s: &str) -> Result<String, Failure> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -204,7 +213,7 @@ fn decode(s: &str) -> Result<String, Failure> {
                     .get(i + 1..i + 3)
                     .and_then(|h| u8::from_str_radix(h, 16).ok());
                 let Some(b) = hex else {
-                    return Err(ErrorInfo::invalid_input("query", "a bad %-escape").into());
+                    return Err(ErrorInfo::invalid_input(field, "a bad %-escape").into());
                 };
                 out.push(b);
                 i += 2;
@@ -213,7 +222,7 @@ fn decode(s: &str) -> Result<String, Failure> {
         }
         i += 1;
     }
-    String::from_utf8(out).map_err(|_| ErrorInfo::invalid_input("query", "is not UTF-8").into())
+    String::from_utf8(out).map_err(|_| ErrorInfo::invalid_input(field, "is not UTF-8").into())
 }
 
 fn number(params: &BTreeMap<String, String>, name: &str) -> Result<Option<u64>, Failure> {

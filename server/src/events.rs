@@ -7,7 +7,8 @@
 use crate::auth::Role;
 use crate::reply::Failure;
 use crate::state::App;
-use axum::extract::{Path, RawQuery, State};
+use crate::wire::Path;
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};

@@ -15,6 +15,7 @@ pub const TRANSPORT_CODES: &[&str] = &[
     "forbidden",
     "unknown_ledger",
     "not_found",
+    "method_not_allowed",
     "payload_too_large",
     "timeout",
     "too_many_connections",
@@ -22,7 +23,8 @@ pub const TRANSPORT_CODES: &[&str] = &[
 
 /// The HTTP status for an error code: 422 an invalid request, 404 something
 /// unknown, 409 a conflict with what was recorded, 503 the journal cannot take
-/// it now, 401/403 a missing or weak key, 413 a body too large.
+/// it now, 401/403 a missing or weak key, 405 a route called with another
+/// method, 413 a body too large.
 pub fn status_of(code: &str) -> StatusCode {
     match code {
         "unknown_pool"
@@ -40,6 +42,7 @@ pub fn status_of(code: &str) -> StatusCode {
         | "journal_locked"
         | "timeout"
         | "too_many_connections" => StatusCode::SERVICE_UNAVAILABLE,
+        "method_not_allowed" => StatusCode::METHOD_NOT_ALLOWED,
         "unauthorized" => StatusCode::UNAUTHORIZED,
         "forbidden" => StatusCode::FORBIDDEN,
         "payload_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
