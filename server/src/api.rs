@@ -12,6 +12,7 @@ use axum::error_handling::HandleErrorLayer;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, RawQuery, State};
 use axum::http::HeaderMap;
+use axum::response::IntoResponse;
 use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use kontingent::host::{At, ErrorInfo, Query, QueryArgs};
@@ -94,6 +95,10 @@ pub(crate) fn router(app: App) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(app.max_body))
+        .layer(axum::middleware::from_fn_with_state(
+            app.max_body,
+            declared_length,
+        ))
         .layer(limits)
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
@@ -105,12 +110,36 @@ pub(crate) fn router(app: App) -> Router {
 /// A request body, or `413 payload_too_large` / `422`.
 pub(crate) fn body(b: Result<Bytes, BytesRejection>) -> Result<Bytes, Failure> {
     b.map_err(|e| match e {
-        BytesRejection::FailedToBufferBody(_) => Failure::transport(
-            "payload_too_large",
-            "the request body is larger than this server accepts",
-        ),
+        BytesRejection::FailedToBufferBody(_) => too_large(),
         other => Failure::from(ErrorInfo::invalid_input("body", other.body_text())),
     })
+}
+
+fn too_large() -> Failure {
+    Failure::transport(
+        "payload_too_large",
+        "the request body is larger than this server accepts",
+    )
+}
+
+/// A body whose Content-Length is past the bound is refused before any of it
+/// is read: the body limit alone counts the bytes as they come, so a client
+/// that declares 2 MB and sends them slowly would hold the request until its
+/// timeout.
+async fn declared_length(
+    State(max_body): State<usize>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max_body as u64) {
+        return too_large().into_response();
+    }
+    next.run(request).await
 }
 
 /// The ledger of the URL, for a caller whose key is good for `role`.

@@ -135,8 +135,13 @@ pub(crate) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
     };
     let mut de = serde_json::Deserializer::from_slice(body);
     let Object(parsed) = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        // serde_path_to_error writes `?` for a key it could not read: the
+        // object holding it is the field to name.
         let path = e.path().to_string();
-        let field = if path == "." { "body".to_owned() } else { path };
+        let field = match path.trim_end_matches(".?") {
+            "." | "?" => "body".to_owned(),
+            p => p.to_owned(),
+        };
         let text = bounded(&e.into_inner().to_string());
         // A whole number beyond 64 bits (JSON parses it as a float) or below zero
         // is a number out of range, as in every binding.
