@@ -11,7 +11,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use std::future::Future;
-use std::io;
+use std::io::{self, Write};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -104,10 +104,7 @@ pub(crate) async fn run(
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             app.metrics.connections_refused.inc();
-            // try_write: a fresh socket's send buffer takes the few bytes at
-            // once, and a client that never reads must not hold up the loop.
-            // Dropping the stream closes it.
-            let _ = stream.try_write(&refusal);
+            refuse(stream, &refusal);
             continue;
         };
         let router = router.clone();
@@ -126,6 +123,17 @@ pub(crate) async fn run(
     drop(listener);
     app.stopping.store(true, Ordering::Relaxed);
     let _ = tokio::time::timeout(bounds.drain, graceful.shutdown()).await;
+}
+
+/// Write `answer` to a connection turned away, and close it. One write on the
+/// socket itself, still non-blocking: a fresh socket's send buffer takes these
+/// few bytes at once, and a client that never reads must not hold up the loop.
+/// (tokio's `try_write` would refuse until its reactor has seen the socket
+/// writable, which a socket just accepted may not be yet.)
+fn refuse(stream: tokio::net::TcpStream, answer: &[u8]) {
+    if let Ok(mut socket) = stream.into_std() {
+        let _ = socket.write(answer);
+    }
 }
 
 /// An accept error is about one connection (it gave up while queued), or about
