@@ -5,12 +5,14 @@
 use crate::auth::Role;
 use crate::reply::Failure;
 use crate::state::{blocking, App};
+use crate::wire::Path;
 use crate::wire::{self, EntryBody, ReservationBody, ReserveBody};
 use axum::body::Bytes;
 use axum::error_handling::HandleErrorLayer;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, RawQuery, State};
 use axum::http::HeaderMap;
+use axum::response::IntoResponse;
 use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use kontingent::host::{At, ErrorInfo, Query, QueryArgs};
@@ -85,7 +87,18 @@ pub(crate) fn router(app: App) -> Router {
         .fallback(|| async {
             Failure::transport("not_found", "no such route (the API is under /v1)")
         })
+        // After every route: it is set on the routes registered before it.
+        .method_not_allowed_fallback(|method: axum::http::Method| async move {
+            Failure::transport(
+                "method_not_allowed",
+                format!("this route does not take {method} (docs/SERVER.md lists the calls)"),
+            )
+        })
         .layer(DefaultBodyLimit::max(app.max_body))
+        .layer(axum::middleware::from_fn_with_state(
+            app.max_body,
+            declared_length,
+        ))
         .layer(limits)
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
@@ -98,12 +111,36 @@ pub(crate) fn router(app: App) -> Router {
 /// A request body, or `413 payload_too_large` / `422`.
 pub(crate) fn body(b: Result<Bytes, BytesRejection>) -> Result<Bytes, Failure> {
     b.map_err(|e| match e {
-        BytesRejection::FailedToBufferBody(_) => Failure::transport(
-            "payload_too_large",
-            "the request body is larger than this server accepts",
-        ),
+        BytesRejection::FailedToBufferBody(_) => too_large(),
         other => Failure::from(ErrorInfo::invalid_input("body", other.body_text())),
     })
+}
+
+fn too_large() -> Failure {
+    Failure::transport(
+        "payload_too_large",
+        "the request body is larger than this server accepts",
+    )
+}
+
+/// A body whose Content-Length is past the bound is refused before any of it
+/// is read: the body limit alone counts the bytes as they come, so a client
+/// that declares 2 MB and sends them slowly would hold the request until its
+/// timeout.
+async fn declared_length(
+    State(max_body): State<usize>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max_body as u64) {
+        return too_large().into_response();
+    }
+    next.run(request).await
 }
 
 /// The ledger of the URL, for a caller whose key is good for `role`.
@@ -177,7 +214,8 @@ pub(crate) fn params(
     let mut out = BTreeMap::new();
     for pair in raw.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let (k, v) = (decode(k)?, decode(v)?);
+        let k = decode("query", k)?;
+        let v = decode(&crate::reply::bounded(&k), v)?;
         if !allowed.contains(&k.as_str()) {
             return Err(ErrorInfo::invalid_input(
                 &crate::reply::bounded(&k),
@@ -192,8 +230,8 @@ pub(crate) fn params(
     Ok(out)
 }
 
-/// `%XX` and `+` decoded, as UTF-8.
-fn decode(s: &str) -> Result<String, Failure> {
+/// `%XX` and `+` decoded, as UTF-8; an error names `field`.
+fn decode(field: &str, s: &str) -> Result<String, Failure> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -205,7 +243,7 @@ fn decode(s: &str) -> Result<String, Failure> {
                     .get(i + 1..i + 3)
                     .and_then(|h| u8::from_str_radix(h, 16).ok());
                 let Some(b) = hex else {
-                    return Err(ErrorInfo::invalid_input("query", "a bad %-escape").into());
+                    return Err(ErrorInfo::invalid_input(field, "a bad %-escape").into());
                 };
                 out.push(b);
                 i += 2;
@@ -214,7 +252,7 @@ fn decode(s: &str) -> Result<String, Failure> {
         }
         i += 1;
     }
-    String::from_utf8(out).map_err(|_| ErrorInfo::invalid_input("query", "is not UTF-8").into())
+    String::from_utf8(out).map_err(|_| ErrorInfo::invalid_input(field, "is not UTF-8").into())
 }
 
 fn number(params: &BTreeMap<String, String>, name: &str) -> Result<Option<u64>, Failure> {

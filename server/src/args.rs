@@ -59,6 +59,17 @@ pub struct ServeArgs {
     /// Seconds a request may take before it is answered 503 timeout.
     #[arg(long, default_value_t = 10)]
     pub timeout_secs: u64,
+    /// Connections open at once; one more is answered 503 too_many_connections
+    /// and closed (the open ones are served as before).
+    #[arg(long, default_value_t = 512)]
+    pub max_connections: usize,
+    /// The largest request line and headers, in bytes (431 beyond).
+    #[arg(long, default_value_t = 16 * 1024)]
+    pub max_header_bytes: usize,
+    /// Seconds a connection may take to send a request's headers (from when it
+    /// opens or its last answer); slow and idle connections are closed after it.
+    #[arg(long, default_value_t = 10)]
+    pub header_timeout_secs: u64,
 }
 
 fn pair<'a>(what: &str, s: &'a str) -> Result<(&'a str, &'a str), ConfigError> {
@@ -147,6 +158,9 @@ impl ServeArgs {
         };
         c.max_body = self.max_body;
         c.request_timeout = std::time::Duration::from_secs(self.timeout_secs);
+        c.max_connections = self.max_connections;
+        c.max_header_bytes = self.max_header_bytes;
+        c.header_timeout = std::time::Duration::from_secs(self.header_timeout_secs);
         Ok(c)
     }
 }

@@ -77,6 +77,15 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Requests served at once; more wait for a free place.
     pub max_in_flight: usize,
+    /// Connections open at once; one more is answered `503 too_many_connections`
+    /// and closed, and the open ones are served as before.
+    pub max_connections: usize,
+    /// The largest request line and headers, in bytes; more is answered `431`.
+    pub max_header_bytes: usize,
+    /// The longest a connection may take to send a request's headers, counted
+    /// from when it opens or its last answer left: slow headers and idle
+    /// keep-alive connections are closed after it.
+    pub header_timeout: Duration,
 }
 
 impl Config {
@@ -92,6 +101,13 @@ impl Config {
             max_body: 64 * 1024,
             request_timeout: Duration::from_secs(10),
             max_in_flight: 1024,
+            // Below the usual soft limit of 1,024 open files, with room for the
+            // journals and the files a request opens.
+            max_connections: 512,
+            // Browser cookies passed on by a proxy fit; a header block in the
+            // megabytes does not.
+            max_header_bytes: 16 * 1024,
+            header_timeout: Duration::from_secs(10),
         }
     }
 }

@@ -7,7 +7,8 @@
 use crate::auth::Role;
 use crate::reply::Failure;
 use crate::state::App;
-use axum::extract::{Path, RawQuery, State};
+use crate::wire::Path;
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};
@@ -62,12 +63,16 @@ pub(crate) async fn stream(
     let events = stream::unfold(state, move |(after, mut pending, done)| {
         // Looked up at each poll: a ledger on PostgreSQL is replaced when it reconnects.
         let (app, ledger) = (app.clone(), ledger.clone());
+        let stopping = app.stopping.clone();
         let _open = &open;
         async move {
             if done {
                 return None;
             }
             loop {
+                if stopping.load(std::sync::atomic::Ordering::Relaxed) {
+                    return None;
+                }
                 if let Some((seq, data)) = pending.pop_front() {
                     let ev = Event::default().id(seq.to_string()).data(data);
                     return Some((Ok(ev), (seq, pending, false)));

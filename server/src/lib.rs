@@ -14,6 +14,7 @@ mod auth;
 mod config;
 mod events;
 mod export;
+mod listen;
 pub mod log;
 mod metrics;
 mod operator;
@@ -33,6 +34,7 @@ use std::net::SocketAddr;
 /// SIGTERM. `on_listen` is called with the bound address (the port may have been
 /// chosen by the system, for `127.0.0.1:0`).
 pub fn serve(config: Config, on_listen: impl FnOnce(SocketAddr)) -> Result<(), ConfigError> {
+    let bounds = listen::Bounds::of(&config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -46,33 +48,38 @@ pub fn serve(config: Config, on_listen: impl FnOnce(SocketAddr)) -> Result<(), C
         let addr = listener
             .local_addr()
             .map_err(|e| ConfigError::new("listen", e))?;
+        // Before anyone can know the address: a SIGTERM that comes right after
+        // it is then a clean stop, not the default action's kill.
+        let stop = stop_signal().map_err(|e| ConfigError::new("signals", e))?;
         tracing::info!(%addr, ledgers = config.ledgers.len(), "listening");
         on_listen(addr);
-        axum::serve(listener, app.router())
-            .with_graceful_shutdown(shutdown())
-            .await
-            .map_err(|e| ConfigError::new("serve", e))?;
+        listen::run(listener, app, bounds, async move {
+            stop.await;
+            tracing::info!("stopping: no new requests; answering those in flight");
+        })
+        .await;
         tracing::info!("stopped: every answer given was synced");
         Ok(())
     })
 }
 
-async fn shutdown() {
-    stop_signal().await;
-    tracing::info!("stopping: no new requests; answering those in flight");
+/// SIGTERM or Ctrl-C, listened for from the moment this returns.
+#[cfg(unix)]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+    })
 }
 
-async fn stop_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {},
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+#[cfg(not(unix))]
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }

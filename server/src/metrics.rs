@@ -31,6 +31,10 @@ pub(crate) struct Metrics {
     pub(crate) outcomes: Family<Labels, Counter>,
     /// Event streams open now.
     pub(crate) sse: Gauge,
+    /// Connections open now.
+    pub(crate) connections: Gauge,
+    /// Connections turned away at `max_connections`.
+    pub(crate) connections_refused: Counter,
 }
 
 impl Metrics {
@@ -125,6 +129,16 @@ pub(crate) async fn scrape(
         app.metrics.outcomes.clone(),
     );
     registry.register("sse_streams", "Event streams open", app.metrics.sse.clone());
+    registry.register(
+        "connections",
+        "Connections open",
+        app.metrics.connections.clone(),
+    );
+    registry.register(
+        "connections_refused",
+        "Connections turned away at --max-connections",
+        app.metrics.connections_refused.clone(),
+    );
     let (mut seq, mut poisoned, mut journal, mut pools, mut waiting) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut batch_records, mut sync_seconds) = (Vec::new(), Vec::new());

@@ -15,13 +15,16 @@ pub const TRANSPORT_CODES: &[&str] = &[
     "forbidden",
     "unknown_ledger",
     "not_found",
+    "method_not_allowed",
     "payload_too_large",
     "timeout",
+    "too_many_connections",
 ];
 
 /// The HTTP status for an error code: 422 an invalid request, 404 something
 /// unknown, 409 a conflict with what was recorded, 503 the journal cannot take
-/// it now, 401/403 a missing or weak key, 413 a body too large.
+/// it now, 401/403 a missing or weak key, 405 a route called with another
+/// method, 413 a body too large.
 pub fn status_of(code: &str) -> StatusCode {
     match code {
         "unknown_pool"
@@ -32,9 +35,14 @@ pub fn status_of(code: &str) -> StatusCode {
         | "unknown_ledger"
         | "not_found" => StatusCode::NOT_FOUND,
         "request_id_reused" | "reservation_state" => StatusCode::CONFLICT,
-        "io" | "bad_header" | "journal_corrupted" | "poisoned" | "journal_locked" | "timeout" => {
-            StatusCode::SERVICE_UNAVAILABLE
-        }
+        "io"
+        | "bad_header"
+        | "journal_corrupted"
+        | "poisoned"
+        | "journal_locked"
+        | "timeout"
+        | "too_many_connections" => StatusCode::SERVICE_UNAVAILABLE,
+        "method_not_allowed" => StatusCode::METHOD_NOT_ALLOWED,
         "unauthorized" => StatusCode::UNAUTHORIZED,
         "forbidden" => StatusCode::FORBIDDEN,
         "payload_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
@@ -71,15 +79,31 @@ impl From<kontingent::DurableError> for Failure {
     }
 }
 
+impl Failure {
+    /// The whole answer as HTTP/1.1 bytes, closing the connection: for a
+    /// connection turned away before any request on it is read.
+    pub(crate) fn raw_answer(self) -> Vec<u8> {
+        let status = status_of(self.0.code);
+        let body = body_of(self.0).to_string();
+        format!(
+            "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+             retry-after: 1\r\nconnection: close\r\n\r\n{body}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or(""),
+            body.len(),
+        )
+        .into_bytes()
+    }
+}
+
+fn body_of(e: ErrorInfo) -> Value {
+    json!({ "code": e.code, "message": e.message, "details": Value::Object(e.details) })
+}
+
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        let ErrorInfo {
-            code,
-            message,
-            details,
-        } = self.0;
-        let body = json!({ "code": code, "message": message, "details": Value::Object(details) });
-        let mut response = (status_of(code), Json(body)).into_response();
+        let code = self.0.code;
+        let mut response = (status_of(code), Json(body_of(self.0))).into_response();
         response
             .extensions_mut()
             .insert(crate::log::ErrorCode(code));

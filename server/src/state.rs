@@ -9,6 +9,7 @@ use kontingent::clock::{FixedClock, ManualClock, SystemClock};
 use kontingent::host::{At, ErrorInfo, HostLedger, Query};
 use kontingent::{Action, Durability};
 use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// A running server's ledgers, keys and clock, shared by every request.
@@ -22,6 +23,9 @@ pub struct App {
     pub(crate) request_timeout: std::time::Duration,
     pub(crate) max_in_flight: usize,
     pub(crate) metrics: Arc<crate::metrics::Metrics>,
+    /// Set when the server stops accepting: event streams end, so that the
+    /// drain is not held open by a browser that would never hang up.
+    pub(crate) stopping: Arc<AtomicBool>,
 }
 
 impl App {
@@ -103,6 +107,7 @@ impl App {
             request_timeout: config.request_timeout,
             max_in_flight: config.max_in_flight,
             metrics: Arc::default(),
+            stopping: Arc::default(),
         })
     }
 

@@ -7,9 +7,8 @@ mod common;
 
 use common::{Server, CLIENT, OPERATOR};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::Command;
 
 /// 2026-11-29 12:00 in Berlin: the Emstek campaign opens.
 const NOON: u64 = 1_795_950_000_000;
@@ -342,19 +341,9 @@ fn events_stream_the_deltas_with_their_seq() {
 
 #[test]
 fn a_server_without_an_operator_key_does_not_start() {
-    let out = Command::new(env!("CARGO_BIN_EXE_kontingent-server"))
-        .args([
-            "--journal",
-            "x=/nonexistent/x.journal",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .env_remove("KONTINGENT_OPERATOR_KEY")
-        .env_remove("KONTINGENT_CLIENT_KEY")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("operator key"));
+    let (code, stderr) = common::refused_start(&[]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("operator key"), "{stderr}");
 }
 
 #[test]
@@ -372,15 +361,8 @@ fn the_csv_export_lists_who_holds_what_per_pool() {
         &json!({"reservation": released}).to_string(),
     );
     s.reserve("x4", "dora", "eiscafe-venezia-20");
-    let csv = |q: &str, key: &str| {
-        let mut r = s
-            .agent
-            .get(format!("{}/v1/ledgers/emstek/reservations.csv{q}", s.base))
-            .header("Authorization", format!("Bearer {key}"))
-            .call()
-            .unwrap();
-        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
-    };
+    let csv =
+        |q: &str, key: &str| s.get_text(&format!("/v1/ledgers/emstek/reservations.csv{q}"), key);
     let (status, text) = csv("?pool=zur-post", OPERATOR);
     assert_eq!(status, 200);
     let rows: Vec<&str> = text.lines().collect();
@@ -474,15 +456,7 @@ fn metrics_count_outcomes_and_show_the_pools() {
     s.reserve("m1", "anna", "zur-post-20");
     s.set_clock(NOON + 1_000);
     s.reserve("m2", "anna", "zur-post-20");
-    let scrape = |key: &str| {
-        let mut r = s
-            .agent
-            .get(format!("{}/metrics", s.base))
-            .header("Authorization", format!("Bearer {key}"))
-            .call()
-            .unwrap();
-        (r.status().as_u16(), r.body_mut().read_to_string().unwrap())
-    };
+    let scrape = |key: &str| s.get_text("/metrics", key);
     let (status, text) = scrape(OPERATOR);
     assert_eq!(status, 200);
     for line in [
@@ -546,11 +520,7 @@ fn sigterm_answers_what_is_in_flight_and_exits_0_and_a_restart_serves_it() {
     let mut s = emstek(dir.path(), &format!("fixed:{}", NOON + 1_000));
     let held = s.reserve("t1", "anna", "zur-post-20").1;
     assert_eq!(held["status"], "held");
-    let status = Command::new("kill")
-        .args(["-TERM", &s.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    s.terminate();
     assert_eq!(s.child.wait().unwrap().code(), Some(0), "a clean exit");
     let again = emstek(dir.path(), &format!("fixed:{}", NOON + 2_000));
     assert_eq!(
@@ -558,6 +528,37 @@ fn sigterm_answers_what_is_in_flight_and_exits_0_and_a_restart_serves_it() {
         held,
         "the restart replayed it"
     );
+}
+
+#[test]
+fn sigterm_ends_open_event_streams_and_exits_0_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = emstek(dir.path(), &format!("fixed:{}", NOON + 1_000));
+    let stream = s
+        .agent
+        .get(format!("{}/v1/ledgers/emstek/events", s.base))
+        .call()
+        .unwrap();
+    let mut reader = BufReader::new(stream.into_body().into_reader());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert!(line.starts_with("id: "), "the stream is open: {line:?}");
+    s.terminate();
+    // A stream never ends by itself: the drain would wait its full bound.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let exit = loop {
+        if let Some(exit) = s.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running 5 s after SIGTERM, with an event stream open"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(exit.code(), Some(0), "a clean exit");
+    let mut rest = String::new();
+    assert!(reader.read_to_string(&mut rest).is_ok(), "the stream ended");
 }
 
 /// The OpenAPI document against the server itself: every operation it lists is
@@ -657,11 +658,7 @@ fn logs_are_json_lines_with_operator_verbs_and_never_a_customer() {
     assert_eq!(status, 200);
     assert_eq!(s.get("/v1/ledgers/nowhere/availability", None).0, 404);
     let stderr = s.child.stderr.take().unwrap();
-    let term = Command::new("kill")
-        .args(["-TERM", &s.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(term.success());
+    s.terminate();
     let lines: Vec<Value> = BufReader::new(stderr)
         .lines()
         .map(|l| {
