@@ -13,6 +13,7 @@ use axum::extract::{DefaultBodyLimit, Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
+use kontingent::clock::Clock;
 use kontingent::host::{At, ErrorInfo, Query, QueryArgs};
 use kontingent::{Action, Outcome, ReservationId, WaitEntryId};
 use serde::de::DeserializeOwned;
@@ -64,7 +65,8 @@ pub(crate) fn router(app: App) -> Router {
         )
         .route("/reservations.csv", get(crate::export::reservations_csv))
         .route("/events", get(crate::events::stream))
-        .merge(crate::operator::ledger_routes());
+        .merge(crate::operator::ledger_routes())
+        .merge(crate::console::ledger_routes());
     Router::new()
         .route(
             "/v1/health",
@@ -81,6 +83,7 @@ pub(crate) fn router(app: App) -> Router {
             }),
         )
         .merge(crate::operator::server_routes())
+        .merge(crate::console::routes())
         .nest("/v1/ledgers/{ledger}", ledger)
         .fallback(|| async {
             Failure::transport("not_found", "no such route (the API is under /v1)")
@@ -142,7 +145,8 @@ pub(crate) async fn submit(
     action: Action,
 ) -> Result<Json<Outcome>, Failure> {
     let applied = blocking(move || l.submit(At::Now, action)).await??;
-    app.metrics.outcome(ledger, &applied.outcome);
+    app.metrics
+        .outcome(ledger, &applied.outcome, app.clock.now_ms());
     Ok(Json(applied.outcome))
 }
 
@@ -216,7 +220,11 @@ fn decode(s: &str) -> Result<String, Failure> {
     String::from_utf8(out).map_err(|_| ErrorInfo::invalid_input("query", "is not UTF-8").into())
 }
 
-fn number(params: &BTreeMap<String, String>, name: &str) -> Result<Option<u64>, Failure> {
+/// The parameter `name` as a whole number, if given.
+pub(crate) fn number(
+    params: &BTreeMap<String, String>,
+    name: &str,
+) -> Result<Option<u64>, Failure> {
     params
         .get(name)
         .map(|v| {

@@ -12,6 +12,7 @@ mod api;
 mod args;
 mod auth;
 mod config;
+mod console;
 mod events;
 mod export;
 mod metrics;

@@ -4,7 +4,7 @@ use crate::auth::Keys;
 use crate::config::{valid_name, ClockChoice, Config, ConfigError};
 use crate::reply::Failure;
 use axum::Router;
-use kontingent::clock::{FixedClock, ManualClock, SystemClock};
+use kontingent::clock::{Clock, FixedClock, ManualClock, SystemClock};
 use kontingent::host::{At, ErrorInfo, HostLedger, Query};
 use kontingent::{Action, Durability};
 use std::collections::BTreeMap;
@@ -17,6 +17,9 @@ pub struct App {
     pub(crate) keys: Arc<Keys>,
     /// The operator's clock, when the server rehearses (`ClockChoice::Manual`).
     pub(crate) manual: Option<ManualClock>,
+    /// The clock every ledger stamps "now" commands with: refusals are counted by
+    /// its minute.
+    pub(crate) clock: Arc<dyn Clock>,
     pub(crate) max_body: usize,
     pub(crate) request_timeout: std::time::Duration,
     pub(crate) max_in_flight: usize,
@@ -32,6 +35,11 @@ impl App {
             ClockChoice::Manual(at) => Some(ManualClock::new(at)),
             _ => None,
         };
+        let clock: Arc<dyn Clock> = match (config.clock, &manual) {
+            (_, Some(m)) => Arc::new(m.clone()),
+            (ClockChoice::Fixed(at), None) => Arc::new(FixedClock(at)),
+            _ => Arc::new(SystemClock),
+        };
         let mut ledgers = BTreeMap::new();
         for l in &config.ledgers {
             let what = format!("ledger {}", l.name);
@@ -43,11 +51,7 @@ impl App {
             }
             let opened = HostLedger::open_file(&l.journal, Durability::Full)
                 .map_err(|e| ConfigError::new(&what, e))?;
-            let ledger = match (config.clock, &manual) {
-                (_, Some(m)) => opened.with_clock(m.clone()),
-                (ClockChoice::Fixed(at), None) => opened.with_clock(FixedClock(at)),
-                _ => opened.with_clock(SystemClock),
-            };
+            let ledger = opened.with_clock(clock.clone());
             if let Some(path) = &l.catalog {
                 let catalog =
                     kontingent::read_catalog(path).map_err(|e| ConfigError::new(&what, e))?;
@@ -69,6 +73,7 @@ impl App {
             ledgers: Arc::new(ledgers),
             keys: Arc::new(keys),
             manual,
+            clock,
             max_body: config.max_body,
             request_timeout: config.request_timeout,
             max_in_flight: config.max_in_flight,
