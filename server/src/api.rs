@@ -1,8 +1,10 @@
 //! The routes under `/v1`: the client calls (reserve, confirm, release, leave a
 //! waiting list, preview, why unavailable, slots, one reservation), the public
-//! ones (availability, catalog, events), and the limits every request runs under.
+//! ones (availability, catalog, events: readable from any origin), and the limits
+//! every request runs under.
 
 use crate::auth::Role;
+use crate::cors;
 use crate::reply::Failure;
 use crate::state::{blocking, App};
 use crate::wire::{self, EntryBody, ReservationBody, ReserveBody};
@@ -64,23 +66,28 @@ pub(crate) fn router(app: App) -> Router {
             public("catalog").post(crate::operator::load_catalog),
         )
         .route("/reservations.csv", get(crate::export::reservations_csv))
-        .route("/events", get(crate::events::stream))
+        .route(
+            "/events",
+            cors::public(get(crate::events::stream)).options(cors::preflight),
+        )
         .merge(crate::operator::ledger_routes())
         .merge(crate::console::ledger_routes());
     Router::new()
         .route(
             "/v1/health",
-            get(|| async { Json(serde_json::json!({ "status": "ok" })) }),
+            cors::public(get(|| async {
+                Json(serde_json::json!({ "status": "ok" }))
+            })),
         )
         .route("/metrics", get(crate::metrics::scrape))
         .route(
             "/v1/openapi.json",
-            get(|| async {
+            cors::public(get(|| async {
                 (
                     [(axum::http::header::CONTENT_TYPE, "application/json")],
                     include_str!("../api/openapi.json"),
                 )
-            }),
+            })),
         )
         .merge(crate::operator::server_routes())
         .merge(crate::console::routes())
@@ -307,9 +314,10 @@ async fn reservation(
     ask(&app, &headers, Role::Client, &ledger, "reservation", args).await
 }
 
-/// A public query without arguments (`snapshot`, `catalog`): no customer data.
+/// A public query without arguments (`snapshot`, `catalog`): no customer data,
+/// readable from any origin.
 fn public(what: &'static str) -> MethodRouter<App> {
-    get(
+    cors::public(get(
         move |State(app): State<App>, Path(ledger): Path<String>, headers: HeaderMap| async move {
             ask(
                 &app,
@@ -321,5 +329,5 @@ fn public(what: &'static str) -> MethodRouter<App> {
             )
             .await
         },
-    )
+    ))
 }

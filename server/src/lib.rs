@@ -13,6 +13,7 @@ mod args;
 mod auth;
 mod config;
 mod console;
+mod cors;
 mod events;
 mod export;
 mod metrics;

@@ -787,3 +787,95 @@ fn the_console_is_one_static_page_with_its_own_script_and_style_only() {
         assert!(!script.contains(sink), "console.js uses {sink}");
     }
 }
+
+#[test]
+fn public_reads_answer_any_origin_and_nothing_else_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = emstek(dir.path(), &format!("fixed:{}", NOON + 1_000));
+    let origin = |method: &str, path: &str, key: Option<&str>| {
+        let url = format!("{}{path}", s.base);
+        let auth = key.map(|k| format!("Bearer {k}"));
+        let resp = match method {
+            "GET" => {
+                let mut r = s.agent.get(url).header("Origin", "http://shop.example");
+                if let Some(a) = &auth {
+                    r = r.header("Authorization", a);
+                }
+                r.call()
+            }
+            _ => {
+                let mut r = s.agent.post(url).header("Origin", "http://shop.example");
+                if let Some(a) = &auth {
+                    r = r.header("Authorization", a);
+                }
+                r.header("Content-Type", "application/json").send("{}")
+            }
+        }
+        .unwrap();
+        let allowed = resp
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (resp.status().as_u16(), allowed)
+    };
+    let any = Some("*".to_owned());
+    for path in [
+        "/v1/health",
+        "/v1/openapi.json",
+        "/v1/ledgers/emstek/availability",
+        "/v1/ledgers/emstek/catalog",
+        "/v1/ledgers/emstek/events?after=0",
+    ] {
+        assert_eq!(origin("GET", path, None), (200, any.clone()), "{path}");
+    }
+    // A public route's error is readable too (the page can show why).
+    assert_eq!(
+        origin("GET", "/v1/ledgers/nowhere/availability", None),
+        (404, any.clone())
+    );
+    for (method, path, key) in [
+        ("GET", "/v1/ledgers/emstek/reservations.csv", OPERATOR),
+        ("GET", "/v1/ledgers/emstek/overview", OPERATOR),
+        ("GET", "/v1/ledgers", OPERATOR),
+        ("GET", "/metrics", OPERATOR),
+        ("GET", "/console", OPERATOR),
+        ("GET", "/v1/ledgers/emstek/reservations/1", CLIENT),
+        (
+            "GET",
+            "/v1/ledgers/emstek/why-unavailable?offer=zur-post-20",
+            CLIENT,
+        ),
+        ("POST", "/v1/ledgers/emstek/preview", CLIENT),
+        ("POST", "/v1/ledgers/emstek/catalog", OPERATOR),
+        ("POST", "/v1/ledgers/emstek/resume", OPERATOR),
+    ] {
+        assert_eq!(origin(method, path, Some(key)).1, None, "{method} {path}");
+    }
+    // An EventSource reconnecting from another origin sends Last-Event-ID: preflighted.
+    let preflight = |path: &str| {
+        s.agent
+            .options(format!("{}{path}", s.base))
+            .header("Origin", "http://shop.example")
+            .header("Access-Control-Request-Method", "GET")
+            .header("Access-Control-Request-Headers", "last-event-id")
+            .call()
+            .unwrap()
+    };
+    let ok = preflight("/v1/ledgers/emstek/events");
+    assert_eq!(ok.status().as_u16(), 204);
+    let h = |name: &str| ok.headers().get(name).unwrap().to_str().unwrap();
+    assert_eq!(h("access-control-allow-origin"), "*");
+    assert_eq!(h("access-control-allow-methods"), "GET");
+    assert_eq!(h("access-control-allow-headers"), "last-event-id");
+    for path in ["/v1/ledgers/emstek/pause", "/v1/ledgers/emstek/reserve"] {
+        let refused = preflight(path);
+        assert!(
+            refused
+                .headers()
+                .get("access-control-allow-origin")
+                .is_none(),
+            "{path}: {}",
+            refused.status()
+        );
+    }
+}
