@@ -36,6 +36,8 @@ const view = {
   timer: null,
   zone: "UTC",
   busy: false, // a pause or resume on its way
+  log: [], // events not drawn yet, oldest first
+  frame: null, // the frame that will draw them
 };
 
 // ------------------------------------------------------------------ calls
@@ -114,7 +116,7 @@ async function start() {
 function closeLedger() {
   view.source?.close();
   clearInterval(view.timer);
-  Object.assign(view, { ledger: null, snap: null, source: null, syncing: null, pending: [], overview: null, timer: null });
+  Object.assign(view, { ledger: null, snap: null, source: null, syncing: null, pending: [], overview: null, timer: null, log: [] });
 }
 
 async function openLedger(name) {
@@ -216,12 +218,12 @@ function onDelta(d) {
     default: // pools, offers or rules changed: read them whole
       snap.seq = d.seq;
       logEvent(d);
+      scheduleDraw();
       return resync().catch(failed("Catching up"));
   }
   snap.seq = d.seq;
   logEvent(d);
-  renderPools(false);
-  renderState();
+  scheduleDraw();
 }
 
 // ------------------------------------------------------------------ rendering
@@ -346,11 +348,25 @@ function logEvent(d) {
     case "none": text = "(a waiting-list change)"; break;
     default: text = c.type;
   }
-  const list = $("events");
-  const item = el("li", `#${d.seq} ${text}`);
-  item.dataset.seq = d.seq;
-  list.prepend(item);
-  while (list.children.length > EVENTS_SHOWN) list.lastChild.remove();
+  view.log.push({ seq: d.seq, text: `#${d.seq} ${text}` });
+  if (view.log.length > EVENTS_SHOWN) view.log.splice(0, view.log.length - EVENTS_SHOWN);
+}
+
+/** Draw what the deltas changed once per frame: a rush brings thousands a second. */
+function scheduleDraw() {
+  view.frame ??= requestAnimationFrame(() => {
+    view.frame = null;
+    if (!view.snap) return;
+    renderPools(false);
+    renderState();
+    const list = $("events");
+    list.prepend(...view.log.splice(0).reverse().map(({ seq, text }) => {
+      const item = el("li", text);
+      item.dataset.seq = seq;
+      return item;
+    }));
+    while (list.children.length > EVENTS_SHOWN) list.lastChild.remove();
+  });
 }
 
 async function pollOverview() {

@@ -197,6 +197,10 @@ test("the event stream is live, and the page stays the server's", async () => {
     return top?.dataset.seq === String(s) && top.textContent.includes("dorfkrug held +3");
   }, seq);
   assert.match(await text("[data-testid=stream]"), /live/);
+  // A burst, as in a rush: the page draws once a frame and still adds up to the server.
+  const burst = await Promise.all(Array.from({ length: 60 }, (_, i) =>
+    server.reserve(`burst-${i}`, `b${i}@example.org`, ["landhaus-linde-10", "hofcafe-20", "asia-garden-50"][i % 3], 1 + (i % 2))));
+  assert.ok(burst.every((r) => r.status === "held"), JSON.stringify(burst.find((r) => r.status !== "held")));
   await assertBarsAreTheServers();
 });
 
