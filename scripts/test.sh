@@ -52,6 +52,10 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 (cd examples/web-preview && { [ -d node_modules/playwright-core ] || npm install --no-audit --no-fund -s; } \
   && node --test test/)
+echo "== kontingent serve in headless Chromium: the operator console, and a browser preview on another origin fed by its events"
+cargo build --locked -q -p kontingent-server
+(cd server/browser-test && { [ -d node_modules/playwright-core ] || npm install --no-audit --no-fund -s; } \
+  && node --test test/)
 echo "== any day: the stages that touch time again under faketime (2031, and Berlin's DST change)"
 bash scripts/any-day.sh
 echo "== fuzzing: every corpus and regression input, then a short smoke run per target"

@@ -53,6 +53,20 @@ impl Expiries {
             || self.out_of_order.peek().is_some_and(|r| r.0 .0 <= at)
     }
 
+    /// Every queued entry (perhaps stale) in `(expires_at, id)` order. The FIFO is in
+    /// order already; only the heap, usually small, is sorted, on a copy.
+    pub fn in_order(&self) -> impl Iterator<Item = (Millis, u64)> + '_ {
+        let mut late: Vec<(Millis, u64)> = self.out_of_order.iter().map(|r| r.0).collect();
+        late.sort_unstable();
+        let mut early = self.in_order.iter().copied().peekable();
+        let mut late = late.into_iter().peekable();
+        std::iter::from_fn(move || match (early.peek(), late.peek()) {
+            (Some(a), Some(b)) if b < a => late.next(),
+            (Some(_), _) => early.next(),
+            (None, _) => late.next(),
+        })
+    }
+
     /// Every queued entry, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (Millis, u64)> + '_ {
         self.in_order

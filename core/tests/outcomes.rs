@@ -839,26 +839,20 @@ fn expiry_at_the_boundary() {
     assert_eq!(l.pool("zur-post").unwrap().held, 1);
 }
 
+/// One `v10-zur-post` hold per `(request id, hold_ms)`, all made at 0.
+fn holds_at_zero(l: &mut Ledger, holds: &[(&str, u64)]) {
+    for (id, hold_ms) in holds {
+        let r = Request::new(*id, "x")
+            .line("v10-zur-post", 1)
+            .hold_ms(*hold_ms);
+        l.apply(&reserve(0, r)).expect("setup command failed");
+    }
+}
+
 #[test]
 fn expiries_run_in_expiry_then_id_order() {
     let mut l = campaign();
-    run(
-        &mut l,
-        vec![
-            reserve(
-                0,
-                Request::new("a", "x").line("v10-zur-post", 1).hold_ms(300),
-            ),
-            reserve(
-                0,
-                Request::new("b", "x").line("v10-zur-post", 1).hold_ms(100),
-            ),
-            reserve(
-                0,
-                Request::new("c", "x").line("v10-zur-post", 1).hold_ms(100),
-            ),
-        ],
-    );
+    holds_at_zero(&mut l, &[("a", 300), ("b", 100), ("c", 100)]);
     let applied = l.apply(&Command::new(1000, Action::Tick)).unwrap();
     let order: Vec<(u64, u64)> = applied
         .events
@@ -869,6 +863,39 @@ fn expiries_run_in_expiry_then_id_order() {
         })
         .collect();
     assert_eq!(order, vec![(100, 2), (100, 3), (300, 1)]);
+}
+
+#[test]
+fn holds_are_listed_soonest_expiry_first_without_stale_entries() {
+    let mut l = campaign();
+    // Holds queued out of order (FIFO and heap both used), one confirmed since.
+    holds_at_zero(&mut l, &[("a", 300), ("b", 100), ("c", 200)]);
+    run(
+        &mut l,
+        vec![
+            Command::new(
+                10,
+                Action::Confirm {
+                    reservation: res(2),
+                },
+            ),
+            reserve(20, Request::new("e", "y").line("v50-linde", 1).hold_ms(400)),
+        ],
+    );
+    let listed = |l: &Ledger, limit| -> Vec<(u64, u64)> {
+        l.holds_by_expiry(limit)
+            .iter()
+            .map(|r| (r.expires_at, r.id.0))
+            .collect()
+    };
+    assert_eq!(listed(&l, 10), vec![(200, 3), (300, 1), (420, 4)]);
+    assert_eq!(listed(&l, 1), vec![(200, 3)]);
+    assert!(l
+        .holds_by_expiry(10)
+        .iter()
+        .all(|r| r.state == ReservationState::Held));
+    l.apply(&Command::new(250, Action::Tick)).unwrap();
+    assert_eq!(listed(&l, 10), vec![(300, 1), (420, 4)], "c expired at 200");
 }
 
 #[test]

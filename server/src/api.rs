@@ -1,8 +1,10 @@
 //! The routes under `/v1`: the client calls (reserve, confirm, release, leave a
 //! waiting list, preview, why unavailable, slots, one reservation), the public
-//! ones (availability, catalog, events), and the limits every request runs under.
+//! ones (availability, catalog, events: readable from any origin), and the limits
+//! every request runs under.
 
 use crate::auth::Role;
+use crate::cors;
 use crate::reply::Failure;
 use crate::state::{blocking, App};
 use crate::wire::Path;
@@ -15,6 +17,7 @@ use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
+use kontingent::clock::Clock;
 use kontingent::host::{At, ErrorInfo, Query, QueryArgs};
 use kontingent::{Action, Outcome, ReservationId, WaitEntryId};
 use serde::de::DeserializeOwned;
@@ -65,24 +68,31 @@ pub(crate) fn router(app: App) -> Router {
             public("catalog").post(crate::operator::load_catalog),
         )
         .route("/reservations.csv", get(crate::export::reservations_csv))
-        .route("/events", get(crate::events::stream))
-        .merge(crate::operator::ledger_routes());
+        .route(
+            "/events",
+            cors::public(get(crate::events::stream)).options(cors::preflight),
+        )
+        .merge(crate::operator::ledger_routes())
+        .merge(crate::console::ledger_routes());
     Router::new()
         .route(
             "/v1/health",
-            get(|| async { Json(serde_json::json!({ "status": "ok" })) }),
+            cors::public(get(|| async {
+                Json(serde_json::json!({ "status": "ok" }))
+            })),
         )
         .route("/metrics", get(crate::metrics::scrape))
         .route(
             "/v1/openapi.json",
-            get(|| async {
+            cors::public(get(|| async {
                 (
                     [(axum::http::header::CONTENT_TYPE, "application/json")],
                     include_str!("../api/openapi.json"),
                 )
-            }),
+            })),
         )
         .merge(crate::operator::server_routes())
+        .merge(crate::console::routes())
         .nest("/v1/ledgers/{ledger}", ledger)
         .fallback(|| async {
             Failure::transport("not_found", "no such route (the API is under /v1)")
@@ -180,7 +190,8 @@ pub(crate) async fn submit(
     action: Action,
 ) -> Result<Json<Outcome>, Failure> {
     let applied = blocking(move || l.submit(At::Now, action)).await??;
-    app.metrics.outcome(ledger, &applied.outcome);
+    app.metrics
+        .outcome(ledger, &applied.outcome, app.clock.now_ms());
     Ok(Json(applied.outcome))
 }
 
@@ -255,7 +266,11 @@ fn decode(field: &str, s: &str) -> Result<String, Failure> {
     String::from_utf8(out).map_err(|_| ErrorInfo::invalid_input(field, "is not UTF-8").into())
 }
 
-fn number(params: &BTreeMap<String, String>, name: &str) -> Result<Option<u64>, Failure> {
+/// The parameter `name` as a whole number, if given.
+pub(crate) fn number(
+    params: &BTreeMap<String, String>,
+    name: &str,
+) -> Result<Option<u64>, Failure> {
     params
         .get(name)
         .map(|v| {
@@ -338,9 +353,10 @@ async fn reservation(
     ask(&app, &headers, Role::Client, &ledger, "reservation", args).await
 }
 
-/// A public query without arguments (`snapshot`, `catalog`): no customer data.
+/// A public query without arguments (`snapshot`, `catalog`): no customer data,
+/// readable from any origin.
 fn public(what: &'static str) -> MethodRouter<App> {
-    get(
+    cors::public(get(
         move |State(app): State<App>, Path(ledger): Path<String>, headers: HeaderMap| async move {
             ask(
                 &app,
@@ -352,5 +368,5 @@ fn public(what: &'static str) -> MethodRouter<App> {
             )
             .await
         },
-    )
+    ))
 }

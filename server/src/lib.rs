@@ -12,6 +12,8 @@ mod api;
 mod args;
 mod auth;
 mod config;
+mod console;
+mod cors;
 mod events;
 mod export;
 mod listen;

@@ -3,7 +3,8 @@
 //! read at each scrape, every ledger's seq, journal counters (records, batches,
 //! fdatasyncs: their ratio is the group commit's batch size), poisoned flag,
 //! pools and waiting lists; how many records each group commit wrote and how long
-//! each fdatasync took (histograms); and the SSE streams open.
+//! each fdatasync took (histograms); and the SSE streams open. Refusals are also
+//! kept by minute, for the console's overview.
 
 use crate::auth::Role;
 use crate::reply::Failure;
@@ -19,8 +20,48 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 type Labels = Vec<(String, String)>;
+
+/// Minutes of refusals kept per ledger: an hour of a rush.
+const REFUSAL_MINUTES: usize = 60;
+const MINUTE_MS: u64 = 60_000;
+
+/// Refusals by ledger, minute (its first ms, by the server's clock) and reason:
+/// the last [`REFUSAL_MINUTES`] minutes that had any. Counted by the server as
+/// answers leave, like the outcome counters, so a restart starts from zero.
+#[derive(Default)]
+pub(crate) struct RefusalMinutes(Mutex<BTreeMap<String, Minutes>>);
+
+/// Refusals by minute, then reason.
+type Minutes = BTreeMap<u64, BTreeMap<String, u64>>;
+
+impl RefusalMinutes {
+    fn count(&self, ledger: &str, at: u64, reason: &str) {
+        let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let minutes = all.entry(ledger.to_owned()).or_default();
+        *minutes
+            .entry(at - at % MINUTE_MS)
+            .or_default()
+            .entry(reason.to_owned())
+            .or_default() += 1;
+        while minutes.len() > REFUSAL_MINUTES {
+            minutes.pop_first();
+        }
+    }
+
+    /// `[{minute, reasons: {reason: count}}]` of `ledger`, oldest first.
+    pub(crate) fn of(&self, ledger: &str) -> Value {
+        let all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let minutes = all.get(ledger).into_iter().flatten();
+        Value::from_iter(
+            minutes.map(|(minute, reasons)| json!({ "minute": minute, "reasons": reasons })),
+        )
+    }
+}
 
 /// What the server counts as it goes.
 #[derive(Default)]
@@ -35,13 +76,18 @@ pub(crate) struct Metrics {
     pub(crate) connections: Gauge,
     /// Connections turned away at `max_connections`.
     pub(crate) connections_refused: Counter,
+    /// Refusals by minute, for the console.
+    pub(crate) refusals: RefusalMinutes,
 }
 
 impl Metrics {
-    /// Count an outcome leaving for `ledger`.
-    pub(crate) fn outcome(&self, ledger: &str, outcome: &kontingent::Outcome) {
+    /// Count an outcome leaving for `ledger` at `at` (the server's clock, ms).
+    pub(crate) fn outcome(&self, ledger: &str, outcome: &kontingent::Outcome, at: u64) {
         let reason = match outcome {
-            kontingent::Outcome::Refused(why) => why.code(),
+            kontingent::Outcome::Refused(why) => {
+                self.refusals.count(ledger, at, why.code());
+                why.code()
+            }
             _ => "",
         };
         self.outcomes

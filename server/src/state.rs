@@ -5,7 +5,7 @@ use crate::config::{valid_name, ClockChoice, Config, ConfigError, LedgerLog};
 use crate::reply::Failure;
 use crate::supervise::{Reopen, Slot};
 use axum::Router;
-use kontingent::clock::{FixedClock, ManualClock, SystemClock};
+use kontingent::clock::{Clock, FixedClock, ManualClock, SystemClock};
 use kontingent::host::{At, ErrorInfo, HostLedger, Query};
 use kontingent::{Action, Durability};
 use std::collections::BTreeMap;
@@ -19,6 +19,9 @@ pub struct App {
     pub(crate) keys: Arc<Keys>,
     /// The operator's clock, when the server rehearses (`ClockChoice::Manual`).
     pub(crate) manual: Option<ManualClock>,
+    /// The clock every ledger stamps "now" commands with: refusals are counted by
+    /// its minute.
+    pub(crate) clock: Arc<dyn Clock>,
     pub(crate) max_body: usize,
     pub(crate) request_timeout: std::time::Duration,
     pub(crate) max_in_flight: usize,
@@ -37,6 +40,11 @@ impl App {
             ClockChoice::Manual(at) => Some(ManualClock::new(at)),
             _ => None,
         };
+        let clock: Arc<dyn Clock> = match (config.clock, &manual) {
+            (_, Some(m)) => Arc::new(m.clone()),
+            (ClockChoice::Fixed(at), None) => Arc::new(FixedClock(at)),
+            _ => Arc::new(SystemClock),
+        };
         let mut ledgers = BTreeMap::new();
         for l in &config.ledgers {
             let what = format!("ledger {}", l.name);
@@ -46,7 +54,7 @@ impl App {
                     "a name is 1 to 64 of a-z, 0-9, - and _",
                 ));
             }
-            let clock = (config.clock, manual.clone());
+            let clock = clock.clone();
             let log = l.log.clone();
             let name = l.name.clone();
             let open = move || -> Result<HostLedger, String> {
@@ -59,11 +67,7 @@ impl App {
                     }
                 }
                 .map_err(|e| e.to_string())?;
-                Ok(match &clock {
-                    (_, Some(m)) => opened.with_clock(m.clone()),
-                    (ClockChoice::Fixed(at), None) => opened.with_clock(FixedClock(*at)),
-                    _ => opened.with_clock(SystemClock),
-                })
+                Ok(opened.with_clock(clock.clone()))
             };
             let ledger = open().map_err(|e| ConfigError::new(&what, e))?;
             if let Some(path) = &l.catalog {
@@ -103,6 +107,7 @@ impl App {
             ledgers: Arc::new(ledgers),
             keys: Arc::new(keys),
             manual,
+            clock,
             max_body: config.max_body,
             request_timeout: config.request_timeout,
             max_in_flight: config.max_in_flight,

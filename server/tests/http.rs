@@ -695,3 +695,287 @@ fn logs_are_json_lines_with_operator_verbs_and_never_a_customer() {
     find("INFO", "stopped: every answer given was synced");
     assert_eq!(s.child.wait().unwrap().code(), Some(0));
 }
+
+#[test]
+fn the_overview_counts_refusals_per_minute_and_lists_the_next_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = emstek(dir.path(), &format!("manual:{}", NOON - 60_000));
+    let reserve = |id: &str, customer: &str, offer: &str, extra: Value| {
+        let mut body = json!({"request_id": id, "customer": customer, "lines": [{"offer": offer, "quantity": 1}]});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        s.post(
+            "/v1/ledgers/emstek/reserve",
+            Some(CLIENT),
+            &body.to_string(),
+        )
+        .1
+    };
+    assert_eq!(
+        s.reserve("o0", "ben", "zur-post-20").1["reason"],
+        "not_open_yet"
+    );
+    s.set_clock(NOON + 30_000);
+    s.post(
+        "/v1/ledgers/emstek/capacity",
+        Some(OPERATOR),
+        r#"{"pool":"eiscafe-venezia","capacity":1}"#,
+    );
+    let late = reserve(
+        "o1",
+        "anna",
+        "eiscafe-venezia-10",
+        json!({"hold_ms": 600_000}),
+    );
+    let soon = reserve("o2", "ben", "zur-post-20", json!({"hold_ms": 120_000}));
+    assert_eq!(
+        reserve("o3", "cem", "zur-post-10", json!({"confirm": true}))["status"],
+        "confirmed"
+    );
+    assert_eq!(
+        reserve("o4", "dora", "eiscafe-venezia-10", json!({}))["reason"],
+        "sold_out"
+    );
+    assert_eq!(
+        reserve(
+            "o5",
+            "emil",
+            "eiscafe-venezia-10",
+            json!({"waitlist": true})
+        )["status"],
+        "waiting"
+    );
+    s.set_clock(NOON + 61_000);
+    s.post("/v1/ledgers/emstek/pause", Some(OPERATOR), "");
+    for id in ["o6", "o7"] {
+        assert_eq!(s.reserve(id, "finn", "zur-post-20").1["reason"], "paused");
+    }
+    s.post("/v1/ledgers/emstek/resume", Some(OPERATOR), "");
+
+    let (status, o) = s.get("/v1/ledgers/emstek/overview", Some(OPERATOR));
+    assert_eq!(status, 200, "{o}");
+    assert_eq!(o["now"], NOON + 61_000);
+    assert_eq!(
+        o["refusals"],
+        json!([
+            {"minute": NOON - 60_000, "reasons": {"not_open_yet": 1}},
+            {"minute": NOON, "reasons": {"sold_out": 1}},
+            {"minute": NOON + 60_000, "reasons": {"paused": 2}},
+        ])
+    );
+    let expiring: Vec<(&Value, &Value, &Value)> = o["expiring"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (&r["id"], &r["customer"], &r["expires_at"]))
+        .collect();
+    assert_eq!(
+        expiring,
+        vec![
+            (&soon["reservation"], &json!("ben"), &json!(NOON + 150_000)),
+            (&late["reservation"], &json!("anna"), &json!(NOON + 630_000)),
+        ],
+        "soonest first; the confirmed one is not a hold"
+    );
+    let waiting: Vec<&Value> = o["waiting"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["waiting"] != 0)
+        .collect();
+    assert_eq!(
+        waiting,
+        vec![&json!({"offer": "eiscafe-venezia-10", "waiting": 1})]
+    );
+    assert_eq!(o["waiting"].as_array().unwrap().len(), 30, "every offer");
+
+    let one = s
+        .get("/v1/ledgers/emstek/overview?holds=1", Some(OPERATOR))
+        .1;
+    assert_eq!(one["expiring"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        s.get("/v1/ledgers/emstek/overview?holds=x", Some(OPERATOR))
+            .0,
+        422
+    );
+    assert_eq!(
+        s.get("/v1/ledgers/emstek/overview?from=1", Some(OPERATOR))
+            .0,
+        422
+    );
+    assert_eq!(
+        s.get("/v1/ledgers/emstek/overview", Some(CLIENT)).0,
+        403,
+        "customers are for the operator"
+    );
+    assert_eq!(
+        s.get("/v1/ledgers", Some(OPERATOR)),
+        (200, json!({"ledgers": ["emstek"]}))
+    );
+    assert_eq!(s.get("/v1/ledgers", Some(CLIENT)).0, 403);
+}
+
+#[test]
+fn the_console_is_one_static_page_with_its_own_script_and_style_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = emstek(dir.path(), &format!("fixed:{}", NOON));
+    let fetch = |path: &str| {
+        let mut r = s.agent.get(format!("{}{path}", s.base)).call().unwrap();
+        let header = |h: &str| {
+            r.headers()
+                .get(h)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default()
+        };
+        let (kind, policy) = (header("content-type"), header("content-security-policy"));
+        (
+            r.status().as_u16(),
+            kind,
+            policy,
+            r.body_mut().read_to_string().unwrap(),
+        )
+    };
+    let (status, kind, policy, html) = fetch("/console");
+    assert_eq!(
+        (status, kind.as_str()),
+        (200, "text/html; charset=utf-8"),
+        "no key: the page holds no data"
+    );
+    assert!(policy.contains("script-src 'self';"), "{policy}");
+    assert!(!policy.contains("unsafe"), "{policy}");
+    assert!(policy.contains("connect-src 'self'"), "{policy}");
+    // Every script and style the page names is served, and none is inline.
+    let mut assets = 0;
+    for tag in html.split('<').skip(1) {
+        let name = tag.split([' ', '>']).next().unwrap();
+        assert_ne!(name, "style", "an inline style: <{tag}");
+        if name == "script" {
+            assert!(
+                tag.contains(" src=\"/console/"),
+                "an inline or foreign script: <{tag}"
+            );
+        }
+        for attribute in [" src=\"", " href=\""] {
+            let Some((_, rest)) = tag.split_once(attribute) else {
+                continue;
+            };
+            let url = rest.split('"').next().unwrap();
+            if url == "data:," {
+                continue; // no icon: the browser asks for none
+            }
+            let (status, kind, policy, _) = fetch(url);
+            assert_eq!(status, 200, "{url}");
+            assert!(
+                kind.starts_with("text/javascript") || kind.starts_with("text/css"),
+                "{url}: {kind}"
+            );
+            assert!(!policy.is_empty(), "{url}");
+            assets += 1;
+        }
+    }
+    assert_eq!(assets, 2, "the script and the style");
+    // Data reaches the DOM as text only: the script never parses HTML.
+    let (_, _, _, script) = fetch("/console/console.js");
+    for sink in [
+        "innerHTML",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "document.write",
+        "eval(",
+    ] {
+        assert!(!script.contains(sink), "console.js uses {sink}");
+    }
+}
+
+#[test]
+fn public_reads_answer_any_origin_and_nothing_else_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = emstek(dir.path(), &format!("fixed:{}", NOON + 1_000));
+    let origin = |method: &str, path: &str, key: Option<&str>| {
+        let url = format!("{}{path}", s.base);
+        let auth = key.map(|k| format!("Bearer {k}"));
+        let resp = match method {
+            "GET" => {
+                let mut r = s.agent.get(url).header("Origin", "http://shop.example");
+                if let Some(a) = &auth {
+                    r = r.header("Authorization", a);
+                }
+                r.call()
+            }
+            _ => {
+                let mut r = s.agent.post(url).header("Origin", "http://shop.example");
+                if let Some(a) = &auth {
+                    r = r.header("Authorization", a);
+                }
+                r.header("Content-Type", "application/json").send("{}")
+            }
+        }
+        .unwrap();
+        let allowed = resp
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (resp.status().as_u16(), allowed)
+    };
+    let any = Some("*".to_owned());
+    for path in [
+        "/v1/health",
+        "/v1/openapi.json",
+        "/v1/ledgers/emstek/availability",
+        "/v1/ledgers/emstek/catalog",
+        "/v1/ledgers/emstek/events?after=0",
+    ] {
+        assert_eq!(origin("GET", path, None), (200, any.clone()), "{path}");
+    }
+    // A public route's error is readable too (the page can show why).
+    assert_eq!(
+        origin("GET", "/v1/ledgers/nowhere/availability", None),
+        (404, any.clone())
+    );
+    for (method, path, key) in [
+        ("GET", "/v1/ledgers/emstek/reservations.csv", OPERATOR),
+        ("GET", "/v1/ledgers/emstek/overview", OPERATOR),
+        ("GET", "/v1/ledgers", OPERATOR),
+        ("GET", "/metrics", OPERATOR),
+        ("GET", "/console", OPERATOR),
+        ("GET", "/v1/ledgers/emstek/reservations/1", CLIENT),
+        (
+            "GET",
+            "/v1/ledgers/emstek/why-unavailable?offer=zur-post-20",
+            CLIENT,
+        ),
+        ("POST", "/v1/ledgers/emstek/preview", CLIENT),
+        ("POST", "/v1/ledgers/emstek/catalog", OPERATOR),
+        ("POST", "/v1/ledgers/emstek/resume", OPERATOR),
+    ] {
+        assert_eq!(origin(method, path, Some(key)).1, None, "{method} {path}");
+    }
+    // An EventSource reconnecting from another origin sends Last-Event-ID: preflighted.
+    let preflight = |path: &str| {
+        s.agent
+            .options(format!("{}{path}", s.base))
+            .header("Origin", "http://shop.example")
+            .header("Access-Control-Request-Method", "GET")
+            .header("Access-Control-Request-Headers", "last-event-id")
+            .call()
+            .unwrap()
+    };
+    let ok = preflight("/v1/ledgers/emstek/events");
+    assert_eq!(ok.status().as_u16(), 204);
+    let h = |name: &str| ok.headers().get(name).unwrap().to_str().unwrap();
+    assert_eq!(h("access-control-allow-origin"), "*");
+    assert_eq!(h("access-control-allow-methods"), "GET");
+    assert_eq!(h("access-control-allow-headers"), "last-event-id");
+    for path in ["/v1/ledgers/emstek/pause", "/v1/ledgers/emstek/reserve"] {
+        let refused = preflight(path);
+        assert!(
+            refused
+                .headers()
+                .get("access-control-allow-origin")
+                .is_none(),
+            "{path}: {}",
+            refused.status()
+        );
+    }
+}

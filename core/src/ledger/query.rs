@@ -8,8 +8,8 @@ use super::Ledger;
 use crate::availability::{OfferLevel, PoolLevel, ShareLevel, Snapshot};
 use crate::customer::hash_name;
 use crate::model::{
-    Catalog, Millis, OfferId, OfferView, PoolId, PoolView, ReservationId, ReservationView,
-    WaitEntryId, WaitEntryView, WaitState,
+    Catalog, Millis, OfferId, OfferView, PoolId, PoolView, ReservationId, ReservationState,
+    ReservationView, WaitEntryId, WaitEntryView, WaitState,
 };
 use crate::waitlist::WaitEntryState;
 
@@ -113,6 +113,22 @@ impl Ledger {
             state: r.state,
             expires_at: r.expires_at,
         })
+    }
+
+    /// The next `limit` holds to expire, soonest first (by `(expires_at, id)`), as of
+    /// the ledger's time: what an operator watches during a rush. A hold past its
+    /// `expires_at` is listed until a command advances time. Walks the expiry queue
+    /// from its front, passing over holds confirmed or released since they were queued.
+    pub fn holds_by_expiry(&self, limit: usize) -> Vec<ReservationView> {
+        self.expiries
+            .in_order()
+            .filter(|&(t, id)| {
+                let r = &self.reservations[ReservationId(id)];
+                r.state == ReservationState::Held && r.expires_at == t
+            })
+            .take(limit)
+            .filter_map(|(_, id)| self.reservation(ReservationId(id)))
+            .collect()
     }
 
     /// Number of reservations ever made (ids run from 1 to this).
