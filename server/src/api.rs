@@ -175,21 +175,32 @@ where
               Path(ledger): Path<String>,
               headers: HeaderMap,
               b: Result<Bytes, BytesRejection>| async move {
-            let l = authorized(&app, &headers, role, &ledger)?;
+            authorized(&app, &headers, role, &ledger)?;
             let parsed: B = wire::parse(&body(b)?)?;
-            submit(&app, &ledger, l, make(parsed)).await
+            submit(&app, &ledger, make(parsed)).await
         },
     )
 }
 
-/// Submit one action now; the answer is the outcome after its fdatasync.
+/// Submit one action now, through the ledger's committer (batched with whatever
+/// else is waiting); the answer is the outcome after its fdatasync.
 pub(crate) async fn submit(
     app: &App,
     ledger: &str,
-    l: std::sync::Arc<kontingent::host::HostLedger>,
     action: Action,
 ) -> Result<Json<Outcome>, Failure> {
-    let applied = blocking(move || l.submit(At::Now, action)).await??;
+    let applied = app
+        .slot(ledger)?
+        .committer
+        .submit(action)
+        .await
+        .ok_or_else(|| {
+            Failure(ErrorInfo {
+                code: "internal",
+                message: "the ledger's committer stopped".into(),
+                details: Default::default(),
+            })
+        })??;
     app.metrics
         .outcome(ledger, &applied.outcome, app.clock.now_ms());
     Ok(Json(applied.outcome))
@@ -201,9 +212,9 @@ async fn reserve(
     headers: HeaderMap,
     b: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Outcome>, Failure> {
-    let l = authorized(&app, &headers, Role::Client, &ledger)?;
+    authorized(&app, &headers, Role::Client, &ledger)?;
     let request = wire::parse::<ReserveBody>(&body(b)?)?.into_request(&headers)?;
-    submit(&app, &ledger, l, Action::Reserve(request)).await
+    submit(&app, &ledger, Action::Reserve(request)).await
 }
 
 async fn preview(

@@ -11,6 +11,7 @@
 mod api;
 mod args;
 mod auth;
+mod committer;
 mod config;
 mod console;
 mod cors;

@@ -131,8 +131,9 @@ fn gauge(registry: &mut Registry, name: &str, help: &str, values: Vec<(Labels, i
 struct Histograms {
     name: &'static str,
     help: &'static str,
-    /// Bucket bounds are multiplied by this (microseconds to seconds).
-    scale: f64,
+    /// Bucket bounds and the sum are divided by this (microseconds to seconds:
+    /// dividing prints 50 µs as 0.00005, where multiplying by 1e-6 would not).
+    per_unit: f64,
     each: Vec<(Labels, kontingent::Histogram)>,
 }
 
@@ -143,12 +144,12 @@ impl Collector for Histograms {
         for (labels, h) in &self.each {
             let buckets: Vec<(f64, u64)> = h
                 .buckets()
-                .map(|(bound, n)| (bound.map_or(f64::MAX, |b| b as f64 * self.scale), n))
+                .map(|(bound, n)| (bound.map_or(f64::MAX, |b| b as f64 / self.per_unit), n))
                 .collect();
             family
                 .encode_family(labels)?
                 .encode_histogram::<NoLabelSet>(
-                    h.sum as f64 * self.scale,
+                    h.sum as f64 / self.per_unit,
                     h.count(),
                     &buckets,
                     None,
@@ -261,13 +262,13 @@ pub(crate) async fn scrape(
     registry.register_collector(Box::new(Histograms {
         name: "batch_records",
         help: "Records per group commit written by this server",
-        scale: 1.0,
+        per_unit: 1.0,
         each: batch_records,
     }));
     registry.register_collector(Box::new(Histograms {
         name: "fdatasync_seconds",
         help: "How long each fdatasync took",
-        scale: 1e-6,
+        per_unit: 1e6,
         each: sync_seconds,
     }));
     let mut text = String::new();

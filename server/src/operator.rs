@@ -51,7 +51,7 @@ pub(crate) async fn load_catalog(
     headers: HeaderMap,
     b: Result<Bytes, BytesRejection>,
 ) -> Result<Json<kontingent::Outcome>, Failure> {
-    let l = authorized(&app, &headers, Role::Operator, &ledger)?;
+    authorized(&app, &headers, Role::Operator, &ledger)?;
     let bytes = body(b)?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Failure::from(ErrorInfo::invalid_input("body", "a catalog is UTF-8 text")))?;
@@ -65,7 +65,7 @@ pub(crate) async fn load_catalog(
         Catalog::from_toml_str(text, "catalog.toml")
     };
     let catalog = compiled.map_err(|e| Failure::from(ErrorInfo::from(&e)))?;
-    submit(&app, &ledger, l, Action::LoadCatalog(Box::new(catalog))).await
+    submit(&app, &ledger, Action::LoadCatalog(Box::new(catalog))).await
 }
 
 /// Move the rehearsal clock (a server started with `--clock manual:MS`).

@@ -95,7 +95,7 @@ impl App {
                 checkpoint_ignored = r.checkpoint_ignored.as_deref(),
                 "ledger opened"
             );
-            let slot = Slot::new(&l.name, ledger);
+            let slot = Slot::new(&l.name, ledger).map_err(|e| ConfigError::new(&what, e))?;
             if let LedgerLog::Postgres { .. } = l.log {
                 slot.watch(Box::new(open) as Reopen);
             }
@@ -123,7 +123,12 @@ impl App {
 
     /// The ledger called `name`, or `404 unknown_ledger`.
     pub(crate) fn ledger(&self, name: &str) -> Result<Arc<HostLedger>, Failure> {
-        self.ledgers.get(name).map(|s| s.get()).ok_or_else(|| {
+        self.slot(name).map(|s| s.get())
+    }
+
+    /// The ledger called `name` with its committer, or `404 unknown_ledger`.
+    pub(crate) fn slot(&self, name: &str) -> Result<Arc<Slot>, Failure> {
+        self.ledgers.get(name).cloned().ok_or_else(|| {
             Failure::transport(
                 "unknown_ledger",
                 format!("no ledger {:?} on this server", crate::reply::bounded(name)),

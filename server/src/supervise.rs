@@ -8,6 +8,7 @@
 //! safe to retry with the same request id: one whose batch had committed answers
 //! its first outcome, one whose batch had not runs anew.
 
+use crate::committer::Committer;
 use kontingent::host::HostLedger;
 use parking_lot::RwLock;
 use std::sync::Arc;
@@ -21,18 +22,22 @@ const LOOK: Duration = Duration::from_millis(200);
 /// The longest wait between two attempts to reconnect.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
-/// One ledger, as requests find it: the current handle, replaced after a reconnect.
+/// One ledger, as requests find it: the current handle, replaced after a
+/// reconnect, and the committer its commands go through.
 pub(crate) struct Slot {
     name: String,
-    current: RwLock<Arc<HostLedger>>,
+    current: Arc<RwLock<Arc<HostLedger>>>,
+    pub(crate) committer: Committer,
 }
 
 impl Slot {
-    pub(crate) fn new(name: &str, ledger: HostLedger) -> Arc<Slot> {
-        Arc::new(Slot {
+    pub(crate) fn new(name: &str, ledger: HostLedger) -> std::io::Result<Arc<Slot>> {
+        let current = Arc::new(RwLock::new(Arc::new(ledger)));
+        Ok(Arc::new(Slot {
             name: name.to_owned(),
-            current: RwLock::new(Arc::new(ledger)),
-        })
+            committer: Committer::start(name, current.clone())?,
+            current,
+        }))
     }
 
     /// The handle to use now.
