@@ -33,7 +33,7 @@ pub(crate) fn router(app: App) -> Router {
                     "the request took too long; retry it with the same request id",
                 )
             } else {
-                Failure::from(ErrorInfo::invalid_input("request", "could not be served"))
+                Failure::internal("the request could not be served")
             }
         }))
         .timeout(app.request_timeout)
@@ -75,12 +75,7 @@ pub(crate) fn router(app: App) -> Router {
         .merge(crate::operator::ledger_routes())
         .merge(crate::console::ledger_routes());
     Router::new()
-        .route(
-            "/v1/health",
-            cors::public(get(|| async {
-                Json(serde_json::json!({ "status": "ok" }))
-            })),
-        )
+        .route("/v1/health", cors::public(get(health)))
         .route("/metrics", get(crate::metrics::scrape))
         .route(
             "/v1/openapi.json",
@@ -116,6 +111,25 @@ pub(crate) fn router(app: App) -> Router {
         ))
         .layer(axum::middleware::from_fn(crate::log::requests))
         .with_state(app)
+}
+
+/// `GET /v1/health`: `200 {"status":"ok"}`, or `503 {"status":"unavailable",
+/// "poisoned":[...]}` while a ledger answers nothing (a failed write or sync, or a
+/// PostgreSQL ledger reconnecting), so a load balancer can route around it.
+async fn health(State(app): State<App>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let poisoned: Vec<&String> = app
+        .ledgers
+        .iter()
+        .filter(|(_, slot)| slot.get().is_poisoned())
+        .map(|(name, _)| name)
+        .collect();
+    if poisoned.is_empty() {
+        Json(serde_json::json!({ "status": "ok" })).into_response()
+    } else {
+        let body = serde_json::json!({ "status": "unavailable", "poisoned": poisoned });
+        (axum::http::StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+    }
 }
 
 /// A request body, or `413 payload_too_large` / `422`.
@@ -194,13 +208,7 @@ pub(crate) async fn submit(
         .committer
         .submit(action)
         .await
-        .ok_or_else(|| {
-            Failure(ErrorInfo {
-                code: "internal",
-                message: "the ledger's committer stopped".into(),
-                details: Default::default(),
-            })
-        })??;
+        .ok_or_else(|| Failure::internal("the ledger's committer stopped"))??;
     app.metrics
         .outcome(ledger, &applied.outcome, app.clock.now_ms());
     Ok(Json(applied.outcome))
@@ -225,7 +233,9 @@ async fn preview(
 ) -> Result<Json<Outcome>, Failure> {
     let l = authorized(&app, &headers, Role::Client, &ledger)?;
     let request = wire::parse::<ReserveBody>(&body(b)?)?.into_request(&headers)?;
-    Ok(Json(l.preview(&request, At::Now)?))
+    // Off the async workers: a read may wait for the ledger's lock (held across a
+    // sync) or for PostgreSQL.
+    Ok(Json(blocking(move || l.preview(&request, At::Now)).await??))
 }
 
 /// The query string as names and values, each name at most once and among `allowed`.

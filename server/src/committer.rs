@@ -33,6 +33,7 @@ impl Committer {
         current: Arc<RwLock<Arc<HostLedger>>>,
     ) -> std::io::Result<Committer> {
         let (queue, mut jobs) = mpsc::unbounded_channel::<Job>();
+        let name = name.to_owned();
         std::thread::Builder::new()
             .name(format!("commit-{name}"))
             .spawn(move || {

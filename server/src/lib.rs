@@ -42,6 +42,11 @@ pub fn serve(config: Config, on_listen: impl FnOnce(SocketAddr)) -> Result<(), C
         .enable_all()
         .build()
         .map_err(|e| ConfigError::new("runtime", e))?;
+    // First of all: a SIGTERM from now on (during a long replay, or right after the
+    // address is printed) is a clean stop, not the default action's kill.
+    let stop = runtime
+        .block_on(async { stop_signal() })
+        .map_err(|e| ConfigError::new("signals", e))?;
     // Opened outside the runtime: PostgreSQL's blocking client runs one of its own.
     let app = App::open(&config)?;
     runtime.block_on(async move {
@@ -51,16 +56,22 @@ pub fn serve(config: Config, on_listen: impl FnOnce(SocketAddr)) -> Result<(), C
         let addr = listener
             .local_addr()
             .map_err(|e| ConfigError::new("listen", e))?;
-        // Before anyone can know the address: a SIGTERM that comes right after
-        // it is then a clean stop, not the default action's kill.
-        let stop = stop_signal().map_err(|e| ConfigError::new("signals", e))?;
         tracing::info!(%addr, ledgers = config.ledgers.len(), "listening");
         on_listen(addr);
-        listen::run(listener, app, bounds, async move {
+        listen::run(listener, app.clone(), bounds, async move {
             stop.await;
             tracing::info!("stopping: no new requests; answering those in flight");
         })
         .await;
+        // Every answer has left: a checkpoint now makes the next start replay
+        // from here instead of from the journal's beginning.
+        for (name, slot) in app.ledgers.iter() {
+            match slot.get().checkpoint() {
+                Ok(records) => tracing::info!(ledger = %name, records, "checkpoint written"),
+                Err(kontingent::DurableError::Rejected(_)) => {} // not a file: nothing to do
+                Err(e) => tracing::warn!(ledger = %name, error = %e, "no checkpoint"),
+            }
+        }
         tracing::info!("stopped: every answer given was synced");
         Ok(())
     })

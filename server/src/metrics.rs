@@ -272,12 +272,8 @@ pub(crate) async fn scrape(
         each: sync_seconds,
     }));
     let mut text = String::new();
-    encode(&mut text, &registry).map_err(|_| {
-        Failure::from(kontingent::host::ErrorInfo::invalid_input(
-            "metrics",
-            "could not be encoded",
-        ))
-    })?;
+    encode(&mut text, &registry)
+        .map_err(|_| Failure::internal("the metrics could not be encoded"))?;
     Ok((
         [(
             header::CONTENT_TYPE,

@@ -67,6 +67,18 @@ impl Failure {
     }
 }
 
+impl Failure {
+    /// `500 internal`: the server failed, not the request (a bug; retry with the
+    /// same request id).
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
+        Failure(ErrorInfo {
+            code: "internal",
+            message: message.into(),
+            details: Map::new(),
+        })
+    }
+}
+
 impl From<ErrorInfo> for Failure {
     fn from(e: ErrorInfo) -> Self {
         Failure(e)

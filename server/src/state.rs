@@ -6,7 +6,7 @@ use crate::reply::Failure;
 use crate::supervise::{Reopen, Slot};
 use axum::Router;
 use kontingent::clock::{Clock, FixedClock, ManualClock, SystemClock};
-use kontingent::host::{At, ErrorInfo, HostLedger, Query};
+use kontingent::host::{At, HostLedger, Query};
 use kontingent::{Action, Durability};
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
@@ -142,10 +142,7 @@ impl App {
 pub(crate) async fn blocking<R: Send + 'static>(
     f: impl FnOnce() -> R + Send + 'static,
 ) -> Result<R, Failure> {
-    tokio::task::spawn_blocking(f).await.map_err(|_| {
-        Failure::from(ErrorInfo::invalid_input(
-            "request",
-            "the ledger call failed",
-        ))
-    })
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| Failure::internal("the ledger call failed"))
 }

@@ -520,14 +520,75 @@ fn sigterm_answers_what_is_in_flight_and_exits_0_and_a_restart_serves_it() {
     let mut s = emstek(dir.path(), &format!("fixed:{}", NOON + 1_000));
     let held = s.reserve("t1", "anna", "zur-post-20").1;
     assert_eq!(held["status"], "held");
-    s.terminate();
+    // 32 clients send at once and SIGTERM comes while they are being answered:
+    // each request that was taken is answered whole (never a 5xx, never cut off),
+    // the others find the door closed.
+    let answered = std::sync::atomic::AtomicUsize::new(0);
+    type Answer = Result<(u16, Value), String>;
+    let results: Vec<(String, Answer)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..32)
+            .map(|i| {
+                let (base, answered) = (&s.base, &answered);
+                scope.spawn(move || {
+                    let id = format!("f{i}");
+                    let body = json!({"request_id": id, "customer": id, "lines": [{"offer": "zur-post-20", "quantity": 1}]});
+                    let agent: ureq::Agent = ureq::Agent::config_builder()
+                        .http_status_as_error(false)
+                        .build()
+                        .into();
+                    let r = agent
+                        .post(format!("{base}/v1/ledgers/emstek/reserve"))
+                        .header("Authorization", format!("Bearer {CLIENT}"))
+                        .header("Content-Type", "application/json")
+                        .send(body.to_string())
+                        .map_err(|e| e.to_string())
+                        .and_then(|mut r| {
+                            let status = r.status().as_u16();
+                            let v = r.body_mut().read_json::<Value>().map_err(|e| e.to_string())?;
+                            Ok((status, v))
+                        });
+                    answered.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    (id, r)
+                })
+            })
+            .collect();
+        while answered.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+            std::thread::yield_now();
+        }
+        s.terminate();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
     assert_eq!(s.child.wait().unwrap().code(), Some(0), "a clean exit");
+    let taken: Vec<(&String, &Value)> = results
+        .iter()
+        .filter_map(|(id, r)| {
+            r.as_ref().ok().map(|(status, v)| {
+                assert_eq!(*status, 200, "{id}: a request taken is answered: {v}");
+                (id, v)
+            })
+        })
+        .collect();
+    assert!(!taken.is_empty());
+    println!(
+        "{} of 32 taken and answered, {} turned away",
+        taken.len(),
+        32 - taken.len()
+    );
+    // The stop wrote a checkpoint: the restart replays from it.
+    assert!(dir.path().join("emstek.journal.checkpoint").exists());
     let again = emstek(dir.path(), &format!("fixed:{}", NOON + 2_000));
     assert_eq!(
         again.reserve("t1", "anna", "zur-post-20").1,
         held,
         "the restart replayed it"
     );
+    for (id, outcome) in taken {
+        assert_eq!(
+            &again.reserve(id, id, "zur-post-20").1,
+            outcome,
+            "{id} after the restart"
+        );
+    }
 }
 
 #[test]

@@ -100,8 +100,27 @@ fn two_servers_ride_out_a_postgres_crash_and_restart_by_themselves() {
             std::thread::sleep(Duration::from_millis(5));
         }
         pg.stop_immediate();
-        std::thread::sleep(Duration::from_millis(500));
+        // A load balancer sees it: health says which ledger is out, then back.
+        let health = |want: u16| {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                let (status, body) = servers[0].get("/v1/health", None);
+                if status == want {
+                    return body;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "health never {want}: {status} {body}"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        };
+        assert_eq!(
+            health(503),
+            json!({"status": "unavailable", "poisoned": ["emstek"]})
+        );
         pg.restart();
+        assert_eq!(health(200), json!({"status": "ok"}));
         workers.into_iter().map(|w| w.join().unwrap()).collect()
     });
     let finals: Vec<(String, Value)> = finals.into_iter().flatten().collect();

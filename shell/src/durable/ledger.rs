@@ -164,8 +164,9 @@ impl<S: Storage> DurableLedger<S> {
     }
 
     /// Mark the ledger poisoned (memory may be ahead of the disk): nothing more is
-    /// acknowledged, and no sync may report success for it.
-    pub(super) fn poison(&self, cause: &str) {
+    /// acknowledged, and no sync may report success for it. Shells call it when a
+    /// call on the ledger panicked (a bug) and its state can no longer be trusted.
+    pub fn poison(&self, cause: &str) {
         self.queue
             .lock()
             .poisoned

@@ -228,6 +228,12 @@ impl HostLedger {
         each!(&self.store, l => l.is_poisoned())
     }
 
+    /// Poison the ledger by hand: a call on it panicked and its memory can no
+    /// longer be trusted. Nothing more is acknowledged; reopen.
+    pub fn poison(&self, cause: &str) {
+        each!(&self.store, l => l.poison(cause))
+    }
+
     /// Counters for benchmarks and monitoring.
     pub fn stats(&self) -> Stats {
         each!(&self.store, l => l.stats())
