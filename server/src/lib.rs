@@ -24,6 +24,7 @@ mod operator;
 mod reply;
 mod state;
 mod supervise;
+mod ticker;
 mod wire;
 
 pub use args::ServeArgs;
@@ -57,12 +58,14 @@ pub fn serve(config: Config, on_listen: impl FnOnce(SocketAddr)) -> Result<(), C
             .local_addr()
             .map_err(|e| ConfigError::new("listen", e))?;
         tracing::info!(%addr, ledgers = config.ledgers.len(), "listening");
+        let ticker = tokio::spawn(ticker::run(app.clone()));
         on_listen(addr);
         listen::run(listener, app.clone(), bounds, async move {
             stop.await;
             tracing::info!("stopping: no new requests; answering those in flight");
         })
         .await;
+        ticker.abort();
         // Every answer has left: a checkpoint now makes the next start replay
         // from here instead of from the journal's beginning.
         for (name, slot) in app.ledgers.iter() {

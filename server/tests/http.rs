@@ -1040,3 +1040,51 @@ fn public_reads_answer_any_origin_and_nothing_else_does() {
         );
     }
 }
+
+#[test]
+fn a_lapsed_hold_expires_by_itself_in_a_quiet_hour() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = emstek(dir.path(), &format!("manual:{}", NOON + 1_000));
+    let body = json!({"request_id": "q1", "customer": "anna", "hold_ms": 60_000,
+                      "lines": [{"offer": "zur-post-20", "quantity": 1}]});
+    let (_, held) = s.post(
+        "/v1/ledgers/emstek/reserve",
+        Some(CLIENT),
+        &body.to_string(),
+    );
+    assert_eq!(held["status"], "held", "{held}");
+    let id = &held["reservation"];
+    let state = || {
+        s.get(
+            &format!("/v1/ledgers/emstek/reservations/{id}"),
+            Some(CLIENT),
+        )
+        .1["state"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    // Before its time nothing happens (a tick is written only when a hold is due).
+    std::thread::sleep(std::time::Duration::from_millis(1_500));
+    assert_eq!(state(), "held");
+    // No request comes after the clock passes the hold's end: the server ticks.
+    s.set_clock(NOON + 62_000);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while state() != "expired" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still {} 10 s after its hold ended",
+            state()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let pools = s.get("/v1/ledgers/emstek/availability", None).1["pools"].clone();
+    let zur = pools
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "zur-post")
+        .unwrap()
+        .clone();
+    assert_eq!(zur["held"], 0, "{zur}");
+}
