@@ -43,5 +43,5 @@ pub use model::{
     Action, Catalog, Command, Draw, Error, Event, EventKind, LineRequest, Millis, OfferId,
     OfferView, Outcome, PoolAmount, PoolAmounts, PoolId, PoolView, Refusal, Request, ReservationId,
     ReservationState, ReservationView, Standing, WaitEntryId, WaitEntryView, WaitState,
-    WaitlistPolicy,
+    WaitlistPolicy, DEFAULT_CHANNEL,
 };

@@ -58,6 +58,23 @@ pub(crate) async fn stream(
             Failure::from(ErrorInfo::invalid_input("after", "expected a whole number"))
         })?,
     };
+    // A seq beyond the ledger's is a client ahead of the ledger (it followed
+    // another ledger, or a journal that was replaced): told at once, not left to
+    // wait for seqs that would then mean other events.
+    let l = app.ledger(&ledger)?;
+    let last = crate::state::blocking(move || l.read(|x| x.seq())).await??;
+    if after > last {
+        let body = serde_json::json!({
+            "code": "invalid_input",
+            "message": format!("after {after} is beyond the ledger's last seq {last}: reload the snapshot"),
+            "details": { "field": "after", "last": last },
+        });
+        let ev = Event::default().event("error").data(body.to_string());
+        let stream = stream::iter([Ok::<_, Infallible>(ev)]);
+        return Ok(
+            Sse::new(futures_util::future::Either::Left(stream)).keep_alive(KeepAlive::default())
+        );
+    }
     let open = Open::new(app.metrics.clone());
     let state = (after, VecDeque::<(u64, String)>::new(), false);
     let events = stream::unfold(state, move |(after, mut pending, done)| {
@@ -105,5 +122,5 @@ pub(crate) async fn stream(
             }
         }
     });
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+    Ok(Sse::new(futures_util::future::Either::Right(events)).keep_alive(KeepAlive::default()))
 }

@@ -201,7 +201,9 @@ impl ReserveBody {
         Ok(Request {
             request_id,
             customer: self.customer,
-            channel: self.channel.unwrap_or_else(|| "web".to_owned()),
+            channel: self
+                .channel
+                .unwrap_or_else(|| kontingent::DEFAULT_CHANNEL.to_owned()),
             attributes: self.attributes,
             lines: self
                 .lines

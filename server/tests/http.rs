@@ -1088,3 +1088,40 @@ fn a_lapsed_hold_expires_by_itself_in_a_quiet_hour() {
         .clone();
     assert_eq!(zur["held"], 0, "{zur}");
 }
+
+#[test]
+fn an_event_stream_asked_for_seqs_beyond_the_ledger_says_so_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = emstek(dir.path(), &format!("fixed:{}", NOON + 1_000));
+    let seq = s.get("/v1/ledgers/emstek/availability", None).1["seq"]
+        .as_u64()
+        .unwrap();
+    let mut r = s
+        .agent
+        .get(format!(
+            "{}/v1/ledgers/emstek/events?after={}",
+            s.base,
+            seq + 5
+        ))
+        .call()
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    // The whole answer: one error event, and the stream ends.
+    let text = r.body_mut().read_to_string().unwrap();
+    assert!(text.starts_with("event: error\n"), "{text}");
+    let data: Value =
+        serde_json::from_str(text.lines().find_map(|l| l.strip_prefix("data: ")).unwrap()).unwrap();
+    assert_eq!(data["code"], "invalid_input");
+    assert_eq!(data["details"]["last"], seq);
+    // At the ledger's own seq the stream is open and waits.
+    let mut live = s
+        .agent
+        .get(format!("{}/v1/ledgers/emstek/events?after={seq}", s.base))
+        .call()
+        .unwrap();
+    s.reserve("e1", "anna", "zur-post-20");
+    let mut reader = BufReader::new(live.body_mut().as_reader());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), format!("id: {}", seq + 1));
+}

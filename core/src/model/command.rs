@@ -120,8 +120,11 @@ pub struct Request {
     pub waitlist: bool,
 }
 
+/// The channel of a request that names none.
+pub const DEFAULT_CHANNEL: &str = "web";
+
 fn default_channel() -> String {
-    "web".to_owned()
+    DEFAULT_CHANNEL.to_owned()
 }
 
 impl Request {

@@ -21,7 +21,7 @@ pub(crate) mod views;
 pub use catalog::{
     Catalog, Issue, Limit, OfferSpec, PoolSpec, RuleKind, RuleSpec, SalesWindow, Slot,
 };
-pub use command::{Action, Command, LineRequest, Request};
+pub use command::{Action, Command, LineRequest, Request, DEFAULT_CHANNEL};
 pub use definition::{Draw, WaitlistPolicy};
 pub use error::Error;
 pub use event::{Event, EventKind, PoolAmount, PoolAmounts, Standing};
