@@ -70,6 +70,23 @@ enum Cmd {
         #[arg(long)]
         capacity: u64,
     },
+    /// Load a catalog file (TOML, or JSON if it ends in .json) into a ledger on a
+    /// running server, or change the loaded one; a bad one is refused with every
+    /// issue and its line.
+    LoadCatalog {
+        #[command(flatten)]
+        target: remote::Target,
+        /// The catalog file.
+        file: PathBuf,
+    },
+    /// Print who holds what on a running server, as CSV (all pools, or one).
+    Export {
+        #[command(flatten)]
+        target: remote::Target,
+        /// Only this pool.
+        #[arg(long)]
+        pool: Option<String>,
+    },
     /// Where opening refuses a journal as corrupt at offset o: save the bytes from o
     /// to `JOURNAL.cut-at-<o>`, then cut the journal at o (and fsync). Never done
     /// automatically; a journal without corruption is left unchanged.
@@ -90,8 +107,8 @@ fn main() -> ExitCode {
         Cmd::Compact { journal } => compact(journal),
         Cmd::Repair { journal } => repair(journal),
         Cmd::Serve(args) => serve(*args),
-        Cmd::Pause(t) => remote::verb(&t, "pause", serde_json::json!({})),
-        Cmd::Resume(t) => remote::verb(&t, "resume", serde_json::json!({})),
+        Cmd::Pause(t) => remote::verb(&t, "pause", remote::Body::Json(serde_json::json!({}))),
+        Cmd::Resume(t) => remote::verb(&t, "resume", remote::Body::Json(serde_json::json!({}))),
         Cmd::Capacity {
             target,
             pool,
@@ -99,8 +116,37 @@ fn main() -> ExitCode {
         } => remote::verb(
             &target,
             "capacity",
-            serde_json::json!({ "pool": pool, "capacity": capacity }),
+            remote::Body::Json(serde_json::json!({ "pool": pool, "capacity": capacity })),
         ),
+        Cmd::LoadCatalog { target, file } => match std::fs::read_to_string(&file) {
+            Ok(text) => {
+                let json = file.extension().is_some_and(|e| e == "json");
+                remote::verb(&target, "catalog", remote::Body::Catalog { text, json })
+            }
+            Err(e) => {
+                eprintln!("{}: {e}", file.display());
+                ExitCode::from(1)
+            }
+        },
+        Cmd::Export { target, pool } => {
+            // The pool goes into the query string %-escaped.
+            let path = match pool {
+                None => "reservations.csv".to_owned(),
+                Some(p) => {
+                    let escaped: String = p
+                        .bytes()
+                        .map(|b| match b {
+                            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                                (b as char).to_string()
+                            }
+                            _ => format!("%{b:02X}"),
+                        })
+                        .collect();
+                    format!("reservations.csv?pool={escaped}")
+                }
+            };
+            remote::verb(&target, &path, remote::Body::Get)
+        }
     }
 }
 

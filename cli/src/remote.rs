@@ -17,35 +17,62 @@ pub struct Target {
     key: String,
 }
 
-/// POST `body` to the ledger's `verb`; exit 0 with the outcome, 1 with the error.
-pub fn verb(t: &Target, verb: &str, body: serde_json::Value) -> ExitCode {
+/// What a verb sends.
+pub enum Body {
+    /// A JSON object.
+    Json(serde_json::Value),
+    /// A catalog file's text, TOML or (for `json`) JSON.
+    Catalog { text: String, json: bool },
+    /// Nothing: a GET.
+    Get,
+}
+
+/// Call the ledger's `path` (`pause`, `reservations.csv?pool=…`) with the operator
+/// key; exit 0 printing the answer, 1 printing the error with its code.
+pub fn verb(t: &Target, path: &str, body: Body) -> ExitCode {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
         .into();
     let url = format!(
-        "{}/v1/ledgers/{}/{verb}",
+        "{}/v1/ledgers/{}/{path}",
         t.server.trim_end_matches('/'),
         t.ledger
     );
-    let sent = agent
-        .post(&url)
-        .header("Authorization", format!("Bearer {}", t.key))
-        .send_json(&body);
+    let key = format!("Bearer {}", t.key);
+    let sent = match body {
+        Body::Json(v) => agent.post(&url).header("Authorization", &key).send_json(&v),
+        Body::Catalog { text, json } => agent
+            .post(&url)
+            .header("Authorization", &key)
+            .header(
+                "Content-Type",
+                if json {
+                    "application/json"
+                } else {
+                    "application/toml"
+                },
+            )
+            .send(text),
+        Body::Get => agent.get(&url).header("Authorization", &key).call(),
+    };
     match sent {
         Ok(mut resp) => {
             let ok = resp.status().is_success();
             let text = resp.body_mut().read_to_string().unwrap_or_default();
             if ok {
-                println!("{text}");
+                print!("{text}");
+                if !text.ends_with('\n') {
+                    println!();
+                }
                 ExitCode::SUCCESS
             } else {
-                eprintln!("{verb}: {} {text}", resp.status());
+                eprintln!("{path}: {} {text}", resp.status());
                 ExitCode::from(1)
             }
         }
         Err(e) => {
-            eprintln!("{verb}: {url}: {e}");
+            eprintln!("{path}: {url}: {e}");
             ExitCode::from(1)
         }
     }

@@ -66,6 +66,63 @@ fn pause_and_resume_a_served_ledger_from_the_command_line() {
     assert!(paused(), "a wrong key changes nothing");
     assert!(verb("resume", OPERATOR).status.success());
     assert!(!paused());
+
+    // The other verbs: capacity, a catalog file, the export.
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_kontingent"))
+            .args(args)
+            .args(["--server", &base, "--ledger", "emstek"])
+            .env("KONTINGENT_OPERATOR_KEY", OPERATOR)
+            .output()
+            .unwrap()
+    };
+    let cap = run(&["capacity", "--pool", "zur-post", "--capacity", "81"]);
+    assert!(
+        cap.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cap.stderr)
+    );
+    let mut r = ureq::get(format!("{base}/v1/ledgers/emstek/availability"))
+        .call()
+        .unwrap();
+    let a = r.body_mut().read_json::<serde_json::Value>().unwrap();
+    let zur = a["pools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "zur-post")
+        .unwrap()
+        .clone();
+    assert_eq!(zur["capacity"], 81, "{zur}");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[[pools]]\nname = \"x\"\ncapacity = \"many\"\n").unwrap();
+    let refused = run(&["load-catalog", bad.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("invalid_catalog"));
+    let good = root.join("examples/emstek-vouchers/catalog.toml");
+    let loaded = run(&["load-catalog", good.to_str().unwrap()]);
+    assert!(
+        loaded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&loaded.stderr)
+    );
+    let body = serde_json::json!({"request_id": "x1", "customer": "anna", "lines": [{"offer": "zur-post-20", "quantity": 1}]});
+    ureq::post(format!("{base}/v1/ledgers/emstek/reserve"))
+        .header("Authorization", format!("Bearer {OPERATOR}"))
+        .send_json(&body)
+        .unwrap();
+    let csv = run(&["export", "--pool", "zur-post"]);
+    assert!(
+        csv.status.success(),
+        "{}",
+        String::from_utf8_lossy(&csv.stderr)
+    );
+    let text = String::from_utf8_lossy(&csv.stdout);
+    assert!(text.starts_with("reservation,state,customer,"), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("1,held,anna,")),
+        "{text}"
+    );
     server.kill().unwrap();
     server.wait().unwrap();
 }
