@@ -15,11 +15,9 @@ use futures_util::stream::{self, Stream};
 use kontingent::host::ErrorInfo;
 use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::time::Duration;
 
-/// How often a stream looks for new deltas.
-const POLL: Duration = Duration::from_millis(100);
-const PAGE: usize = 256;
+use crate::feed::{Item, PAGE, POLL};
+use std::sync::Arc;
 
 /// Counts a stream as open for as long as it lives.
 struct Open(std::sync::Arc<crate::metrics::Metrics>);
@@ -75,52 +73,100 @@ pub(crate) async fn stream(
             Sse::new(futures_util::future::Either::Left(stream)).keep_alive(KeepAlive::default())
         );
     }
-    let open = Open::new(app.metrics.clone());
-    let state = (after, VecDeque::<(u64, String)>::new(), false);
-    let events = stream::unfold(state, move |(after, mut pending, done)| {
-        // Looked up at each poll: a ledger on PostgreSQL is replaced when it reconnects.
-        let (app, ledger) = (app.clone(), ledger.clone());
-        let stopping = app.stopping.clone();
-        let _open = &open;
-        async move {
-            if done {
-                return None;
-            }
-            loop {
-                if stopping.load(std::sync::atomic::Ordering::Relaxed) {
-                    return None;
-                }
-                if let Some((seq, data)) = pending.pop_front() {
-                    let ev = Event::default().id(seq.to_string()).data(data);
-                    return Some((Ok(ev), (seq, pending, false)));
-                }
-                let Ok(l) = app.ledger(&ledger) else {
-                    return None;
-                };
-                match tokio::task::spawn_blocking(move || l.deltas_after(after, PAGE)).await {
-                    Ok(Ok(deltas)) if deltas.is_empty() => tokio::time::sleep(POLL).await,
-                    // The log is out of reach (reconnecting): the stream waits, it
-                    // does not end; the deltas follow once it is back.
-                    Ok(Err(e)) if matches!(ErrorInfo::from(&e).code, "io" | "poisoned") => {
-                        tokio::time::sleep(POLL).await
-                    }
-                    Ok(Ok(deltas)) => {
-                        for d in deltas {
-                            let text = serde_json::to_string(&d).unwrap_or_default();
-                            pending.push_back((d.seq, text));
-                        }
-                    }
-                    Ok(Err(e)) => {
-                        let info = ErrorInfo::from(&e);
-                        let body =
-                            serde_json::json!({ "code": info.code, "message": info.message });
-                        let ev = Event::default().event("error").data(body.to_string());
-                        return Some((Ok(ev), (after, pending, true)));
-                    }
-                    Err(_) => return None,
-                }
-            }
-        }
+    let Some(feed) = app.feeds.get(&ledger) else {
+        return Err(Failure::internal("no feed for this ledger"));
+    };
+    // Subscribed before the catch-up reads: whatever the feed hands out after them
+    // is in the receiver, so switching to it leaves no hole.
+    let follow = Follow {
+        live: feed.subscribe(),
+        feed: feed.clone(),
+        _open: Open::new(app.metrics.clone()),
+        app,
+        ledger,
+        sent: after,
+        pending: VecDeque::new(),
+        catching_up: true,
+        done: false,
+    };
+    let events = stream::unfold(follow, |mut f| async move {
+        let ev = f.next().await?;
+        Some((Ok(ev), f))
     });
     Ok(Sse::new(futures_util::future::Either::Right(events)).keep_alive(KeepAlive::default()))
+}
+
+/// One stream's place: catching up from the ledger, or following its feed live.
+struct Follow {
+    app: App,
+    ledger: String,
+    /// The last seq sent.
+    sent: u64,
+    pending: VecDeque<Item>,
+    live: tokio::sync::broadcast::Receiver<Item>,
+    feed: Arc<crate::feed::Feed>,
+    /// Reading the ledger itself (at the start, after a gap, or after falling
+    /// behind the feed's backlog) rather than the feed.
+    catching_up: bool,
+    done: bool,
+    _open: Open,
+}
+
+impl Follow {
+    /// The next event to send; `None` ends the stream.
+    async fn next(&mut self) -> Option<Event> {
+        use tokio::sync::broadcast::error::RecvError;
+        loop {
+            if self.done || self.app.stopping.load(std::sync::atomic::Ordering::Relaxed) {
+                return None;
+            }
+            if let Some(item) = self.pending.pop_front() {
+                self.sent = item.0;
+                return Some(
+                    Event::default()
+                        .id(item.0.to_string())
+                        .data(item.1.as_str()),
+                );
+            }
+            if !self.catching_up {
+                match tokio::time::timeout(POLL, self.live.recv()).await {
+                    // Nothing came: look at `stopping` again, and read the ledger if
+                    // the feed handed out what this stream never received.
+                    Err(_) => self.catching_up = self.feed.last() > self.sent,
+                    Ok(Ok(item)) if item.0 <= self.sent => {}
+                    Ok(Ok(item)) if item.0 == self.sent + 1 => self.pending.push_back(item),
+                    // A hole (the feed found its place after this stream's catch-up)
+                    // or a backlog this stream fell behind: read the ledger.
+                    Ok(Ok(_)) | Ok(Err(RecvError::Lagged(_))) => self.catching_up = true,
+                    Ok(Err(RecvError::Closed)) => return None,
+                }
+                continue;
+            }
+            // Looked up at each read: a ledger on PostgreSQL is replaced when it reconnects.
+            let l = self.app.ledger(&self.ledger).ok()?;
+            let after = self.sent;
+            self.app.metrics.sse_reads.inc();
+            match tokio::task::spawn_blocking(move || l.deltas_after(after, PAGE)).await {
+                Ok(Ok(deltas)) => {
+                    self.catching_up = deltas.len() == PAGE;
+                    for d in deltas {
+                        let text = serde_json::to_string(&d).unwrap_or_default();
+                        self.pending.push_back(Arc::new((d.seq, text)));
+                    }
+                }
+                // The log is out of reach (reconnecting): the stream waits, it does
+                // not end; the deltas follow once it is back.
+                Ok(Err(e)) if matches!(ErrorInfo::from(&e).code, "io" | "poisoned") => {
+                    tokio::time::sleep(POLL).await
+                }
+                Ok(Err(e)) => {
+                    let info = ErrorInfo::from(&e);
+                    let body = serde_json::json!({ "code": info.code, "message": info.message });
+                    self.done = true;
+                    return Some(Event::default().event("error").data(body.to_string()));
+                }
+                Err(_) => return None,
+            }
+        }
+    }
 }

@@ -17,6 +17,7 @@ mod console;
 mod cors;
 mod events;
 mod export;
+mod feed;
 mod listen;
 pub mod log;
 mod metrics;
@@ -59,6 +60,7 @@ pub fn serve(config: Config, on_listen: impl FnOnce(SocketAddr)) -> Result<(), C
             .map_err(|e| ConfigError::new("listen", e))?;
         tracing::info!(%addr, ledgers = config.ledgers.len(), "listening");
         let ticker = tokio::spawn(ticker::run(app.clone()));
+        let feeds = tokio::spawn(feed::run(app.clone()));
         on_listen(addr);
         listen::run(listener, app.clone(), bounds, async move {
             stop.await;
@@ -66,6 +68,7 @@ pub fn serve(config: Config, on_listen: impl FnOnce(SocketAddr)) -> Result<(), C
         })
         .await;
         ticker.abort();
+        feeds.abort();
         // Every answer has left: a checkpoint now makes the next start replay
         // from here instead of from the journal's beginning.
         for (name, slot) in app.ledgers.iter() {

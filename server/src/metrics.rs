@@ -72,6 +72,9 @@ pub(crate) struct Metrics {
     pub(crate) outcomes: Family<Labels, Counter>,
     /// Event streams open now.
     pub(crate) sse: Gauge,
+    /// Ledger reads made for event streams (the feeds' looks and the streams'
+    /// catch-ups): what following a ledger costs it.
+    pub(crate) sse_reads: Counter,
     /// Connections open now.
     pub(crate) connections: Gauge,
     /// Connections turned away at `max_connections`.
@@ -176,6 +179,11 @@ pub(crate) async fn scrape(
         app.metrics.outcomes.clone(),
     );
     registry.register("sse_streams", "Event streams open", app.metrics.sse.clone());
+    registry.register(
+        "sse_reads",
+        "Ledger reads made for event streams",
+        app.metrics.sse_reads.clone(),
+    );
     registry.register(
         "connections",
         "Connections open",

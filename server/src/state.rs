@@ -16,6 +16,8 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct App {
     pub(crate) ledgers: Arc<BTreeMap<String, Arc<Slot>>>,
+    /// Each ledger's live deltas, for its event streams.
+    pub(crate) feeds: Arc<BTreeMap<String, Arc<crate::feed::Feed>>>,
     pub(crate) keys: Arc<Keys>,
     /// The operator's clock, when the server rehearses (`ClockChoice::Manual`).
     pub(crate) manual: Option<ManualClock>,
@@ -104,6 +106,12 @@ impl App {
             }
         }
         Ok(App {
+            feeds: Arc::new(
+                ledgers
+                    .keys()
+                    .map(|k| (k.clone(), crate::feed::Feed::new()))
+                    .collect(),
+            ),
             ledgers: Arc::new(ledgers),
             keys: Arc::new(keys),
             manual,

@@ -1125,3 +1125,56 @@ fn an_event_stream_asked_for_seqs_beyond_the_ledger_says_so_at_once() {
     reader.read_line(&mut line).unwrap();
     assert_eq!(line.trim(), format!("id: {}", seq + 1));
 }
+
+#[test]
+fn fifty_event_streams_cost_the_ledger_one_look_not_fifty() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = emstek(dir.path(), &format!("fixed:{}", NOON + 1_000));
+    let seq = s.get("/v1/ledgers/emstek/availability", None).1["seq"]
+        .as_u64()
+        .unwrap();
+    let reads = || -> f64 {
+        let mut r = s
+            .agent
+            .get(format!("{}/metrics", s.base))
+            .header("Authorization", format!("Bearer {OPERATOR}"))
+            .call()
+            .unwrap();
+        let text = r.body_mut().read_to_string().unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("kontingent_sse_reads_total "))
+            .unwrap_or_else(|| panic!("sse_reads in {text}"));
+        line["kontingent_sse_reads_total ".len()..].parse().unwrap()
+    };
+    let mut streams: Vec<_> = (0..50)
+        .map(|_| {
+            let r = s
+                .agent
+                .get(format!("{}/v1/ledgers/emstek/events?after={seq}", s.base))
+                .call()
+                .unwrap();
+            BufReader::new(r.into_body().into_reader())
+        })
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let before = reads();
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let idle = reads() - before;
+    // One feed looks ten times a second; fifty streams polling would be 1,000.
+    assert!(idle <= 40.0, "{idle} reads in 2 s for 50 idle streams");
+    for i in 0..3 {
+        s.reserve(&format!("s{i}"), "anna", "zur-post-20");
+    }
+    for (n, r) in streams.iter_mut().enumerate() {
+        let mut ids = Vec::new();
+        while ids.len() < 3 {
+            let mut line = String::new();
+            r.read_line(&mut line).unwrap();
+            if let Some(id) = line.trim().strip_prefix("id: ") {
+                ids.push(id.parse::<u64>().unwrap());
+            }
+        }
+        assert_eq!(ids, vec![seq + 1, seq + 2, seq + 3], "stream {n}");
+    }
+}
