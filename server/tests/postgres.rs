@@ -243,3 +243,83 @@ fn histories_of_64_http_clients_on_two_postgres_servers_are_linearizable() {
     println!("2 histories of 64 clients on two PostgreSQL servers, {ops} operations, {overlapping} overlapping pairs: all linearizable (witness; search decided {searched} of 2)");
     assert!(overlapping > 64, "the clients did run concurrently");
 }
+
+#[test]
+fn a_server_frozen_under_load_costs_the_other_at_most_its_hold_limit() {
+    let pg = Cluster::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cat = hot_catalog(dir.path(), 100_000);
+    let clock = format!("fixed:{AT}");
+    // Both with a hold limit of 1 s (Server::on_postgres).
+    let (a, b) = (
+        Server::on_postgres(&pg.url(), &cat, &clock),
+        Server::on_postgres(&pg.url(), &cat, &clock),
+    );
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let worst = std::thread::scope(|s| {
+        // A is kept busy, so it is likely to hold the ledger's lock when it freezes.
+        let loaders: Vec<_> = (0..4)
+            .map(|t| {
+                let (a, stop) = (&a, &stop);
+                s.spawn(move || {
+                    let mut i = 0;
+                    while !stop.load(Ordering::Relaxed) {
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            reserve(a, &format!("a{t}-{i}"))
+                        }));
+                        i += 1;
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(500));
+        let pid = a.child.id().to_string();
+        let signal = |sig: &str| {
+            assert!(std::process::Command::new("kill")
+                .args([sig, &pid])
+                .status()
+                .unwrap()
+                .success())
+        };
+        signal("-STOP");
+        // B goes on serving, each request within the hold limit and some slack.
+        let mut worst = Duration::ZERO;
+        for i in 0..20 {
+            let started = Instant::now();
+            let (status, body) = reserve(&b, &format!("b{i}"));
+            worst = worst.max(started.elapsed());
+            assert_eq!(
+                (status, body["status"].as_str()),
+                (200, Some("held")),
+                "{body}"
+            );
+        }
+        signal("-CONT");
+        std::thread::sleep(Duration::from_millis(300));
+        stop.store(true, Ordering::Relaxed);
+        for l in loaders {
+            let _ = l.join();
+        }
+        worst
+    });
+    println!("with A frozen, B's slowest answer took {worst:?}");
+    assert!(
+        worst < Duration::from_secs(4),
+        "B waited {worst:?} for a frozen A (hold limit 1 s)"
+    );
+    // A wakes to a session PostgreSQL ended: it reconnects and serves again.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) = reserve(&a, "a-after");
+        if status == 200 {
+            assert_eq!(body["status"], "held", "{body}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "A never came back: {status} {body}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(held(&a), held(&b), "and both agree");
+}
