@@ -1483,3 +1483,45 @@ fn status_and_refusal_codes_are_the_wire_forms_tags() {
         }
     }
 }
+
+#[test]
+fn action_kinds_are_the_wire_forms_types() {
+    let catalog = kontingent_core::Catalog::from_toml_str(
+        "[[pools]]\nname = \"p\"\ncapacity = 1\n",
+        "t.toml",
+    )
+    .unwrap();
+    let actions = [
+        Action::LoadCatalog(Box::new(catalog)),
+        Action::DefinePool {
+            pool: "p".into(),
+            capacity: 1,
+        },
+        Action::DefineOffer {
+            offer: "o".into(),
+            draws: vec![Draw::new("p", 1)],
+            waitlist: WaitlistPolicy::Strict,
+        },
+        Action::SetCapacity {
+            pool: "p".into(),
+            capacity: 1,
+        },
+        Action::SetDefaultHold { hold_ms: 1 },
+        Action::Reserve(Request::new("r", "c").line("o", 1)),
+        Action::Confirm {
+            reservation: ReservationId(1),
+        },
+        Action::Release {
+            reservation: ReservationId(1),
+        },
+        Action::LeaveWaitlist {
+            entry: WaitEntryId(1),
+        },
+        Action::Pause,
+        Action::Resume,
+        Action::Tick,
+    ];
+    for a in &actions {
+        assert_eq!(serde_json::to_value(a).unwrap()["type"], a.kind(), "{a:?}");
+    }
+}

@@ -203,6 +203,7 @@ pub(crate) async fn submit(
     ledger: &str,
     action: Action,
 ) -> Result<Json<Outcome>, Failure> {
+    let command = action.kind();
     let applied = app
         .slot(ledger)?
         .committer
@@ -210,7 +211,7 @@ pub(crate) async fn submit(
         .await
         .ok_or_else(|| Failure::internal("the ledger's committer stopped"))??;
     app.metrics
-        .outcome(ledger, &applied.outcome, app.clock.now_ms());
+        .outcome(ledger, command, &applied.outcome, app.clock.now_ms());
     Ok(Json(applied.outcome))
 }
 

@@ -84,8 +84,15 @@ pub(crate) struct Metrics {
 }
 
 impl Metrics {
-    /// Count an outcome leaving for `ledger` at `at` (the server's clock, ms).
-    pub(crate) fn outcome(&self, ledger: &str, outcome: &kontingent::Outcome, at: u64) {
+    /// Count an outcome of a `command` (its kind) leaving for `ledger` at `at`
+    /// (the server's clock, ms).
+    pub(crate) fn outcome(
+        &self,
+        ledger: &str,
+        command: &'static str,
+        outcome: &kontingent::Outcome,
+        at: u64,
+    ) {
         let reason = match outcome {
             kontingent::Outcome::Refused(why) => {
                 self.refusals.count(ledger, at, why.code());
@@ -96,6 +103,7 @@ impl Metrics {
         self.outcomes
             .get_or_create(&vec![
                 ("ledger".into(), ledger.to_owned()),
+                ("command".into(), command.to_owned()),
                 ("status".into(), outcome.status().to_owned()),
                 ("reason".into(), reason.to_owned()),
             ])
@@ -175,7 +183,7 @@ pub(crate) async fn scrape(
     );
     registry.register(
         "outcomes",
-        "Outcomes by ledger, status and refusal reason",
+        "Outcomes by ledger, command, status and refusal reason",
         app.metrics.outcomes.clone(),
     );
     registry.register("sse_streams", "Event streams open", app.metrics.sse.clone());

@@ -460,8 +460,8 @@ fn metrics_count_outcomes_and_show_the_pools() {
     let (status, text) = scrape(OPERATOR);
     assert_eq!(status, 200);
     for line in [
-        r#"kontingent_outcomes_total{ledger="emstek",status="refused",reason="not_open_yet"} 1"#,
-        r#"kontingent_outcomes_total{ledger="emstek",status="held",reason=""} 1"#,
+        r#"kontingent_outcomes_total{ledger="emstek",command="reserve",status="refused",reason="not_open_yet"} 1"#,
+        r#"kontingent_outcomes_total{ledger="emstek",command="reserve",status="held",reason=""} 1"#,
         r#"kontingent_pool_units{ledger="emstek",pool="zur-post",units="held"} 1"#,
         r#"kontingent_pool_units{ledger="emstek",pool="zur-post",units="capacity"} 80"#,
         r#"kontingent_poisoned{ledger="emstek"} 0"#,

@@ -120,6 +120,27 @@ pub struct Request {
     pub waitlist: bool,
 }
 
+impl Action {
+    /// The stable snake_case name of what it does, the `type` of its wire form
+    /// (shells count commands by it without building the JSON).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::LoadCatalog(_) => "load_catalog",
+            Action::DefinePool { .. } => "define_pool",
+            Action::DefineOffer { .. } => "define_offer",
+            Action::SetCapacity { .. } => "set_capacity",
+            Action::SetDefaultHold { .. } => "set_default_hold",
+            Action::Reserve(_) => "reserve",
+            Action::Confirm { .. } => "confirm",
+            Action::Release { .. } => "release",
+            Action::LeaveWaitlist { .. } => "leave_waitlist",
+            Action::Pause => "pause",
+            Action::Resume => "resume",
+            Action::Tick => "tick",
+        }
+    }
+}
+
 /// The channel of a request that names none.
 pub const DEFAULT_CHANNEL: &str = "web";
 
