@@ -76,6 +76,10 @@ async fn clock(
 ) -> Result<Json<Value>, Failure> {
     app.keys.check(&headers, Role::Operator)?;
     let c: ClockBody = wire::parse(&body(b)?)?;
+    // Past the latest time the core accepts, every command would be refused: say so here.
+    if c.at > kontingent::limits::TIMESTAMP_MAX {
+        return Err(ErrorInfo::out_of_range("at", c.at).into());
+    }
     let Some(m) = &app.manual else {
         return Err(ErrorInfo::invalid_input(
             "clock",
