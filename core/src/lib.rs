@@ -40,7 +40,7 @@ pub use catalog::CatalogError;
 pub use digest::Digest;
 pub use ledger::{without_ids, Applied, Ledger, Mirror, SlotView};
 pub use model::{
-    Action, Catalog, Command, Draw, Error, Event, EventKind, LineRequest, Millis, OfferId,
+    Action, Catalog, Command, Draw, Error, Event, EventKind, Holding, LineRequest, Millis, OfferId,
     OfferView, Outcome, PoolAmount, PoolAmounts, PoolId, PoolView, Refusal, Request, ReservationId,
     ReservationState, ReservationView, Standing, WaitEntryId, WaitEntryView, WaitState,
     WaitlistPolicy, DEFAULT_CHANNEL,

@@ -1525,3 +1525,81 @@ fn action_kinds_are_the_wire_forms_types() {
         assert_eq!(serde_json::to_value(a).unwrap()["type"], a.kind(), "{a:?}");
     }
 }
+
+#[test]
+fn holdings_list_each_promised_line_per_pool_with_its_units() {
+    let mut l = campaign();
+    run(
+        &mut l,
+        vec![
+            reserve(10, Request::new("h1", "anna").line("v20-zur-post", 2)),
+            reserve(
+                11,
+                Request::new("h2", "ben").line("v10-zur-post", 1).confirm(),
+            ),
+            reserve(12, Request::new("h3", "cem").line("v50-linde", 1)),
+            Command::new(
+                13,
+                Action::Release {
+                    reservation: res(3),
+                },
+            ),
+        ],
+    );
+    let rows: Vec<(u64, ReservationState, String, String, u64, u64)> = l
+        .holdings(None)
+        .unwrap()
+        .into_iter()
+        .map(|h| {
+            (
+                h.reservation.0,
+                h.state,
+                h.customer,
+                h.pool,
+                h.quantity,
+                h.units,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (
+                1,
+                ReservationState::Held,
+                "anna".into(),
+                "zur-post".into(),
+                2,
+                2
+            ),
+            (
+                1,
+                ReservationState::Held,
+                "anna".into(),
+                "budget".into(),
+                2,
+                40
+            ),
+            (
+                2,
+                ReservationState::Confirmed,
+                "ben".into(),
+                "zur-post".into(),
+                1,
+                1
+            ),
+            (
+                2,
+                ReservationState::Confirmed,
+                "ben".into(),
+                "budget".into(),
+                1,
+                10
+            ),
+        ],
+        "the released one is not promised"
+    );
+    let budget = l.holdings(Some("budget")).unwrap();
+    assert_eq!(budget.iter().map(|h| h.units).sum::<u64>(), 50);
+    assert_eq!(l.holdings(Some("nope")).unwrap_err().code(), "unknown_pool");
+}

@@ -12,8 +12,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
 use kontingent::host::ErrorInfo;
-use kontingent::{ReservationId, ReservationState};
-use std::collections::BTreeMap;
+use kontingent::ReservationState;
 use std::fmt::Write;
 
 /// `GET /v1/ledgers/{ledger}/reservations.csv[?pool=NAME]` (operator).
@@ -28,51 +27,31 @@ pub(crate) async fn reservations_csv(
     let pool = params.get("pool").cloned();
     let csv = blocking(move || {
         l.read(|ledger| {
-            if let Some(p) = &pool {
-                if ledger.pool(p).is_none() {
-                    return Err(ErrorInfo::from(&kontingent::Error::UnknownPool {
-                        field: "pool".into(),
-                        name: crate::reply::bounded(p),
-                    }));
-                }
-            }
-            let draws: BTreeMap<String, Vec<(String, u64)>> = ledger
-                .offers()
-                .into_iter()
-                .map(|o| (o.name, o.draws))
-                .collect();
+            let rows = ledger
+                .holdings(pool.as_deref())
+                .map_err(|e| ErrorInfo::from(&e))?;
             let mut out = String::from(
                 "reservation,state,customer,channel,offer,quantity,pool,units,expires_at\n",
             );
-            for id in 1.. {
-                let Some(r) = ledger.reservation(ReservationId(id)) else {
-                    break;
-                };
-                let state = match r.state {
-                    ReservationState::Held => "held",
+            for h in rows {
+                let state = match h.state {
                     ReservationState::Confirmed => "confirmed",
-                    _ => continue,
+                    _ => "held",
                 };
-                for (offer, quantity) in &r.lines {
-                    for (p, amount) in draws.get(offer).into_iter().flatten() {
-                        if pool.as_ref().is_some_and(|want| want != p) {
-                            continue;
-                        }
-                        let units = quantity.saturating_mul(*amount);
-                        let _ = writeln!(
-                            out,
-                            "{},{state},{},{},{},{quantity},{},{units},{}",
-                            r.id.0,
-                            cell(&r.customer),
-                            cell(&r.channel),
-                            cell(offer),
-                            cell(p),
-                            r.expires_at
-                        );
-                    }
-                }
+                let _ = writeln!(
+                    out,
+                    "{},{state},{},{},{},{},{},{},{}",
+                    h.reservation.0,
+                    cell(&h.customer),
+                    cell(&h.channel),
+                    cell(&h.offer),
+                    h.quantity,
+                    cell(&h.pool),
+                    h.units,
+                    h.expires_at
+                );
             }
-            Ok(out)
+            Ok::<_, ErrorInfo>(out)
         })
     })
     .await??

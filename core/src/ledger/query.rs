@@ -8,8 +8,8 @@ use super::Ledger;
 use crate::availability::{OfferLevel, PoolLevel, ShareLevel, Snapshot};
 use crate::customer::hash_name;
 use crate::model::{
-    Catalog, Millis, OfferId, OfferView, PoolId, PoolView, ReservationId, ReservationState,
-    ReservationView, WaitEntryId, WaitEntryView, WaitState,
+    Catalog, Error, Holding, Millis, OfferId, OfferView, PoolId, PoolView, ReservationId,
+    ReservationState, ReservationView, WaitEntryId, WaitEntryView, WaitState,
 };
 use crate::waitlist::WaitEntryState;
 
@@ -113,6 +113,49 @@ impl Ledger {
             state: r.state,
             expires_at: r.expires_at,
         })
+    }
+
+    /// Who holds what: a row per promised (held or confirmed) reservation line and
+    /// pool it draws from, in reservation-id order; only `pool`'s rows if given. As of
+    /// the ledger's time, like [`Ledger::reservation`].
+    pub fn holdings(&self, pool: Option<&str>) -> Result<Vec<Holding>, Error> {
+        let only = match pool {
+            None => None,
+            Some(name) => Some(self.pool_id(name).ok_or_else(|| Error::UnknownPool {
+                field: "pool".into(),
+                name: name.into(),
+            })?),
+        };
+        let mut out = Vec::new();
+        for (id, r) in self.reservations.iter() {
+            if !matches!(
+                r.state,
+                ReservationState::Held | ReservationState::Confirmed
+            ) {
+                continue;
+            }
+            for l in &r.lines {
+                let offer = &self.offers[l.offer];
+                let quantity = u64::from(l.quantity);
+                for d in offer.demand(quantity) {
+                    if only.is_some_and(|p| p != d.pool) {
+                        continue;
+                    }
+                    out.push(Holding {
+                        reservation: id,
+                        state: r.state,
+                        customer: self.customers.name(r.customer).to_owned(),
+                        channel: self.channels[r.channel as usize].clone(),
+                        offer: offer.name.clone(),
+                        quantity,
+                        pool: self.pools[d.pool].name.clone(),
+                        units: d.amount,
+                        expires_at: r.expires_at,
+                    });
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The next `limit` holds to expire, soonest first (by `(expires_at, id)`), as of

@@ -29,4 +29,4 @@ pub use ids::{OfferId, PoolId, ReservationId, WaitEntryId};
 pub use outcome::{Outcome, Refusal};
 pub use reservation::ReservationState;
 pub use time::Millis;
-pub use views::{OfferView, PoolView, ReservationView, WaitEntryView, WaitState};
+pub use views::{Holding, OfferView, PoolView, ReservationView, WaitEntryView, WaitState};

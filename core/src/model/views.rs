@@ -64,6 +64,30 @@ pub struct ReservationView {
     pub expires_at: Millis,
 }
 
+/// One line of who holds what: a promised reservation's line and one pool it draws
+/// from (the operator's export).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holding {
+    /// The reservation.
+    pub reservation: ReservationId,
+    /// `held` or `confirmed`.
+    pub state: ReservationState,
+    /// The customer (private data: operators only).
+    pub customer: String,
+    /// The channel it came in on.
+    pub channel: String,
+    /// The line's offer and quantity.
+    pub offer: String,
+    /// Offer units of the line.
+    pub quantity: u64,
+    /// The pool this row is about.
+    pub pool: String,
+    /// Units of `pool` the line takes (quantity times the offer's draw).
+    pub units: u64,
+    /// When the hold lapses (for a confirmation, when it was made).
+    pub expires_at: Millis,
+}
+
 /// Where a waiting entry stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
