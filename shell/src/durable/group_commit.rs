@@ -232,17 +232,17 @@ impl<S: Storage> DurableLedger<S> {
             let target = self.written.load(Ordering::Acquire);
             let mut syncer = ss.syncer.take();
             drop(ss);
-            let started = std::time::Instant::now();
-            let r = match syncer.as_mut() {
+            let (r, took) = super::stats::timed(|| match syncer.as_mut() {
                 Some(sync) => sync(),
                 None => Err(io::Error::other("no syncer")),
-            };
-            let took = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            });
             ss = self.sync.lock();
             ss.syncer = syncer;
             ss.syncing = false;
             ss.syncs += 1;
-            ss.sync_micros.observe(took);
+            if let Some(micros) = took {
+                ss.sync_micros.observe(micros);
+            }
             match r {
                 Ok(()) => ss.synced = ss.synced.max(target),
                 Err(e) => ss.failed = Some(format!("fdatasync failed: {e}")),

@@ -92,3 +92,18 @@ impl Histogram {
         bounds.zip(self.counts.iter().copied())
     }
 }
+
+/// Run `f`, and how long it took in microseconds; `None` where the platform has no
+/// clock to ask (wasm32 in a browser or Node, whose `Instant` panics).
+pub(super) fn timed<R>(f: impl FnOnce() -> R) -> (R, Option<u64>) {
+    #[cfg(not(all(target_arch = "wasm32", target_os = "unknown")))]
+    {
+        let started = std::time::Instant::now();
+        let r = f();
+        (r, Some(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)))
+    }
+    #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+    {
+        (f(), None)
+    }
+}
