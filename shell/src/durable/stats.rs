@@ -100,7 +100,10 @@ pub(super) fn timed<R>(f: impl FnOnce() -> R) -> (R, Option<u64>) {
     {
         let started = std::time::Instant::now();
         let r = f();
-        (r, Some(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)))
+        (
+            r,
+            Some(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)),
+        )
     }
     #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
     {
