@@ -23,6 +23,7 @@ export type ErrorCode =
   | "unknown_channel"
   | "invalid_catalog"
   | "catalog_change"
+  | "unknown_consumer"
   | "io"
   | "bad_header"
   | "journal_corrupted"

@@ -9,7 +9,8 @@
 use crate::catalog::Catalog;
 use crate::digest::Sink;
 use crate::model::{
-    Action, Command, Draw, LineRequest, Request, ReservationId, WaitEntryId, WaitlistPolicy,
+    Action, Command, Draw, EventType, LineRequest, Request, ReservationId, WaitEntryId,
+    WaitlistPolicy,
 };
 use std::collections::BTreeMap;
 use thiserror::Error;
@@ -98,6 +99,10 @@ pub enum Tag {
     DefineOffer = 11,
     /// `load_catalog`
     LoadCatalog = 12,
+    /// `define_consumer`
+    DefineConsumer = 13,
+    /// `ack`
+    Ack = 14,
 }
 
 /// Where the tag sits in a payload: after the `u64` time.
@@ -105,7 +110,7 @@ pub const TAG_OFFSET: usize = 8;
 
 impl Tag {
     /// Every tag, in numeric order.
-    pub const ALL: [Tag; 12] = [
+    pub const ALL: [Tag; 14] = [
         Tag::Reserve,
         Tag::Confirm,
         Tag::Release,
@@ -118,6 +123,8 @@ impl Tag {
         Tag::DefinePool,
         Tag::DefineOffer,
         Tag::LoadCatalog,
+        Tag::DefineConsumer,
+        Tag::Ack,
     ];
 
     /// The tag an action is encoded with.
@@ -135,6 +142,8 @@ impl Tag {
             Action::DefinePool { .. } => Tag::DefinePool,
             Action::DefineOffer { .. } => Tag::DefineOffer,
             Action::LoadCatalog(_) => Tag::LoadCatalog,
+            Action::DefineConsumer { .. } => Tag::DefineConsumer,
+            Action::Ack { .. } => Tag::Ack,
         }
     }
 
@@ -224,6 +233,28 @@ pub fn encode(cmd: &Command, out: &mut Vec<u8>) {
         Action::LoadCatalog(c) => {
             // Serializing a plain struct of strings and integers cannot fail.
             out.str(&serde_json::to_string(c).unwrap_or_default());
+        }
+        Action::DefineConsumer {
+            consumer,
+            events,
+            after,
+        } => {
+            out.str(consumer);
+            out.u32(events.len() as u32);
+            for t in events {
+                out.u8(*t as u8);
+            }
+            match after {
+                Some(a) => {
+                    out.u8(1);
+                    out.u64(*a);
+                }
+                None => out.u8(0),
+            }
+        }
+        Action::Ack { consumer, seq } => {
+            out.str(consumer);
+            out.u64(*seq);
         }
     }
 }
@@ -478,6 +509,41 @@ pub fn decode(payload: &[u8]) -> Result<Command, DecodeError> {
                 .map_err(|e| DecodeError::Catalog(crate::model::quote::bound(&e.to_string())))?;
             Action::LoadCatalog(Box::new(c))
         }
+        Tag::DefineConsumer => {
+            let consumer = r.str("consumer", STR)?;
+            let n = r.count("events", 1024)?;
+            let mut events = Vec::with_capacity(n);
+            for _ in 0..n {
+                let t = r.u8()?;
+                events.push(
+                    *EventType::ALL
+                        .get(usize::from(t))
+                        .ok_or(DecodeError::BadValue {
+                            what: "event type",
+                            value: u64::from(t),
+                        })?,
+                );
+            }
+            let after = match r.u8()? {
+                0 => None,
+                1 => Some(r.u64()?),
+                v => {
+                    return Err(DecodeError::BadValue {
+                        what: "after",
+                        value: u64::from(v),
+                    })
+                }
+            };
+            Action::DefineConsumer {
+                consumer,
+                events,
+                after,
+            }
+        }
+        Tag::Ack => Action::Ack {
+            consumer: r.str("consumer", STR)?,
+            seq: r.u64()?,
+        },
     };
     if r.at != payload.len() {
         return Err(DecodeError::Trailing {
@@ -500,7 +566,7 @@ mod tests {
             match Tag::try_from(b) {
                 Ok(t) => assert_eq!(u8::from(t), b),
                 Err(e) => {
-                    assert!(b == 0 || b > 12, "{b}");
+                    assert!(b == 0 || b > 14, "{b}");
                     assert_eq!(e, DecodeError::UnknownTag { tag: b });
                 }
             }
@@ -538,6 +604,8 @@ mod tests {
                     Tag::DefinePool => "define_pool",
                     Tag::DefineOffer => "define_offer",
                     Tag::LoadCatalog => "load_catalog",
+                    Tag::DefineConsumer => "define_consumer",
+                    Tag::Ack => "ack",
                 };
                 (t.into(), name.to_string())
             })

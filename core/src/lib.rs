@@ -40,8 +40,9 @@ pub use catalog::CatalogError;
 pub use digest::Digest;
 pub use ledger::{without_ids, Applied, Ledger, Mirror, SlotView};
 pub use model::{
-    Action, Catalog, Command, Draw, Error, Event, EventKind, Holding, LineRequest, Millis, OfferId,
-    OfferView, Outcome, PoolAmount, PoolAmounts, PoolId, PoolView, Refusal, Request, ReservationId,
-    ReservationState, ReservationView, Standing, WaitEntryId, WaitEntryView, WaitState,
-    WaitlistPolicy, DEFAULT_CHANNEL,
+    Action, Catalog, Command, ConsumerView, Draw, Error, Event, EventKind, EventType, Gather,
+    Given, Holding, Interest, LineRequest, Millis, NotificationKey, OfferId, OfferView, Outcome,
+    PoolAmount, PoolAmounts, PoolId, PoolView, Refusal, Request, ReservationId, ReservationState,
+    ReservationView, Standing, WaitEntryId, WaitEntryView, WaitState, WaitlistPolicy,
+    DEFAULT_CHANNEL,
 };

@@ -52,3 +52,6 @@ pub const QUOTE_CHARS_MAX: usize = 64;
 /// Longest error or catalog issue message, in bytes, after quoting is bounded
 /// (a parser's message is cut here, with `…` and its length).
 pub const MESSAGE_LEN_MAX: usize = 512;
+
+/// Most consumers a ledger may have.
+pub const CONSUMERS_MAX: usize = 64;

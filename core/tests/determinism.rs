@@ -3,8 +3,8 @@
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)] // a test harness, not the core (core/clippy.toml)
 
 use kontingent_core::{
-    Action, Command, Delta, DeltaError, Draw, Event, Ledger, Request, ReservationId, Snapshot,
-    WaitEntryId, WaitlistPolicy,
+    Action, Command, Delta, DeltaError, Draw, Event, EventType, Ledger, Request, ReservationId,
+    Snapshot, WaitEntryId, WaitlistPolicy,
 };
 use proptest::prelude::*;
 
@@ -67,6 +67,14 @@ fn action() -> impl Strategy<Value = Action> {
         1 => Just(Action::Tick),
         1 => Just(Action::Pause),
         1 => Just(Action::Resume),
+        1 => (prop::sample::select(vec!["mailer", "hook"]), prop::option::of(0u64..5))
+            .prop_map(|(c, after)| Action::DefineConsumer {
+                consumer: c.into(),
+                events: vec![EventType::Confirmed, EventType::Promoted],
+                after,
+            }),
+        2 => (prop::sample::select(vec!["mailer", "hook"]), 0u64..60)
+            .prop_map(|(c, seq)| Action::Ack { consumer: c.into(), seq }),
     ]
 }
 

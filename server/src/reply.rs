@@ -32,6 +32,7 @@ pub fn status_of(code: &str) -> StatusCode {
         | "unknown_reservation"
         | "unknown_wait_entry"
         | "unknown_channel"
+        | "unknown_consumer"
         | "unknown_ledger"
         | "not_found" => StatusCode::NOT_FOUND,
         "request_id_reused" | "reservation_state" => StatusCode::CONFLICT,

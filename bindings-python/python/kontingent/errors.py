@@ -101,6 +101,7 @@ CODES: dict[str, type[KontingentError]] = {
     "unknown_channel": UnknownNameError,
     "invalid_catalog": CatalogError,
     "catalog_change": InvalidRequestError,
+    "unknown_consumer": UnknownNameError,
     "io": JournalError,
     "bad_header": JournalError,
     "journal_corrupted": JournalCorruptedError,

@@ -88,6 +88,12 @@ impl Ledger {
                 }
             }
             Plan::Tick => {}
+            Plan::DefineConsumer {
+                name,
+                interest,
+                after,
+            } => self.define_consumer(name, interest, after),
+            Plan::Ack { name, seq } => self.ack(name, seq),
         }
         Outcome::Done
     }

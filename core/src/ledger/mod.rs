@@ -12,12 +12,13 @@
 //!
 //! Read-only questions are in `query.rs` and `preview.rs`, the canonical state
 //! (digest and checkpoint bytes) in `state.rs`, catalogs in `load.rs`, the
-//! browser's copy in `mirror.rs`. This file holds the state itself and the few
+//! browser's copy in `mirror.rs`, consumers of the event stream in `consumers.rs`. This file holds the state itself and the few
 //! helpers every room uses.
 //!
 //! See `docs/SEMANTICS.md` for the contract and `ARCHITECTURE.md` for the invariants.
 
 mod apply;
+mod consumers;
 mod holds;
 mod judge;
 mod load;
@@ -104,6 +105,8 @@ pub struct Ledger {
     allowed_channels: Option<Vec<u16>>,
     /// The last catalog loaded, as logged.
     catalog: Option<Box<Catalog>>,
+    /// Consumers of the event stream, by name.
+    consumers: BTreeMap<String, consumers::Consumer>,
 }
 
 impl Default for Ledger {
@@ -135,6 +138,7 @@ impl Ledger {
             rules: Vec::new(),
             allowed_channels: None,
             catalog: None,
+            consumers: BTreeMap::new(),
         }
     }
 

@@ -8,6 +8,7 @@
 //! prices and windows) are not encoded but rebuilt, the latter from the logged
 //! catalog.
 
+use super::consumers::Consumer;
 use super::Ledger;
 use crate::codec::{DecodeError, Reader};
 use crate::customer::hash_name;
@@ -16,8 +17,8 @@ use crate::idempotency::{hash_id, First, Recorded, RecordedOutcome};
 use crate::limits::*;
 use crate::model::ids::{RowId, Table};
 use crate::model::{
-    Catalog, Millis, OfferId, PoolId, Refusal, ReservationId, ReservationState, WaitEntryId,
-    WaitlistPolicy,
+    Catalog, Interest, Millis, OfferId, PoolId, Refusal, ReservationId, ReservationState,
+    WaitEntryId, WaitlistPolicy,
 };
 use crate::offer::Offer;
 use crate::pool::Pool;
@@ -26,8 +27,14 @@ use crate::waitlist::{WaitEntry, WaitEntryState};
 use smallvec::SmallVec;
 use xxhash_rust::xxh3::Xxh3;
 
-/// The first bytes of every encoding (and of what the digest hashes).
+/// The first bytes of every encoding (and of what the digest hashes) of a ledger
+/// without consumers: such a state encodes, and digests, as it did before
+/// consumers existed.
 const MAGIC: &[u8] = b"kontingent-state-v1";
+/// The first bytes of a ledger with consumers: the same fields, then the
+/// consumers. A separate magic, so a v2 state cut before its consumers is
+/// refused instead of read as a v1 state without them.
+const MAGIC_V2: &[u8] = b"kontingent-state-v2";
 const STR: usize = 8 << 20;
 
 fn bad(what: &'static str, value: u64) -> DecodeError {
@@ -126,7 +133,11 @@ impl Ledger {
 
     /// The canonical encoding: id order throughout, never hash order.
     fn encode(&self, s: &mut impl Sink) {
-        s.bytes(MAGIC);
+        s.bytes(if self.consumers.is_empty() {
+            MAGIC
+        } else {
+            MAGIC_V2
+        });
         // The catalog as logged (serde_json writes struct fields in declaration
         // order and has no maps here, so the bytes are canonical).
         match &self.catalog {
@@ -248,6 +259,15 @@ impl Ledger {
                 }
             }
         }
+        // Consumers came after the first checkpoints: see MAGIC_V2.
+        if !self.consumers.is_empty() {
+            s.u64(self.consumers.len() as u64);
+            for (name, c) in &self.consumers {
+                s.str(name);
+                s.u32(c.interest.bits());
+                s.u64(c.cursor);
+            }
+        }
     }
 
     /// Pool counters and customer usage must be exactly what the live reservations
@@ -306,9 +326,11 @@ impl Ledger {
     /// never a panic (every id is checked against what was read before it).
     pub fn from_state_bytes(bytes: &[u8]) -> Result<Ledger, DecodeError> {
         let mut r = Reader::new(bytes);
-        if r.take(MAGIC.len())? != MAGIC {
-            return Err(bad("state magic", 0));
-        }
+        let with_consumers = match r.take(MAGIC.len())? {
+            m if m == MAGIC => false,
+            m if m == MAGIC_V2 => true,
+            _ => return Err(bad("state magic", 0)),
+        };
         let mut l = Ledger::new();
         let catalog_json = r.str("catalog", STR)?;
         let catalog: Option<Catalog> =
@@ -502,6 +524,31 @@ impl Ledger {
             // would shadow an entry, never panic; no lookup per request is spent on it.
             let hash = hash_id(id);
             l.requests.record(id, hash, fingerprint, first);
+        }
+        if with_consumers {
+            let n = count(&mut r, "consumers")?;
+            if n == 0 || n > CONSUMERS_MAX {
+                // No consumers is written as v1: a canonical state has one form.
+                return Err(bad("consumers", n as u64));
+            }
+            for _ in 0..n {
+                let name = r.str("consumer", NAME_LEN_MAX)?;
+                let bits = r.u32()?;
+                let interest = Interest::from_bits(bits)
+                    .filter(|i| i.bits() != 0)
+                    .ok_or(bad("consumer interest", u64::from(bits)))?;
+                let cursor = r.u64()?;
+                if cursor > l.seq {
+                    return Err(bad("consumer cursor", cursor));
+                }
+                if l.consumers
+                    .last_key_value()
+                    .is_some_and(|(last, _)| *last >= name)
+                {
+                    return Err(bad("consumer order", 0));
+                }
+                l.consumers.insert(name, Consumer { interest, cursor });
+            }
         }
         if r.remaining() != 0 {
             return Err(DecodeError::Trailing {

@@ -11,7 +11,7 @@ use crate::digest::StackBuf;
 use crate::idempotency::{hash_id, RecordedOutcome, RequestRecord};
 use crate::limits::*;
 use crate::model::{
-    Action, Catalog, Error, OfferId, Outcome, PoolAmount, PoolAmounts, PoolId, Request,
+    Action, Catalog, Error, Interest, OfferId, Outcome, PoolAmount, PoolAmounts, PoolId, Request,
     ReservationId, ReservationState, WaitEntryId, WaitlistPolicy,
 };
 use smallvec::SmallVec;
@@ -43,6 +43,15 @@ pub(super) enum Plan<'a> {
     Pause,
     Resume,
     Tick,
+    DefineConsumer {
+        name: &'a str,
+        interest: Interest,
+        after: Option<u64>,
+    },
+    Ack {
+        name: &'a str,
+        seq: u64,
+    },
 }
 
 /// A validated request: names resolved, demand summed, idempotency looked up.
@@ -65,7 +74,7 @@ pub(super) struct ReservePlan<'a> {
     pub(super) fingerprint: u64,
 }
 
-fn check_len(field: &str, s: &str, max: usize) -> Result<(), Error> {
+pub(super) fn check_len(field: &str, s: &str, max: usize) -> Result<(), Error> {
     if s.is_empty() {
         return Err(Error::Empty {
             field: field.to_owned(),
@@ -279,6 +288,22 @@ impl Ledger {
             Action::Pause => Plan::Pause,
             Action::Resume => Plan::Resume,
             Action::Tick => Plan::Tick,
+            Action::DefineConsumer {
+                consumer,
+                events,
+                after,
+            } => Plan::DefineConsumer {
+                name: consumer,
+                interest: self.validate_consumer("consumer", consumer, events, *after)?,
+                after: *after,
+            },
+            Action::Ack { consumer, seq } => {
+                self.validate_ack(consumer, *seq)?;
+                Plan::Ack {
+                    name: consumer,
+                    seq: *seq,
+                }
+            }
         })
     }
 

@@ -5,6 +5,7 @@
 //! function of them.
 
 use super::catalog::Catalog;
+use super::consumer::EventType;
 use super::definition::{Draw, WaitlistPolicy};
 use super::ids::{ReservationId, WaitEntryId};
 use super::time::Millis;
@@ -89,6 +90,29 @@ pub enum Action {
     Resume,
     /// Advance time without a request (expires holds that are due).
     Tick,
+    /// Declare a consumer of the event stream, or change which events it is given.
+    /// Emits no event: consumers are bookkeeping, not inventory.
+    DefineConsumer {
+        /// Its name, 1..=64 bytes, e.g. `mailer` or `webhook:kitchen`.
+        consumer: String,
+        /// The event types it is given, 1 or more, each once.
+        events: Vec<EventType>,
+        /// Where its cursor starts: a new consumer starts at 0 (every event) unless
+        /// this says otherwise; an existing one keeps its cursor unless this moves it
+        /// (back, to be given events again, or forward, to skip them). At most the
+        /// ledger's seq.
+        #[serde(default)]
+        after: Option<u64>,
+    },
+    /// A consumer has finished every event up to and including `seq`: its cursor
+    /// moves there (never back; acking an older seq again changes nothing).
+    /// Emits no event.
+    Ack {
+        /// The consumer, as defined.
+        consumer: String,
+        /// The last seq it finished, at most the ledger's seq.
+        seq: u64,
+    },
 }
 
 /// One customer's request: all lines or none, unless `up_to` is set.
@@ -137,6 +161,8 @@ impl Action {
             Action::Pause => "pause",
             Action::Resume => "resume",
             Action::Tick => "tick",
+            Action::DefineConsumer { .. } => "define_consumer",
+            Action::Ack { .. } => "ack",
         }
     }
 }

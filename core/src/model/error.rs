@@ -85,6 +85,14 @@ pub enum Error {
     /// advance do not count.
     #[error("unknown reservation {0}")]
     UnknownReservation(ReservationId),
+    /// No consumer has this name (define it first, in the catalog or by command).
+    #[error("{}: unknown consumer {}", bound_path(field), quote(name))]
+    UnknownConsumer {
+        /// Where the name was given, e.g. `consumer`.
+        field: String,
+        /// The consumer name that was not found.
+        name: String,
+    },
     /// No waiting entry has this id.
     #[error("unknown waiting entry {0}")]
     UnknownWaitEntry(WaitEntryId),
@@ -197,6 +205,7 @@ impl Error {
         "unknown_channel",
         "invalid_catalog",
         "catalog_change",
+        "unknown_consumer",
     ];
 
     /// Stable snake_case code for bindings and logs.
@@ -220,6 +229,7 @@ impl Error {
             Error::UnknownChannel { .. } => "unknown_channel",
             Error::InvalidCatalog { .. } => "invalid_catalog",
             Error::CatalogChange { .. } => "catalog_change",
+            Error::UnknownConsumer { .. } => "unknown_consumer",
         }
     }
 }

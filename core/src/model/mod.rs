@@ -8,6 +8,7 @@
 
 pub(crate) mod catalog;
 pub(crate) mod command;
+pub(crate) mod consumer;
 pub(crate) mod definition;
 pub(crate) mod error;
 pub(crate) mod event;
@@ -22,6 +23,7 @@ pub use catalog::{
     Catalog, Issue, Limit, OfferSpec, PoolSpec, RuleKind, RuleSpec, SalesWindow, Slot,
 };
 pub use command::{Action, Command, LineRequest, Request, DEFAULT_CHANNEL};
+pub use consumer::{ConsumerView, EventType, Gather, Given, Interest, NotificationKey};
 pub use definition::{Draw, WaitlistPolicy};
 pub use error::Error;
 pub use event::{Event, EventKind, PoolAmount, PoolAmounts, Standing};

@@ -276,6 +276,10 @@ pub struct Model {
     pub rules: Vec<RuleSpec>,
     /// The name of the last loaded catalog.
     pub catalog_name: Option<String>,
+    /// Consumers: name → (event type names it is given, cursor).
+    pub consumers: BTreeMap<String, (BTreeSet<String>, u64)>,
+    /// The seq before the command being applied (before its time advance).
+    pub seq_before: u64,
     /// Alternative readings to apply (see [`Amb`]); empty by default.
     pub reading: BTreeSet<Amb>,
     /// Open points met by the last `apply` where the readings differ.
@@ -325,6 +329,8 @@ impl Model {
             channels: None,
             rules: Vec::new(),
             catalog_name: None,
+            consumers: BTreeMap::new(),
+            seq_before: 0,
             reading: BTreeSet::new(),
             touched: RefCell::new(BTreeSet::new()),
         }
@@ -813,6 +819,7 @@ impl Model {
         }
         let mut next = self.clone();
         let first_new = next.events.len();
+        next.seq_before = first_new as u64;
         if codes.is_empty() {
             next.advance_to(cmd.at);
         }
@@ -1119,7 +1126,89 @@ impl Model {
                 Ok(Outcome::Done)
             }
             Action::Tick => Ok(Outcome::Done),
+            Action::DefineConsumer {
+                consumer,
+                events,
+                after,
+            } => {
+                // "at most the ledger's seq before this command": the time advance
+                // of this very command has already run on `self`, so count without it.
+                let seq_before = self.seq_before;
+                let mut codes = name_codes(consumer, NAME_LEN_MAX);
+                if events.is_empty() {
+                    codes.push("empty");
+                }
+                let names: Vec<String> = events
+                    .iter()
+                    .map(|t| {
+                        serde_json::to_value(t)
+                            .unwrap()
+                            .as_str()
+                            .unwrap()
+                            .to_owned()
+                    })
+                    .collect();
+                let set: BTreeSet<String> = names.iter().cloned().collect();
+                if set.len() != names.len() {
+                    codes.push("duplicate");
+                }
+                if after.is_some_and(|a| a > seq_before) {
+                    codes.push("out_of_range");
+                }
+                if !self.consumers.contains_key(consumer) && self.consumers.len() >= 64 {
+                    codes.push("too_many");
+                }
+                if !codes.is_empty() {
+                    return Err(codes);
+                }
+                let entry = self
+                    .consumers
+                    .entry(consumer.clone())
+                    .or_insert((BTreeSet::new(), 0));
+                entry.0 = set;
+                if let Some(a) = after {
+                    entry.1 = *a;
+                }
+                Ok(Outcome::Done)
+            }
+            Action::Ack { consumer, seq } => {
+                let mut codes = Vec::new();
+                if consumer.len() > NAME_LEN_MAX {
+                    codes.push("too_long");
+                } else if !self.consumers.contains_key(consumer) {
+                    codes.push("unknown_consumer");
+                }
+                if *seq > self.seq_before {
+                    codes.push("out_of_range");
+                }
+                if !codes.is_empty() {
+                    return Err(codes);
+                }
+                let c = self.consumers.get_mut(consumer).unwrap();
+                c.1 = c.1.max(*seq);
+                Ok(Outcome::Done)
+            }
         }
+    }
+
+    /// What `consume(consumer, limit)` gives: the named events after the cursor,
+    /// in seq order, at most `limit`, and `through` (SEMANTICS.md, Consumers).
+    pub fn consume(&self, consumer: &str, limit: usize) -> Option<(Vec<MEvent>, u64)> {
+        let (types, cursor) = self.consumers.get(consumer)?;
+        let given: Vec<MEvent> = self
+            .events
+            .iter()
+            .filter(|e| e.seq > *cursor && types.contains(e.ev.name()))
+            .take(limit)
+            .cloned()
+            .collect();
+        assert!(limit > 0, "consume takes a limit of at least 1");
+        let through = if given.len() == limit {
+            given.last().unwrap().seq
+        } else {
+            self.events.len() as u64
+        };
+        Some((given, through))
     }
 
     /// Every validation error of a request's own content (not idempotency).

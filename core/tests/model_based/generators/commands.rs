@@ -7,7 +7,9 @@ use crate::harness::{Harness, CUSTOMERS};
 use crate::model::Model;
 use kontingent_core::catalog::SalesWindow;
 use kontingent_core::limits::CAPACITY_MAX;
-use kontingent_core::{Action, Command, LineRequest, Request, ReservationId, WaitEntryId};
+use kontingent_core::{
+    Action, Command, EventType, LineRequest, Request, ReservationId, WaitEntryId,
+};
 use proptest::prelude::*;
 
 #[derive(Clone, Debug)]
@@ -53,7 +55,14 @@ pub enum Op {
     Resume,
     /// Load a changed catalog (catalog shape only; a tick otherwise).
     Reload(Vec<GChange>),
+    /// (consumer selector, event-type selectors, `after`: none or a seq selector)
+    DefineConsumer(u8, Vec<u8>, Option<u16>),
+    /// (consumer selector, seq selector)
+    Ack(u8, u16),
 }
+
+/// Consumer names the generator uses; the last is never defined.
+pub const CONSUMER_NAMES: [&str; 4] = ["mailer", "webhook:kitchen", "audit", "ghost"];
 
 pub fn time() -> impl Strategy<Value = Time> {
     prop_oneof![
@@ -169,6 +178,13 @@ pub fn op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Pause),
         3 => Just(Op::Resume),
         3 => prop::collection::vec(gchange(), 1..=3).prop_map(Op::Reload),
+        2 => (
+            0u8..3,
+            prop::collection::vec(any::<u8>(), 0..=4),
+            prop::option::of(any::<u16>()),
+        )
+            .prop_map(|(c, t, a)| Op::DefineConsumer(c, t, a)),
+        6 => (0u8..4, any::<u16>()).prop_map(|(c, s)| Op::Ack(c, s)),
     ]
 }
 
@@ -269,10 +285,37 @@ pub fn to_command(h: &Harness, t: &Time, op: &Op) -> Command {
         },
         Op::Pause => Action::Pause,
         Op::Resume => Action::Resume,
+        Op::DefineConsumer(c, types, after) => Action::DefineConsumer {
+            consumer: CONSUMER_NAMES[*c as usize % 3].to_owned(),
+            // Mostly the types a mailer wants, sometimes any (and duplicates).
+            events: types
+                .iter()
+                .map(|t| match t % 4 {
+                    0 => EventType::Confirmed,
+                    1 => EventType::Promoted,
+                    _ => EventType::ALL[*t as usize % EventType::ALL.len()],
+                })
+                .collect(),
+            after: after.map(|a| pick_seq(a, h.model.events.len() as u64)),
+        },
+        Op::Ack(c, sel) => Action::Ack {
+            consumer: CONSUMER_NAMES[*c as usize].to_owned(),
+            seq: pick_seq(*sel, h.model.events.len() as u64),
+        },
         Op::Reload(changes) => match &h.current {
             Some(cat) => Action::LoadCatalog(Box::new(change_catalog(cat, changes, at))),
             None => Action::Tick,
         },
     };
     Command::new(at, action)
+}
+
+/// A seq from a selector: mostly one the stream has reached (often its end),
+/// sometimes one past it.
+fn pick_seq(sel: u16, seq: u64) -> u64 {
+    match sel % 8 {
+        0 => seq + 1 + u64::from(sel / 8) % 3,
+        1 | 2 => seq,
+        _ => u64::from(sel / 8) % (seq + 1),
+    }
 }

@@ -222,6 +222,42 @@ impl Harness {
             );
         }
 
+        // Consumers: their cursors and types, and what each is given, at a few
+        // limits, from the events the harness has collected.
+        let views = l.consumers();
+        same!("consumer count", views.len(), m.consumers.len());
+        for v in &views {
+            let Some((types, cursor)) = m.consumers.get(&v.name) else {
+                return Err(format!("consumer {} is not in the model", v.name));
+            };
+            same!(format!("consumer {} cursor", v.name), v.cursor, *cursor);
+            let names: std::collections::BTreeSet<String> =
+                v.events.iter().map(|t| t.name().to_owned()).collect();
+            same!(format!("consumer {} events", v.name), &names, types);
+            for limit in [1, 3, 1000] {
+                let mut g = v.gather(limit);
+                for e in self.events.iter().filter(|e| e.seq > v.cursor) {
+                    if !g.push(e.clone()) {
+                        break;
+                    }
+                }
+                let given = g.done();
+                let (want, through) = m.consume(&v.name, limit).unwrap();
+                let got: Vec<_> = given.events.iter().map(super::convert::to_mevent).collect();
+                same!(
+                    format!("consumer {} given (limit {limit})", v.name),
+                    got,
+                    want
+                );
+                same!(
+                    format!("consumer {} through (limit {limit})", v.name),
+                    given.through,
+                    through
+                );
+            }
+        }
+        same!("unknown consumer", l.consumer("ghost"), None);
+
         // The model's own promises (a model bug would panic, this double-checks).
         for pr in &m.promises {
             if pr.promised_before + pr.demand > pr.capacity {
