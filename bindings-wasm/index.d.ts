@@ -92,6 +92,25 @@ export interface Snapshot {
            shares?: { channel: number; name: string; keep: number; promised: number }[] }[];
   offers: { name: string; draws: { pool: number; amount: number }[] }[];
 }
+/** An event's `type`, as a consumer names the ones it wants. */
+export type EventType =
+  | "catalog_loaded" | "pool_defined" | "offer_defined" | "capacity_changed"
+  | "default_hold_changed" | "held" | "confirmed" | "released" | "expired"
+  | "waitlist_joined" | "waitlist_left" | "promoted" | "paused" | "resumed";
+/** One numbered event (wire format). */
+export interface Event { seq: number; at: Millis; kind: { type: EventType; [k: string]: unknown } }
+/** A consumer of the event stream: the types it is given, and the last seq it finished. */
+export interface Consumer { name: string; events: EventType[]; cursor: number }
+/** What one `consume` gave: act on each notification, then `ack` `through`. */
+export interface Delivery {
+  consumer: string;
+  /** The ledger's id, 32 hex digits. */
+  ledger: string;
+  cursor: number;
+  through: number;
+  /** `key` is `LEDGER-SEQ`: the same on every retry and restart, to de-duplicate by. */
+  notifications: { key: string; event: Event }[];
+}
 export interface Delta { seq: number; change: { type: string; [k: string]: unknown } }
 
 /** The browser preview: catalog + snapshot + deltas, the server's rule code. */
@@ -161,6 +180,14 @@ export class Ledger {
   resume(at?: Millis | Date): Promise<Outcome>;
   setCapacity(pool: string, capacity: number, at?: Millis | Date): Promise<Outcome>;
   loadCatalog(catalog: Catalog, at?: Millis | Date): Promise<Outcome>;
+  /** Declare a consumer of the event stream given the event types it names, or change them. */
+  defineConsumer(consumer: string, events: EventType[], options?: { after?: number; at?: Millis | Date }): Promise<Outcome>;
+  /** What `consumer` is given: the events it names after its cursor, durable, each with its key. */
+  consume(consumer: string, options?: { limit?: number }): Delivery;
+  /** `consumer` has finished every event up to `seq`. */
+  ack(consumer: string, seq: number, at?: Millis | Date): Promise<Outcome>;
+  consumer(name: string): Consumer | null;
+  consumers(): Consumer[];
   preview(request: Request, at?: Millis | Date): Outcome;
   snapshot(): Snapshot;
   catalog(): Catalog | null;

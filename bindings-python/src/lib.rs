@@ -456,6 +456,15 @@ impl NativeLedger {
         }
     }
 
+    /// What `consumer` is given: up to `limit` of the events it names after its
+    /// cursor, each durable, as a dict `{consumer, ledger, cursor, events, through}`.
+    fn consume(&self, py: Python<'_>, consumer: &str, limit: usize) -> PyResult<Py<PyAny>> {
+        let delivery = self
+            .detached(py, |l| l.consume(consumer, limit))
+            .map_err(|e| error(py, &e))?;
+        to_py(py, &delivery)
+    }
+
     /// Write a checkpoint beside the journal; returns the records it covers.
     fn checkpoint(&self, py: Python<'_>) -> PyResult<u64> {
         self.detached(py, |l| l.checkpoint())

@@ -203,6 +203,29 @@ export class Ledger {
     return (await this.submit({ type: "load_catalog", ...catalog }, at)).outcome;
   }
 
+  /**
+   * Declare a consumer of the event stream (`"mailer"`, `"webhook:kitchen"`) given
+   * the event types it names (`["confirmed", "promoted"]`), or change its types. A
+   * new one starts at the first event unless `after` says where.
+   */
+  async defineConsumer(consumer, events, { after, at } = {}) {
+    const action = { type: "define_consumer", consumer, events };
+    if (after !== undefined) action.after = after;
+    return (await this.submit(action, at)).outcome;
+  }
+  /**
+   * What `consumer` is given now: up to `limit` events it names after its cursor,
+   * each durable, as `{consumer, ledger, cursor, through, notifications: [{key, event}]}`.
+   * Act on each (using `key` to de-duplicate), then `ack` its seq or `through`.
+   */
+  consume(consumer, { limit = 100 } = {}) { return this.#inner.consume(consumer, limit); }
+  /** `consumer` has finished every event up to `seq`: its cursor moves there, durably. */
+  async ack(consumer, seq, at) {
+    return (await this.submit({ type: "ack", consumer, seq }, at)).outcome;
+  }
+  consumer(name) { return this.#inner.query("consumer", name); }
+  consumers() { return this.#inner.query("consumers"); }
+
   preview(request, at) {
     const t = this.#time(at);
     return this.#inner.preview(request, t.at, t.clocked);

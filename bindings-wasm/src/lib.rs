@@ -474,6 +474,17 @@ mod node {
             plain(&events)
         }
 
+        /// What `consumer` is given: up to `limit` events it names after its
+        /// cursor, each durable, with its key (wire format:
+        /// `{consumer, ledger, cursor, notifications: [{key, event}], through}`).
+        pub fn consume(&self, consumer: &str, limit: u32) -> Result<JsValue, JsValue> {
+            let delivery = self
+                .inner
+                .consume(consumer, limit as usize)
+                .map_err(|e| shell_error(&e))?;
+            plain(&delivery)
+        }
+
         /// A read-only query by the host's name (`Query::NAMES`: `pool`, `pools`,
         /// `offer`, `offers`, `available`, `why_unavailable`, `next_slots`,
         /// `reservation`, `customer_usage`, `waitlist`, `wait_entry`, `snapshot`,

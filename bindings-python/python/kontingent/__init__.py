@@ -20,8 +20,8 @@ from .errors import (CatalogError, CatalogIssue, InvalidRequestError, JournalCor
                      KontingentError, PoisonedError, RequestIdReusedError, TimeWentBackwardsError,
                      UnknownNameError, _error_class)
 from .ledger import Ledger, Reserve
-from .outcomes import (Closed, Confirmed, CustomerLimit, Done, Event, Held, HoldExpired, Left, NotOpenYet,
-                       Outcome, Paused, Pool, Promoted, Refusal, Refused, Released, Rule, Slot, SoldOut,
+from .outcomes import (Closed, Confirmed, Consumer, CustomerLimit, Delivery, Done, Event, Held, HoldExpired, Left, NotOpenYet,
+                       Notification, Outcome, Paused, Pool, Promoted, Refusal, Refused, Released, Rule, Slot, SoldOut,
                        Waiting)
 
 __all__ = [
@@ -30,5 +30,5 @@ __all__ = [
     "Paused", "Rule", "HoldExpired", "Pool", "Slot", "KontingentError", "CatalogError",
     "CatalogIssue", "InvalidRequestError", "UnknownNameError", "RequestIdReusedError",
     "TimeWentBackwardsError", "JournalError", "JournalCorruptedError", "PoisonedError", "Event", "Reserve",
-    "Clock", "SystemClock", "FixedClock", "ManualClock",
+    "Clock", "SystemClock", "FixedClock", "ManualClock", "Consumer", "Delivery", "Notification",
 ]

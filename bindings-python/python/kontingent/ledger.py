@@ -14,7 +14,8 @@ from . import _kontingent as _native
 from ._time import _dt, _duration_ms, _ms
 from .clock import Clock, SystemClock
 from .errors import KontingentError, check_int, error
-from .outcomes import Event, Outcome, Pool, Refusal, Slot, _event, _from_tuple, _refusal
+from .outcomes import (Consumer, Delivery, Event, Outcome, Pool, Refusal, Slot, _consumer, _delivery, _event,
+                       _from_tuple, _refusal)
 
 __all__ = ["Ledger", "Reserve", "CatalogSource"]
 
@@ -203,6 +204,53 @@ class Ledger:
     def tick(self, *, at: Optional[datetime] = None) -> Outcome:
         """Advance time (expiring due holds) without a request."""
         return self._submit({"type": "tick"}, at)
+
+    # ---- consumers: notifications that happen once
+
+    def define_consumer(self, name: str, events: Iterable[str], *, after: Optional[int] = None,
+                        at: Optional[datetime] = None) -> Outcome:
+        """Declare a consumer of the event stream (``"mailer"``, ``"webhook:kitchen"``)
+        given the event ``events`` types it names (``"confirmed"``, ``"promoted"``...),
+        or change an existing one's types. A new consumer starts at the first event
+        unless ``after`` says where; an existing one keeps its cursor unless ``after``
+        moves it. Journaled like every command; emits no event."""
+        if isinstance(events, str):
+            raise error("invalid_input", "events: give a list of event types, not one string")
+        action: dict[str, Any] = {"type": "define_consumer", "consumer": name, "events": list(events)}
+        if after is not None:
+            check_int("after", after)
+            action["after"] = after
+        return self._submit(action, at)
+
+    def consume(self, name: str, *, limit: int = 100) -> Delivery:
+        """What consumer ``name`` is given now: up to ``limit`` (1..=10,000) of the
+        events it names after its cursor, in seq order, each durable, with its
+        idempotency key. Changes nothing: :meth:`ack` after acting on them.
+
+        >>> for n in ledger.consume("mailer"):          # doctest: +SKIP
+        ...     send_mail(n.event, message_id=n.key)
+        ...     ledger.ack("mailer", n.seq)
+        """
+        check_int("limit", limit)
+        if not isinstance(name, str):
+            raise error("invalid_input", f"consumer: expected a string, got {type(name).__name__}")
+        return _delivery(self._n.consume(name, limit))
+
+    def ack(self, name: str, seq: int, *, at: Optional[datetime] = None) -> Outcome:
+        """Consumer ``name`` has finished every event up to ``seq`` (a notification's
+        ``seq``, or a delivery's ``through``): its cursor moves there, durably. Acking
+        an older seq again changes nothing."""
+        check_int("seq", seq)
+        return self._submit({"type": "ack", "consumer": name, "seq": seq}, at)
+
+    def consumer(self, name: str) -> Optional[Consumer]:
+        """One consumer's event types and cursor; ``None`` if it is not defined."""
+        d = self._query("consumer", name=name)
+        return None if d is None else _consumer(d)
+
+    def consumers(self) -> list[Consumer]:
+        """Every consumer, by name."""
+        return [_consumer(d) for d in self._query("consumers")]
 
     # ---- queries
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar, Iterator, Mapping
 
 from ._time import _dt, _ms
 from .errors import error
@@ -169,6 +169,60 @@ class Event:
 def _event(d: Mapping[str, Any]) -> Event:
     kind = dict(d["kind"])
     return Event(int(d["seq"]), _dt(int(d["at"])), str(kind.pop("type")), kind)
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """A consumer of the event stream: the event ``types`` it is given and its
+    ``cursor``, the last seq it has finished (acked)."""
+    name: str
+    types: tuple[str, ...]
+    cursor: int
+
+
+def _consumer(d: Mapping[str, Any]) -> Consumer:
+    return Consumer(str(d["name"]), tuple(str(t) for t in d["events"]), int(d["cursor"]))
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One event to act on, with its idempotency ``key`` (``LEDGER-SEQ``): the same
+    on every retry and after every restart, so a receiver that remembers the keys
+    it acted on does each effect once (an e-mail's Message-ID, a database key)."""
+    key: str
+    event: Event
+
+    @property
+    def seq(self) -> int:
+        return self.event.seq
+
+    @property
+    def type(self) -> str:
+        return self.event.type
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What :meth:`Ledger.consume` gave a consumer: the events it names after its
+    cursor, in seq order, each durable, and ``through``, the last seq looked at.
+    Ack ``through`` once every notification is done (or each one's ``seq`` as you
+    go); a crash before the ack means they are given again, never lost."""
+    consumer: str
+    ledger: str
+    cursor: int
+    through: int
+    notifications: tuple[Notification, ...]
+
+    def __iter__(self) -> Iterator[Notification]:
+        return iter(self.notifications)
+
+    def __len__(self) -> int:
+        return len(self.notifications)
+
+
+def _delivery(d: Mapping[str, Any]) -> Delivery:
+    notes = tuple(Notification(str(n["key"]), _event(n["event"])) for n in d["notifications"])
+    return Delivery(str(d["consumer"]), str(d["ledger"]), int(d["cursor"]), int(d["through"]), notes)
 
 
 def _refusal(d: Mapping[str, Any]) -> Refusal:

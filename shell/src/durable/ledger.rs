@@ -12,7 +12,7 @@ use crate::journal::{Journal, JournalError, Recovery};
 use crate::storage::{FileStorage, Storage};
 use crate::{Action, Applied, Command, Event, Ledger, Millis};
 use parking_lot::{Condvar, Mutex, MutexGuard};
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// How much of a write must be done before a command is acknowledged.
@@ -177,6 +177,12 @@ impl<S: Storage> DurableLedger<S> {
             .get_or_insert_with(|| cause.to_owned());
     }
 
+    /// The ledger's id, from its journal's header: the same in every process and
+    /// on every server of one ledger (the first half of a notification's key).
+    pub fn ledger_id(&self) -> [u8; 16] {
+        self.lock().journal.ledger_id()
+    }
+
     /// Read the ledger (after applying what other processes appended). The view may
     /// include commands of a batch whose sync is still running: never acknowledged,
     /// but visible.
@@ -239,15 +245,41 @@ impl<S: Storage> DurableLedger<S> {
     /// assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2]);
     /// ```
     pub fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Event>, DurableError> {
+        Ok(self.events_and_end(after, limit)?.0)
+    }
+
+    /// Like [`DurableLedger::events_after`], but returns only once every event it
+    /// returns is durable (with [`Durability::Full`]): what a consumer is given,
+    /// since an e-mail sent for a confirmation that a failed sync then loses
+    /// would confirm a unit that does not exist. (A read may otherwise see a
+    /// batch whose sync is still running.)
+    pub fn durable_events_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Event>, DurableError> {
+        let (events, end) = self.events_and_end(after, limit)?;
+        if self.durability == Durability::Full && !events.is_empty() {
+            // Records tailed from another process are written too, by it; syncing
+            // this handle's file covers them (and PostgreSQL's are committed).
+            self.written.fetch_max(end, Ordering::AcqRel);
+            self.wait_durable(end)?;
+        }
+        Ok(events)
+    }
+
+    /// The events after `after`, and the last record the state they came from had.
+    fn events_and_end(&self, after: u64, limit: usize) -> Result<(Vec<Event>, u64), DurableError> {
         self.poisoned()?;
         let mut st = self.lock();
         if self.durability != Durability::None {
             self.current(&mut st, |_, _| Ok(()))?;
         }
+        let end = st.journal.next_seq() - 1;
         let next = st.ledger.seq() + 1;
         st.events.activate(next);
         if let Some(events) = st.events.after(after, limit) {
-            return Ok(events);
+            return Ok((events, end));
         }
         let last = st.ledger.seq();
         let reader = st.journal.storage().reader();
@@ -262,7 +294,7 @@ impl<S: Storage> DurableLedger<S> {
         // handle has seen (for PostgreSQL, its own connection).
         let storage = open_reader().map_err(JournalError::from)?;
         match replay::events_between(storage, after, last, limit)? {
-            Regenerated::Events(events) => Ok(events),
+            Regenerated::Events(events) => Ok((events, end)),
             Regenerated::Retired => Err(DurableError::misuse(
                 "after",
                 "events before the journal's compaction base were retired",

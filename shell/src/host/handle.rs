@@ -186,6 +186,21 @@ impl HostLedger {
         Ok(self.read_at(at, |l, at| query.answer(l, at))??)
     }
 
+    /// The journal header's ledger id.
+    pub(super) fn ledger_id_bytes(&self) -> [u8; 16] {
+        each!(&self.store, l => l.ledger_id())
+    }
+
+    /// Up to `limit` events after seq `after`, each durable (see
+    /// [`DurableLedger::durable_events_after`]).
+    pub(super) fn durable_events_after(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<Event>, DurableError> {
+        each!(&self.store, l => l.durable_events_after(after, limit))
+    }
+
     /// Up to `limit` events after seq `after`.
     pub fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Event>, DurableError> {
         each!(&self.store, l => l.events_after(after, limit))

@@ -64,6 +64,10 @@ pub enum Query {
     Now,
     /// Whether sales are paused.
     Paused,
+    /// One consumer of the event stream: its event types and cursor (`null` if unknown).
+    Consumer(String),
+    /// Every consumer, by name.
+    Consumers,
 }
 
 /// The loose arguments a binding passes with a query's name; [`Query::parse`]
@@ -100,6 +104,8 @@ impl Query {
         "seq",
         "now",
         "paused",
+        "consumer",
+        "consumers",
     ];
 
     /// The query called `what`, with what it needs from `args`.
@@ -156,6 +162,8 @@ impl Query {
             "seq" => Query::Seq,
             "now" => Query::Now,
             "paused" => Query::Paused,
+            "consumer" => Query::Consumer(name()?),
+            "consumers" => Query::Consumers,
             other => {
                 return Err(ErrorInfo::invalid_input(
                     "query",
@@ -185,6 +193,8 @@ impl Query {
             Query::Seq => "seq",
             Query::Now => "now",
             Query::Paused => "paused",
+            Query::Consumer(_) => "consumer",
+            Query::Consumers => "consumers",
         }
     }
 
@@ -214,6 +224,8 @@ impl Query {
             Query::Seq => Value::from(ledger.seq()),
             Query::Now => Value::from(ledger.now()),
             Query::Paused => Value::from(ledger.is_paused()),
+            Query::Consumer(name) => json(ledger.consumer(name)),
+            Query::Consumers => json(ledger.consumers()),
         })
     }
 }
