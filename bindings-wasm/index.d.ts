@@ -109,7 +109,7 @@ export interface Delivery {
   cursor: number;
   through: number;
   /** `key` is `LEDGER-SEQ`: the same on every retry and restart, to de-duplicate by. */
-  notifications: { key: string; event: Event }[];
+  notifications: { key: string; event: Event; current: boolean }[];
 }
 export interface Delta { seq: number; change: { type: string; [k: string]: unknown } }
 

@@ -43,6 +43,10 @@ def test_consume_gives_named_events_with_stable_keys(tmp_path: Path) -> None:
     assert [n.type for n in d] == ["confirmed", "confirmed"]
     assert d.cursor == 0 and d.through == l.seq
     assert all(n.key == f"{d.ledger}-{n.seq}" for n in d)
+    assert all(n.current for n in d)
+    # A confirmation released meanwhile no longer stands: a mailer skips it.
+    l.release(held.reservation, at=T0)
+    assert [n.current for n in l.consume("mailer")] == [False, True]
     assert len(d.ledger) == 32
     # Nothing changes until an ack; the same notifications, the same keys.
     again = l.consume("mailer")

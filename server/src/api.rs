@@ -73,6 +73,7 @@ pub(crate) fn router(app: App) -> Router {
             cors::public(get(crate::events::stream)).options(cors::preflight),
         )
         .merge(crate::operator::ledger_routes())
+        .merge(crate::consumers::ledger_routes())
         .merge(crate::console::ledger_routes());
     Router::new()
         .route("/v1/health", cors::public(get(health)))

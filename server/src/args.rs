@@ -1,6 +1,8 @@
 //! `kontingent serve`'s arguments (the `kontingent` tool flattens them).
 
-use crate::config::{ClockChoice, Config, ConfigError, LedgerConfig, LedgerLog};
+use crate::config::{
+    ClockChoice, Config, ConfigError, LedgerConfig, LedgerLog, MailerConfig, WebhookConfig,
+};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -70,6 +72,53 @@ pub struct ServeArgs {
     /// opens or its last answer); slow and idle connections are closed after it.
     #[arg(long, default_value_t = 10)]
     pub header_timeout_secs: u64,
+    /// POST a consumer's notifications to a URL, signed: `LEDGER/CONSUMER=URL`
+    /// (repeat for several).
+    #[arg(long = "webhook", value_name = "LEDGER/CONSUMER=URL")]
+    pub webhooks: Vec<String>,
+    /// A file with the secret webhooks are signed with (or `KONTINGENT_WEBHOOK_SECRET`).
+    #[arg(long, value_name = "FILE")]
+    pub webhook_secret_file: Option<PathBuf>,
+    /// The webhook secret itself.
+    #[arg(
+        long,
+        env = "KONTINGENT_WEBHOOK_SECRET",
+        hide_env_values = true,
+        hide = true
+    )]
+    pub webhook_secret: Option<String>,
+    /// Send a consumer's notifications as e-mail: `LEDGER/CONSUMER` (with --smtp,
+    /// --mail-from and --mail-template).
+    #[arg(long = "mailer", value_name = "LEDGER/CONSUMER", requires_all = ["smtp", "mail_from", "mail_template"])]
+    pub mailers: Vec<String>,
+    /// The SMTP server the mailer sends through, `HOST:PORT`.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub smtp: Option<String>,
+    /// The mailer's sender.
+    #[arg(long, value_name = "ADDRESS")]
+    pub mail_from: Option<String>,
+    /// The mailer's template file: a TOML table per event type with `subject` and `body`.
+    #[arg(long, value_name = "FILE")]
+    pub mail_template: Option<PathBuf>,
+    /// Failed deliveries in a row before a consumer is dead (an operator retries it).
+    #[arg(long, default_value_t = 8)]
+    pub delivery_attempts: u32,
+    /// The first wait after a failed delivery, in ms (doubling, with jitter).
+    #[arg(long, default_value_t = 500)]
+    pub retry_base_ms: u64,
+    /// The longest wait between two delivery attempts, in ms.
+    #[arg(long, default_value_t = 60_000)]
+    pub retry_max_ms: u64,
+    /// The longest one delivery may take, in ms.
+    #[arg(long, default_value_t = 5_000)]
+    pub delivery_timeout_ms: u64,
+}
+
+/// `LEDGER/CONSUMER`, the ledger being a server name (no `/`).
+fn ledger_consumer<'a>(what: &str, s: &'a str) -> Result<(&'a str, &'a str), ConfigError> {
+    s.split_once('/')
+        .filter(|(l, c)| !l.is_empty() && !c.is_empty())
+        .ok_or_else(|| ConfigError::new(what, format!("{s:?} is not LEDGER/CONSUMER")))
 }
 
 fn pair<'a>(what: &str, s: &'a str) -> Result<(&'a str, &'a str), ConfigError> {
@@ -161,6 +210,49 @@ impl ServeArgs {
         c.max_connections = self.max_connections;
         c.max_header_bytes = self.max_header_bytes;
         c.header_timeout = std::time::Duration::from_secs(self.header_timeout_secs);
+        for w in &self.webhooks {
+            let (target, url) = w
+                .split_once("=http")
+                .map(|(t, rest)| (t, format!("http{rest}")))
+                .ok_or_else(|| {
+                    ConfigError::new("--webhook", format!("{w:?} is not LEDGER/CONSUMER=URL"))
+                })?;
+            let (ledger, consumer) = ledger_consumer("--webhook", target)?;
+            c.webhooks.push(WebhookConfig {
+                ledger: ledger.to_owned(),
+                consumer: consumer.to_owned(),
+                url,
+            });
+        }
+        c.webhook_secret = match (&self.webhook_secret_file, &self.webhook_secret) {
+            (Some(file), _) => Some(
+                std::fs::read_to_string(file)
+                    .map_err(|e| {
+                        ConfigError::new(format!("--webhook-secret-file {}", file.display()), e)
+                    })?
+                    .trim()
+                    .as_bytes()
+                    .to_vec(),
+            ),
+            (None, Some(s)) => Some(s.as_bytes().to_vec()),
+            (None, None) => None,
+        };
+        for m in &self.mailers {
+            let (ledger, consumer) = ledger_consumer("--mailer", m)?;
+            c.mailers.push(MailerConfig {
+                ledger: ledger.to_owned(),
+                consumer: consumer.to_owned(),
+                smtp: self.smtp.clone().unwrap_or_default(),
+                from: self.mail_from.clone().unwrap_or_default(),
+                template: self.mail_template.clone().unwrap_or_default(),
+            });
+        }
+        c.retry = crate::deliver::Retry {
+            attempts: self.delivery_attempts.max(1),
+            base: std::time::Duration::from_millis(self.retry_base_ms.max(1)),
+            max: std::time::Duration::from_millis(self.retry_max_ms.max(self.retry_base_ms).max(1)),
+        };
+        c.delivery_timeout = std::time::Duration::from_millis(self.delivery_timeout_ms.max(1));
         Ok(c)
     }
 }

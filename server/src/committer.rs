@@ -31,6 +31,7 @@ impl Committer {
     pub(crate) fn start(
         name: &str,
         current: Arc<RwLock<Arc<HostLedger>>>,
+        commits: Arc<crate::deliver::Commits>,
     ) -> std::io::Result<Committer> {
         let (queue, mut jobs) = mpsc::unbounded_channel::<Job>();
         let name = name.to_owned();
@@ -55,6 +56,7 @@ impl Committer {
                         // A request that gave up (its client left) no longer listens.
                         let _ = answer.send(result);
                     }
+                    commits.bump();
                 }
             })?;
         Ok(Committer { queue })

@@ -86,6 +86,42 @@ pub struct Config {
     /// from when it opens or its last answer left: slow headers and idle
     /// keep-alive connections are closed after it.
     pub header_timeout: Duration,
+    /// Consumers delivered as webhooks.
+    pub webhooks: Vec<WebhookConfig>,
+    /// The key webhooks are signed with (HMAC-SHA256); required with a webhook.
+    pub webhook_secret: Option<Vec<u8>>,
+    /// Consumers delivered as e-mail.
+    pub mailers: Vec<MailerConfig>,
+    /// How failed deliveries are retried, and when a consumer is dead.
+    pub retry: crate::deliver::Retry,
+    /// The longest one delivery (a POST, an SMTP session) may take.
+    pub delivery_timeout: Duration,
+}
+
+/// A consumer whose notifications are POSTed to a URL.
+#[derive(Clone, Debug)]
+pub struct WebhookConfig {
+    /// The ledger.
+    pub ledger: String,
+    /// The consumer (defined in the ledger, by command or catalog).
+    pub consumer: String,
+    /// Where to POST (`http://`; TLS is a proxy's job).
+    pub url: String,
+}
+
+/// A consumer whose notifications become e-mails.
+#[derive(Clone, Debug)]
+pub struct MailerConfig {
+    /// The ledger.
+    pub ledger: String,
+    /// The consumer (usually `mailer`, given `confirmed` and `promoted`).
+    pub consumer: String,
+    /// The SMTP server, `HOST:PORT` (no TLS: a relay on the same host or network).
+    pub smtp: String,
+    /// The sender, `Name <address>` or an address.
+    pub from: String,
+    /// The template file (TOML: a table per event type with `subject` and `body`).
+    pub template: PathBuf,
 }
 
 impl Config {
@@ -108,6 +144,15 @@ impl Config {
             // megabytes does not.
             max_header_bytes: 16 * 1024,
             header_timeout: Duration::from_secs(10),
+            webhooks: Vec::new(),
+            webhook_secret: None,
+            mailers: Vec::new(),
+            retry: crate::deliver::Retry {
+                attempts: 8,
+                base: Duration::from_millis(500),
+                max: Duration::from_secs(60),
+            },
+            delivery_timeout: Duration::from_secs(5),
         }
     }
 }

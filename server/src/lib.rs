@@ -14,22 +14,30 @@ mod auth;
 mod committer;
 mod config;
 mod console;
+mod consumers;
 mod cors;
+mod deliver;
 mod events;
 mod export;
 mod feed;
 mod listen;
 pub mod log;
+mod mailer;
 mod metrics;
 mod operator;
 mod reply;
+mod signature;
 mod state;
 mod supervise;
 mod ticker;
+mod webhook;
 mod wire;
 
 pub use args::ServeArgs;
-pub use config::{ClockChoice, Config, ConfigError, LedgerConfig, LedgerLog};
+pub use config::{
+    ClockChoice, Config, ConfigError, LedgerConfig, LedgerLog, MailerConfig, WebhookConfig,
+};
+pub use deliver::Retry;
 pub use reply::{status_of, TRANSPORT_CODES};
 pub use state::App;
 

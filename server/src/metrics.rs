@@ -81,6 +81,9 @@ pub(crate) struct Metrics {
     pub(crate) connections_refused: Counter,
     /// Refusals by minute, for the console.
     pub(crate) refusals: RefusalMinutes,
+    /// Notifications the server's deliverers handled, by ledger, consumer and
+    /// result (`delivered`, `skipped`, `failed`: one per failed attempt).
+    pub(crate) deliveries: Family<Labels, Counter>,
 }
 
 impl Metrics {
@@ -106,6 +109,19 @@ impl Metrics {
                 ("command".into(), command.to_owned()),
                 ("status".into(), outcome.status().to_owned()),
                 ("reason".into(), reason.to_owned()),
+            ])
+            .inc();
+    }
+}
+
+impl Metrics {
+    /// Count one delivery attempt's result.
+    pub(crate) fn delivery(&self, ledger: &str, consumer: &str, result: &'static str) {
+        self.deliveries
+            .get_or_create(&vec![
+                ("ledger".into(), ledger.to_owned()),
+                ("consumer".into(), consumer.to_owned()),
+                ("result".into(), result.to_owned()),
             ])
             .inc();
     }
@@ -202,8 +218,21 @@ pub(crate) async fn scrape(
         "Connections turned away at --max-connections",
         app.metrics.connections_refused.clone(),
     );
+    registry.register(
+        "deliveries",
+        "Notifications delivered, skipped, or failed (per attempt) by the server's webhooks and mailer",
+        app.metrics.deliveries.clone(),
+    );
     let (mut seq, mut poisoned, mut journal, mut pools, mut waiting) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut lag, mut dead) = (Vec::new(), Vec::new());
+    for d in app.deliverers.iter() {
+        let labels = vec![
+            ("ledger".to_owned(), d.ledger.clone()),
+            ("consumer".to_owned(), d.consumer.clone()),
+        ];
+        dead.push((labels, i64::from(d.status().state == "dead")));
+    }
     let (mut batch_records, mut sync_seconds) = (Vec::new(), Vec::new());
     for (name, slot) in app.ledgers.iter() {
         let l = slot.get();
@@ -221,10 +250,16 @@ pub(crate) async fn scrape(
             labels.push(("counter".into(), what.into()));
             journal.push((labels, n as i64));
         }
-        let Ok((s, ps, os)) = l.read(|x| (x.seq(), x.pools(), x.offers())) else {
+        let Ok((s, ps, os, cs)) = l.read(|x| (x.seq(), x.pools(), x.offers(), x.consumers()))
+        else {
             continue;
         };
         seq.push((ledger.clone(), s as i64));
+        for c in cs {
+            let mut labels = ledger.clone();
+            labels.push(("consumer".into(), c.name));
+            lag.push((labels, s.saturating_sub(c.cursor) as i64));
+        }
         for p in ps {
             for (what, n) in [
                 ("capacity", p.capacity),
@@ -274,6 +309,18 @@ pub(crate) async fn scrape(
         "waiting",
         "Waiting-list length per offer",
         waiting,
+    );
+    gauge(
+        &mut registry,
+        "consumer_lag",
+        "Events after each consumer's cursor (not yet acked, wanted or not)",
+        lag,
+    );
+    gauge(
+        &mut registry,
+        "consumer_dead",
+        "1 while a delivered consumer is dead: retry it from the console",
+        dead,
     );
     registry.register_collector(Box::new(Histograms {
         name: "batch_records",

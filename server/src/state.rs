@@ -31,6 +31,8 @@ pub struct App {
     /// Set when the server stops accepting: event streams end, so that the
     /// drain is not held open by a browser that would never hang up.
     pub(crate) stopping: Arc<AtomicBool>,
+    /// The webhooks and mailers delivering consumers' notifications.
+    pub(crate) deliverers: Arc<Vec<Arc<crate::deliver::Deliverer>>>,
 }
 
 impl App {
@@ -105,7 +107,11 @@ impl App {
                 return Err(ConfigError::new(what, "named twice"));
             }
         }
+        let stopping: Arc<AtomicBool> = Arc::default();
+        let metrics: Arc<crate::metrics::Metrics> = Arc::default();
+        let deliverers = start_deliverers(config, &ledgers, &clock, &stopping, &metrics)?;
         Ok(App {
+            deliverers: Arc::new(deliverers),
             feeds: Arc::new(
                 ledgers
                     .keys()
@@ -119,8 +125,8 @@ impl App {
             max_body: config.max_body,
             request_timeout: config.request_timeout,
             max_in_flight: config.max_in_flight,
-            metrics: Arc::default(),
-            stopping: Arc::default(),
+            metrics,
+            stopping,
         })
     }
 
@@ -143,6 +149,83 @@ impl App {
             )
         })
     }
+}
+
+/// One deliverer thread per configured webhook and mailer.
+fn start_deliverers(
+    config: &Config,
+    ledgers: &BTreeMap<String, Arc<Slot>>,
+    clock: &Arc<dyn Clock>,
+    stopping: &Arc<AtomicBool>,
+    metrics: &Arc<crate::metrics::Metrics>,
+) -> Result<Vec<Arc<crate::deliver::Deliverer>>, ConfigError> {
+    let slot = |what: &str, ledger: &str| {
+        ledgers
+            .get(ledger)
+            .cloned()
+            .ok_or_else(|| ConfigError::new(what, format!("no ledger {ledger:?} on this server")))
+    };
+    let mut out = Vec::new();
+    if !config.webhooks.is_empty() && config.webhook_secret.as_ref().is_none_or(|s| s.is_empty()) {
+        return Err(ConfigError::new(
+            "--webhook",
+            "webhooks are signed: give --webhook-secret-file FILE (or KONTINGENT_WEBHOOK_SECRET)",
+        ));
+    }
+    let secret = Arc::new(config.webhook_secret.clone().unwrap_or_default());
+    for w in &config.webhooks {
+        let what = format!("--webhook {}/{}", w.ledger, w.consumer);
+        let effect = crate::webhook::Webhook::new(
+            &w.url,
+            secret.clone(),
+            config.delivery_timeout,
+            clock.clone(),
+            &w.ledger,
+            &w.consumer,
+        );
+        let spec = crate::deliver::Spec {
+            kind: "webhook",
+            consumer: w.consumer.clone(),
+            target: w.url.clone(),
+            retry: config.retry,
+        };
+        let d = crate::deliver::start(
+            spec,
+            slot(&what, &w.ledger)?,
+            effect,
+            stopping.clone(),
+            metrics.clone(),
+        )
+        .map_err(|e| ConfigError::new(&what, e))?;
+        out.push(d);
+    }
+    for m in &config.mailers {
+        let what = format!("--mailer {}/{}", m.ledger, m.consumer);
+        let templates = crate::mailer::Templates::read(&m.template)?;
+        let effect = crate::mailer::Mailer::new(
+            &m.smtp,
+            &m.from,
+            templates,
+            config.delivery_timeout,
+            &m.ledger,
+        )?;
+        let spec = crate::deliver::Spec {
+            kind: "mailer",
+            consumer: m.consumer.clone(),
+            target: format!("smtp://{}", m.smtp),
+            retry: config.retry,
+        };
+        let d = crate::deliver::start(
+            spec,
+            slot(&what, &m.ledger)?,
+            effect,
+            stopping.clone(),
+            metrics.clone(),
+        )
+        .map_err(|e| ConfigError::new(&what, e))?;
+        out.push(d);
+    }
+    Ok(out)
 }
 
 /// Run a ledger call on the blocking pool: it may wait for the group commit's

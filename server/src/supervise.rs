@@ -28,16 +28,25 @@ pub(crate) struct Slot {
     name: String,
     current: Arc<RwLock<Arc<HostLedger>>>,
     pub(crate) committer: Committer,
+    /// Bumped after every batch the committer wrote: deliverers wait on it.
+    pub(crate) commits: Arc<crate::deliver::Commits>,
 }
 
 impl Slot {
     pub(crate) fn new(name: &str, ledger: HostLedger) -> std::io::Result<Arc<Slot>> {
         let current = Arc::new(RwLock::new(Arc::new(ledger)));
+        let commits = Arc::new(crate::deliver::Commits::default());
         Ok(Arc::new(Slot {
             name: name.to_owned(),
-            committer: Committer::start(name, current.clone())?,
+            committer: Committer::start(name, current.clone(), commits.clone())?,
             current,
+            commits,
         }))
+    }
+
+    /// The ledger's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
     }
 
     /// The handle to use now.

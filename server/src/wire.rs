@@ -74,6 +74,23 @@ pub(crate) struct ClockBody {
     pub(crate) at: u64,
 }
 
+/// `{"consumer": name, "events": [type, ...], "after": seq?}`: define a consumer.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConsumerBody {
+    pub(crate) consumer: String,
+    pub(crate) events: Vec<kontingent::EventType>,
+    #[serde(default)]
+    pub(crate) after: Option<u64>,
+}
+
+/// `{"seq": n}`: a consumer has finished every event up to `n`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AckBody {
+    pub(crate) seq: u64,
+}
+
 /// `{}`, or nothing: pause and resume take no fields.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -191,6 +191,8 @@ class Notification:
     it acted on does each effect once (an e-mail's Message-ID, a database key)."""
     key: str
     event: Event
+    #: Whether what it announced still stands (a confirmation not released since).
+    current: bool = True
 
     @property
     def seq(self) -> int:
@@ -221,7 +223,7 @@ class Delivery:
 
 
 def _delivery(d: Mapping[str, Any]) -> Delivery:
-    notes = tuple(Notification(str(n["key"]), _event(n["event"])) for n in d["notifications"])
+    notes = tuple(Notification(str(n["key"]), _event(n["event"]), bool(n["current"])) for n in d["notifications"])
     return Delivery(str(d["consumer"]), str(d["ledger"]), int(d["cursor"]), int(d["through"]), notes)
 
 

@@ -9,7 +9,7 @@
 use super::validate::check_len;
 use super::Ledger;
 use crate::limits::{CONSUMERS_MAX, NAME_LEN_MAX};
-use crate::model::{ConsumerView, Error, EventType, Interest};
+use crate::model::{ConsumerView, Error, Event, EventKind, EventType, Interest, ReservationState};
 
 /// A consumer's state: what it wants and how far it has finished.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,6 +125,39 @@ impl Ledger {
     /// Every consumer, by name.
     pub fn consumers(&self) -> Vec<ConsumerView> {
         self.consumers.iter().map(|(n, c)| view(n, c)).collect()
+    }
+}
+
+impl Ledger {
+    /// Whether what `event` announced still stands now: a `confirmed` event's
+    /// reservation is still confirmed, a `held` or `promoted` event's hold is
+    /// still held. Every other event stands once it happened. A mailer that is
+    /// behind skips a confirmation whose reservation was released meanwhile: the
+    /// e-mail would announce a unit the customer no longer has.
+    ///
+    /// ```
+    /// use kontingent_core::{Action, Command, Draw, Ledger, Request};
+    /// let mut l = Ledger::new();
+    /// l.apply(&Command::new(0, Action::DefinePool { pool: "p".into(), capacity: 1 })).unwrap();
+    /// l.apply(&Command::new(0, Action::DefineOffer { offer: "o".into(),
+    ///     draws: vec![Draw::new("p", 1)], waitlist: Default::default() })).unwrap();
+    /// let a = l.apply(&Command::new(1, Action::Reserve(Request::new("r", "c").line("o", 1).confirm()))).unwrap();
+    /// assert!(l.still_stands(&a.events[0]));
+    /// let kontingent_core::Outcome::Confirmed { reservation: id, .. } = a.outcome else { panic!() };
+    /// l.apply(&Command::new(2, Action::Release { reservation: id })).unwrap();
+    /// assert!(!l.still_stands(&a.events[0]));
+    /// ```
+    pub fn still_stands(&self, event: &Event) -> bool {
+        let (reservation, state) = match &event.kind {
+            EventKind::Confirmed { reservation, .. } => (*reservation, ReservationState::Confirmed),
+            EventKind::Held { reservation, .. } | EventKind::Promoted { reservation, .. } => {
+                (*reservation, ReservationState::Held)
+            }
+            _ => return true,
+        };
+        self.reservations.get(reservation).is_some_and(|r| {
+            r.state == state && (state != ReservationState::Held || r.expires_at > self.now)
+        })
     }
 }
 

@@ -40,6 +40,10 @@ pub struct Notification {
     pub key: String,
     /// The event.
     pub event: Event,
+    /// Whether what it announced still stands as the ledger is now
+    /// ([`crate::Ledger::still_stands`]): a mailer skips a confirmation whose
+    /// reservation was released meanwhile.
+    pub current: bool,
 }
 
 /// A ledger id as the 32 hex digits keys use.
@@ -110,16 +114,25 @@ impl HostLedger {
         }
         let given = gather.done();
         let ledger = self.ledger_id();
+        let current = self.read(|l| {
+            given
+                .events
+                .iter()
+                .map(|e| l.still_stands(e))
+                .collect::<Vec<_>>()
+        })?;
         let notifications = given
             .events
             .into_iter()
-            .map(|event| Notification {
+            .zip(current)
+            .map(|(event, current)| Notification {
                 key: NotificationKey {
                     ledger: &ledger,
                     seq: event.seq,
                 }
                 .to_string(),
                 event,
+                current,
             })
             .collect();
         Ok(Delivery {
