@@ -22,6 +22,10 @@ use std::time::Duration;
 
 /// Notifications asked for at once (acked together when all are done).
 const BATCH: usize = 100;
+/// Acks while a batch is under way: after this many effects or this long, so a
+/// crash repeats few of them (each ack is a journaled command sharing a sync).
+const ACK_EVERY: usize = 20;
+const ACK_AFTER: Duration = Duration::from_millis(100);
 /// How long an idle deliverer waits for a commit before it looks anyway (events
 /// another server appended to a PostgreSQL log wake nobody here).
 const IDLE: Duration = Duration::from_millis(250);
@@ -184,7 +188,8 @@ pub(crate) fn start(
                             s.state = "waiting";
                             s.last_error = Some(why);
                         });
-                        me.pause(Some(Duration::from_secs(1)));
+                        // A definition is a commit: it wakes this at once.
+                        slot.commits.wait_past(seen, Duration::from_secs(1));
                     }
                 }
             }
@@ -218,6 +223,7 @@ fn run_once(
     };
     let mut done = batch.cursor;
     let mut acked = batch.cursor;
+    let (mut since, mut unacked) = (std::time::Instant::now(), 0);
     for n in &batch.notifications {
         d.set(|s| s.state = "delivering");
         let mut failures = 0;
@@ -268,6 +274,11 @@ fn run_once(
             }
         }
         done = n.event.seq;
+        unacked += 1;
+        if unacked >= ACK_EVERY || since.elapsed() >= ACK_AFTER {
+            ack(d, ledger, done, &mut acked);
+            (since, unacked) = (std::time::Instant::now(), 0);
+        }
     }
     ack(d, ledger, done.max(batch.through), &mut acked);
     Ok(!batch.notifications.is_empty() || batch.through > batch.cursor)
