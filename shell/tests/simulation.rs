@@ -11,6 +11,15 @@
 //! - **the digest equals a replay of the durable prefix** (by the real ledger),
 //!   and every acknowledged outcome equals the independent reference model's.
 //!
+//! - **a consumer is given every event it names, once durable, in order**: a
+//!   consumer reads what it is given, performs each effect on a receiver that
+//!   survives every crash, and acks — or crashes before acking (kill -9 of the
+//!   consumer), while the ledger loses power at random (kill -9 of the server).
+//!   Each event the receiver got is the history's event at that seq (never one
+//!   that is not durable, never one it does not name); after a final drain the
+//!   receiver has each named event of the history, and a de-duplicating
+//!   receiver sees each exactly once, first in seq order.
+//!
 //! A bit flip in durable bytes must make opening fail (`Corrupt`/`BadHeader`),
 //! never be skipped; the flip is then repaired and the run goes on. (A flip in
 //! the last group commit is indistinguishable from that group commit torn by a
@@ -27,9 +36,18 @@ mod model;
 use kontingent::faulty::{Faults, FaultyStorage};
 use kontingent::journal::JournalError;
 use kontingent::{
-    Action, Command, Digest, Draw, Durability, DurableError, DurableLedger, Ledger, Outcome,
-    Request, ReservationId,
+    Action, Command, Digest, Draw, Durability, DurableError, DurableLedger, Event, EventType,
+    Ledger, Outcome, Request, ReservationId,
 };
+
+/// The consumer, and the event types it names.
+const CONSUMER: &str = "mailer";
+const NAMED: [EventType; 4] = [
+    EventType::Confirmed,
+    EventType::Promoted,
+    EventType::Expired,
+    EventType::Released,
+];
 
 const POOLS: [(&str, u64); 2] = [("p0", 3), ("p1", 4)];
 const OFFERS: [(&str, &[(&str, u64)]); 3] = [
@@ -59,6 +77,11 @@ struct World {
     recoveries: u64,
     flips: u64,
     compactions: u64,
+    /// Every event of the durable history, by seq (`history[i].seq == i + 1`).
+    history: Vec<Event>,
+    /// What the consumer's receiver was given, in order (it survives every crash).
+    received: Vec<Event>,
+    consumer_crashes: u64,
 }
 
 fn fail(seed: u64, disk: &FaultyStorage, what: String) -> ! {
@@ -88,6 +111,9 @@ impl World {
             recoveries: 0,
             flips: 0,
             compactions: 0,
+            history: Vec::new(),
+            received: Vec::new(),
+            consumer_crashes: 0,
         };
         let mut setup: Vec<Command> = POOLS
             .iter()
@@ -111,6 +137,14 @@ impl World {
                 },
             ));
         }
+        setup.push(Command::new(
+            0,
+            Action::DefineConsumer {
+                consumer: CONSUMER.into(),
+                events: NAMED.to_vec(),
+                after: None,
+            },
+        ));
         // The catalog goes in before any fault is switched on.
         w.submit(setup);
         w.disk.set_faults(Faults {
@@ -181,6 +215,7 @@ impl World {
         }
         real.ok().map(|a| {
             self.committed.push(cmd.clone());
+            self.history.extend(a.events);
             self.check_capacity(cmd, &a.outcome);
             a.outcome
         })
@@ -340,10 +375,124 @@ impl World {
     }
 
     fn compact(&mut self) {
+        // An operator compacts once the consumer has caught up (it is refused
+        // before); usually it has, sometimes not.
+        for _ in 0..3 {
+            self.consume();
+        }
         let Some(ledger) = &self.ledger else { return };
         match ledger.compact() {
             Ok(_) => self.compactions += 1,
+            // A consumer is behind: compaction would retire its events.
+            Err(DurableError::Rejected(e)) if e.code() == "misuse" => {
+                let lagging = ledger
+                    .read(|l| l.consumers().iter().any(|c| c.cursor < l.seq()))
+                    .unwrap_or(true);
+                if !lagging {
+                    self.fail(format!("compaction refused with no consumer behind: {e}"));
+                }
+            }
             Err(_) => self.crash_and_recover(),
+        }
+    }
+
+    /// The consumer's turn: read what it is given (up to a few events), give
+    /// each to the receiver, then ack all, some, or none of them (a consumer
+    /// killed before its ack).
+    fn consume(&mut self) {
+        let Some(ledger) = &self.ledger else { return };
+        let limit = 1 + self.rand(5) as usize;
+        let given = ledger.read(|l| l.consumer(CONSUMER)).and_then(|view| {
+            let view = view.expect("the consumer is defined in the setup");
+            let mut gather = view.gather(limit);
+            let events = ledger.durable_events_after(view.cursor, 64)?;
+            for e in events {
+                if !gather.push(e) {
+                    break;
+                }
+            }
+            Ok(gather.done())
+        });
+        let given = match given {
+            Ok(g) => g,
+            Err(DurableError::Journal(_)) => return self.crash_and_recover(),
+            Err(e) => self.fail(format!("consume failed: {e}")),
+        };
+        let mut last = None;
+        for e in given.events {
+            if e.seq <= last.unwrap_or(0) {
+                self.fail(format!("given out of order: {e:?} after {last:?}"));
+            }
+            last = Some(e.seq);
+            self.received.push(e);
+        }
+        let seq = match self.rand(4) {
+            0 => {
+                self.consumer_crashes += 1;
+                return;
+            }
+            1 => last.map_or(given.through, |l| l.min(given.through)),
+            _ => given.through,
+        };
+        self.now += 1;
+        let ack = Command::new(
+            self.now,
+            Action::Ack {
+                consumer: CONSUMER.into(),
+                seq,
+            },
+        );
+        self.submit(vec![ack]);
+    }
+
+    /// After the run: the receiver got exactly the history's named events,
+    /// each at least once, never another, and first in seq order.
+    fn check_delivery(&mut self) {
+        self.disk.set_faults(Faults::default());
+        // Drain: what is left is given now.
+        for _ in 0..10_000 {
+            let before = self.received.len();
+            let cursor = self
+                .ledger
+                .as_ref()
+                .and_then(|l| l.read(|l| l.consumer(CONSUMER)).ok().flatten())
+                .map(|c| c.cursor);
+            if cursor == Some(self.history.len() as u64) {
+                break;
+            }
+            self.consume();
+            let _ = before;
+        }
+        for e in &self.received {
+            match self.history.get((e.seq - 1) as usize) {
+                Some(h) if h == e => {}
+                h => self.fail(format!(
+                    "the receiver got {e:?}, the durable history has {h:?}"
+                )),
+            }
+            if !NAMED.contains(&e.kind.event_type()) {
+                self.fail(format!(
+                    "the receiver got {e:?}, which the consumer does not name"
+                ));
+            }
+        }
+        let mut first = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for e in &self.received {
+            if seen.insert(e.seq) {
+                first.push(e.seq);
+            }
+        }
+        let want: Vec<u64> = self
+            .history
+            .iter()
+            .filter(|e| NAMED.contains(&e.kind.event_type()))
+            .map(|e| e.seq)
+            .collect();
+        if first != want {
+            self.fail(format!(
+                "the receiver's first sight of each event {first:?} is not the history's named events {want:?}"
+            ));
         }
     }
 
@@ -352,6 +501,7 @@ impl World {
             0..=1 => self.crash_and_recover(),
             2 => self.flip_and_check(),
             3 => self.compact(),
+            14..=21 => self.consume(),
             4..=13 => {
                 let n = 2 + self.rand(6);
                 let cmds = (0..n).map(|_| self.random_command()).collect();
@@ -424,6 +574,7 @@ fn run(seed: u64, steps: u32) -> World {
     }
     // A last power loss: everything acknowledged must still be there.
     w.crash_and_recover();
+    w.check_delivery();
     w
 }
 
@@ -441,18 +592,24 @@ fn seeded_simulation_with_storage_faults() {
         .unwrap_or(2_000);
     let started = std::time::Instant::now();
     let (mut acked, mut recoveries, mut flips, mut compactions) = (0, 0, 0, 0);
+    let (mut given, mut again, mut consumer_crashes) = (0, 0, 0);
     for seed in 0..seeds {
         let w = run(seed, 200);
         acked += w.acked;
         recoveries += w.recoveries;
         flips += w.flips;
         compactions += w.compactions;
+        let distinct: std::collections::BTreeSet<u64> = w.received.iter().map(|e| e.seq).collect();
+        given += distinct.len();
+        again += w.received.len() - distinct.len();
+        consumer_crashes += w.consumer_crashes;
     }
     eprintln!(
-        "{seeds} seeds in {:.1} s: {acked} acknowledged commands, {recoveries} power losses and recoveries, {flips} bit flips detected, {compactions} compactions",
+        "{seeds} seeds in {:.1} s: {acked} acknowledged commands, {recoveries} power losses and recoveries, {flips} bit flips detected, {compactions} compactions; {given} events given to the consumer, {again} again after {consumer_crashes} consumer crashes and the power losses",
         started.elapsed().as_secs_f64()
     );
     assert!(recoveries > seeds && flips > 0 && compactions > 0);
+    assert!(given > seeds as usize && again > 0 && consumer_crashes > seeds);
 }
 
 #[test]

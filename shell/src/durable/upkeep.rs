@@ -64,6 +64,9 @@ impl<S: Storage> DurableLedger<S> {
     /// file when they next take its lock. A checkpoint beside it is removed: the
     /// compacted journal starts where it would.
     ///
+    /// Refused (`misuse`) while a consumer has not acked every event: the
+    /// retired records could no longer give it the events it is owed.
+    ///
     /// A failure poisons this handle, as a sync failure would (whether the new
     /// journal's rename became durable is not known); reopen to continue. The
     /// journal on disk is the old one or the new one, whole.
@@ -76,18 +79,31 @@ impl<S: Storage> DurableLedger<S> {
         }
         let mut st = self.lock();
         self.poisoned()?;
+        let mut behind = false;
         let c = self.current(&mut st, |ledger, journal| {
+            // Retired records can no longer give their events: a consumer that
+            // has not finished them would never be given them.
+            if ledger.consumers().iter().any(|c| c.cursor < ledger.seq()) {
+                behind = true;
+                return Ok(None);
+            }
             let state = ledger.state_bytes();
             let before = journal.end();
             let records = journal.next_seq() - 1;
             journal.compact(&state)?;
-            Ok(Compaction {
+            Ok(Some(Compaction {
                 records,
                 bytes_before: before,
                 bytes_after: journal.end(),
-            })
+            }))
         })?;
         drop(st);
+        let Some(c) = c.filter(|_| !behind) else {
+            return Err(DurableError::misuse(
+                "compact",
+                "a consumer has not acked every event (the consumers query shows which): compaction would retire events it is still to be given; let it catch up, or move its cursor with define_consumer's after",
+            ));
+        };
         if let Some(path) = &self.path {
             match std::fs::remove_file(checkpoint::path_for(path)) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => {

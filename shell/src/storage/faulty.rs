@@ -276,4 +276,14 @@ impl Storage for FaultyStorage {
     fn take_replaced(&mut self) -> bool {
         std::mem::take(&mut self.replaced)
     }
+    /// A second handle reads what the disk holds now, as a second open file
+    /// would (old events are regenerated from it), without faults of its own.
+    fn reader(&self) -> Option<super::Opener> {
+        let bytes = self.disk().bytes.clone();
+        Some(Box::new(move || {
+            let copy = super::MemoryStorage::new();
+            copy.set_bytes(bytes);
+            Ok(Box::new(copy) as Box<dyn Storage>)
+        }))
+    }
 }
