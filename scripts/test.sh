@@ -15,6 +15,10 @@ if ! command -v curl >/dev/null 2>&1; then
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends curl
 fi
 
+# The notification tests run a real SMTP server (Python's aiosmtpd) and a
+# webhook receiver in Python (its hmac checks the signatures independently).
+python3 -c "import aiosmtpd" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check aiosmtpd
+
 echo "== the packages carry the repository's licenses"
 for d in bindings-python bindings-wasm; do cmp LICENSE-MIT "$d/LICENSE-MIT" && cmp LICENSE-APACHE "$d/LICENSE-APACHE"; done
 echo "== the pure core's line, drawn by its dependencies: no lock, checksum or libc crate; the browser build is the core alone"

@@ -636,3 +636,103 @@ fn exactly_one_confirmation_email_per_voucher_through_three_kills() {
         got.len()
     );
 }
+
+#[test]
+fn an_http_consumer_and_the_server_killed_alone_and_together() {
+    let c = Campaign::new();
+    let effects = c.path("effects.txt");
+    let base = c.path("base");
+    let mut s = c.server(&[]);
+    std::fs::write(&base, &s.base).unwrap();
+    let types = ["confirmed", "promoted", "released"];
+    define(&s, "shop", &types);
+    define(&s, "audit", &types);
+    let spawn = || {
+        Command::new("python3")
+            .arg(helper("http_consumer.py"))
+            .args([base.to_str().unwrap(), CLIENT, "shop", effects.to_str().unwrap()])
+            .spawn()
+            .expect("python3 runs the consumer")
+    };
+    let mut consumer = spawn();
+    let kill_consumer = |c: &mut Child| {
+        c.kill().unwrap();
+        c.wait().unwrap();
+    };
+    let mut held = Vec::new();
+    let (mut server_kills, mut consumer_kills) = (0, 0);
+    for i in 0..240u64 {
+        let (status, out) = s.post(
+            "/v1/ledgers/rush/reserve",
+            Some(CLIENT),
+            &json!({"request_id": format!("h{i}"), "customer": format!("c{}", i % 25),
+                    "confirm": i % 4 == 0, "waitlist": true,
+                    "lines": [{"offer": OFFERS[(i % 3) as usize], "quantity": 1}]})
+            .to_string(),
+        );
+        assert_eq!(status, 200, "{out}");
+        if out["status"] == "held" {
+            held.push(out["reservation"].as_u64().unwrap());
+        }
+        if i % 3 == 0 {
+            if let Some(r) = held.pop() {
+                let what = if i % 2 == 0 { "confirm" } else { "release" };
+                let body = json!({ "reservation": r }).to_string();
+                s.post(&format!("/v1/ledgers/rush/{what}"), Some(CLIENT), &body);
+            }
+        }
+        // The consumer alone, the server alone, and both at once.
+        let (kill_s, kill_c) = match i % 60 {
+            15 => (false, true),
+            35 => (true, false),
+            55 => (true, true),
+            _ => (false, false),
+        };
+        if kill_s || kill_c {
+            std::thread::sleep(Duration::from_millis(60));
+        }
+        if kill_c {
+            kill_consumer(&mut consumer);
+            consumer_kills += 1;
+        }
+        if kill_s {
+            kill9(&mut s);
+            server_kills += 1;
+            s = c.server(&[]);
+            std::fs::write(&base, &s.base).unwrap();
+        }
+        if kill_c {
+            consumer = spawn();
+        }
+    }
+    drained(&s, "shop", Duration::from_secs(60));
+    kill_consumer(&mut consumer);
+    let want = expected(&s, "audit");
+    let got: Vec<(String, u64)> = std::fs::read_to_string(&effects)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut f = l.split(' ');
+            (f.next().unwrap().to_owned(), f.next().unwrap().parse().unwrap())
+        })
+        .collect();
+    let mut first = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (key, seq) in &got {
+        if seen.insert(key.clone()) {
+            first.push(*seq);
+        }
+    }
+    let want_seqs: Vec<u64> = want
+        .iter()
+        .map(|n| n["event"]["seq"].as_u64().unwrap())
+        .collect();
+    assert!(want_seqs.len() > 60, "{} events", want_seqs.len());
+    assert_eq!(first, want_seqs, "every named event, first in seq order, none other");
+    println!(
+        "{} events, {} effects ({} again) after {server_kills} server and {consumer_kills} consumer kills",
+        want.len(),
+        got.len(),
+        got.len() - seen.len()
+    );
+}
