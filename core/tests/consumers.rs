@@ -163,3 +163,53 @@ fn cursors_are_state_and_round_trip() {
         assert_eq!(decode(&buf).unwrap(), cmd);
     }
 }
+
+#[test]
+fn a_catalog_declares_its_consumers() {
+    let toml = r#"
+[[pools]]
+name = "p"
+capacity = 2
+
+[[offers]]
+name = "o"
+draws = { p = 1 }
+
+[[consumers]]
+name = "mailer"
+events = ["confirmed", "promoted"]
+"#;
+    let c = kontingent_core::Catalog::from_toml_str(toml, "c.toml").unwrap();
+    let mut l = Ledger::new();
+    l.apply(&Command::new(0, Action::LoadCatalog(Box::new(c.clone()))))
+        .unwrap();
+    let v = l.consumer("mailer").unwrap();
+    assert_eq!(
+        (v.events, v.cursor),
+        (vec![EventType::Confirmed, EventType::Promoted], 0)
+    );
+    l.apply(&Command::new(
+        1,
+        Action::Reserve(Request::new("a", "a@example.org").line("o", 1).confirm()),
+    ))
+    .unwrap();
+    l.apply(&Command::new(1, ack("mailer", l.seq()))).unwrap();
+    // Loading it again (a restart, a change) keeps the cursor.
+    let seq = l.seq();
+    l.apply(&Command::new(2, Action::LoadCatalog(Box::new(c))))
+        .unwrap();
+    assert_eq!(l.consumer("mailer").unwrap().cursor, seq);
+    // A bad declaration names its field and line.
+    let bad = toml.replace(r#""promoted"]"#, r#""promoted", "bought"]"#);
+    let e = kontingent_core::Catalog::from_toml_str(&bad, "c.toml").unwrap_err();
+    let issue = &e.issues[0];
+    assert!(issue.path.starts_with("consumers[0]"), "{e}");
+    assert_eq!(issue.path, "consumers[0].events[2]", "{e}");
+    assert_eq!(issue.line, Some(12), "{e}");
+    let twice = format!("{toml}\n[[consumers]]\nname = \"mailer\"\nevents = [\"held\"]\n");
+    let e = kontingent_core::Catalog::from_toml_str(&twice, "c.toml").unwrap_err();
+    assert_eq!(e.issues[0].path, "consumers[1].name", "{e}");
+    let json = r#"{"pools": [{"name": "p", "capacity": 1}], "consumers": [{"name": "m", "events": []}]}"#;
+    let e = kontingent_core::Catalog::from_json_str(json, "c.json").unwrap_err();
+    assert_eq!(e.issues[0].path, "consumers[0].events", "{e}");
+}

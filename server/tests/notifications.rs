@@ -650,7 +650,12 @@ fn an_http_consumer_and_the_server_killed_alone_and_together() {
     let spawn = || {
         Command::new("python3")
             .arg(helper("http_consumer.py"))
-            .args([base.to_str().unwrap(), CLIENT, "shop", effects.to_str().unwrap()])
+            .args([
+                base.to_str().unwrap(),
+                CLIENT,
+                "shop",
+                effects.to_str().unwrap(),
+            ])
             .spawn()
             .expect("python3 runs the consumer")
     };
@@ -713,7 +718,10 @@ fn an_http_consumer_and_the_server_killed_alone_and_together() {
         .lines()
         .map(|l| {
             let mut f = l.split(' ');
-            (f.next().unwrap().to_owned(), f.next().unwrap().parse().unwrap())
+            (
+                f.next().unwrap().to_owned(),
+                f.next().unwrap().parse().unwrap(),
+            )
         })
         .collect();
     let mut first = Vec::new();
@@ -728,7 +736,10 @@ fn an_http_consumer_and_the_server_killed_alone_and_together() {
         .map(|n| n["event"]["seq"].as_u64().unwrap())
         .collect();
     assert!(want_seqs.len() > 60, "{} events", want_seqs.len());
-    assert_eq!(first, want_seqs, "every named event, first in seq order, none other");
+    assert_eq!(
+        first, want_seqs,
+        "every named event, first in seq order, none other"
+    );
     println!(
         "{} events, {} effects ({} again) after {server_kills} server and {consumer_kills} consumer kills",
         want.len(),

@@ -285,5 +285,33 @@ pub(crate) fn check(c: &Catalog) -> Vec<Issue> {
             }
         }
     }
+    let mut consumer_names = BTreeSet::new();
+    if c.consumers.len() > CONSUMERS_MAX {
+        is.add("consumers", format!("more than {CONSUMERS_MAX} consumers"));
+    }
+    for (i, k) in c.consumers.iter().enumerate() {
+        let path = format!("consumers[{i}]");
+        is.name(&format!("{path}.name"), &k.name, NAME_LEN_MAX);
+        if !consumer_names.insert(k.name.as_str()) {
+            is.add(
+                format!("{path}.name"),
+                format!("consumer {} is declared twice", quote(&k.name)),
+            );
+        }
+        if k.events.is_empty() {
+            is.add(
+                format!("{path}.events"),
+                "must name at least one event type",
+            );
+        }
+        for (j, t) in k.events.iter().enumerate() {
+            if k.events[..j].contains(t) {
+                is.add(
+                    format!("{path}.events[{j}]"),
+                    format!("{} is named twice", t.name()),
+                );
+            }
+        }
+    }
     is.0
 }

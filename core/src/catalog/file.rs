@@ -3,8 +3,8 @@
 //! Compilation reports every problem it can find at once. A syntax error stops
 //! there (it is one error; a TOML duplicate key or too deep a value names its
 //! field). Type errors are collected: the file is parsed into a generic value
-//! first, then the top level and each item of `pools`, `offers`, `rules` and
-//! `slots` are deserialized on their own, each error with its path and line.
+//! first, then the top level and each item of `pools`, `offers`, `rules`,
+//! `slots` and `consumers` are deserialized on their own, each error with its path and line.
 //! Everything after that is collected too: bad times and durations, slot
 //! templates, then the compiled catalog's own checks, mapped back to paths.
 
@@ -14,8 +14,8 @@ use super::slots::{self, SlotTemplate};
 use crate::limits::{HOLD_MS_DEFAULT, TIME_ZONE_LEN_MAX};
 use crate::model::quote::{bound, bound_path, quote};
 use crate::model::{
-    Catalog, Draw, Issue, Limit, Millis, OfferSpec, PoolSpec, RuleKind, RuleSpec, SalesWindow,
-    WaitlistPolicy,
+    Catalog, ConsumerSpec, Draw, Issue, Limit, Millis, OfferSpec, PoolSpec, RuleKind, RuleSpec,
+    SalesWindow, WaitlistPolicy,
 };
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
@@ -38,6 +38,7 @@ struct CatalogFile {
     offers: Vec<OfferFile>,
     rules: Vec<RuleFile>,
     slots: Vec<SlotTemplate>,
+    consumers: Vec<ConsumerSpec>,
 }
 
 #[derive(Deserialize)]
@@ -307,6 +308,8 @@ struct Head {
     _rules: Option<IgnoredAny>,
     #[serde(default, rename = "slots")]
     _slots: Option<IgnoredAny>,
+    #[serde(default, rename = "consumers")]
+    _consumers: Option<IgnoredAny>,
 }
 
 /// The lists of a JSON file, each as its raw text (the rest is read by `Head`).
@@ -321,6 +324,8 @@ struct JsonLists<'a> {
     rules: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "present")]
     slots: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    consumers: Option<&'a RawValue>,
 }
 
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
@@ -452,7 +457,7 @@ fn deserialize(text: &str, format: Format) -> Result<CatalogFile, Vec<Located>> 
         _ => text,
     };
     let mut errors = Vec::new();
-    let (head, pools, offers, rules, slots) = match format {
+    let (head, pools, offers, rules, slots, consumers) = match format {
         Format::Toml => {
             let doc = DeTable::parse(text).map_err(|e| vec![toml_syntax_error(text, &e)])?;
             let head = serde_path_to_error::deserialize::<_, Head>(toml::de::Deserializer::from(
@@ -472,6 +477,7 @@ fn deserialize(text: &str, format: Format) -> Result<CatalogFile, Vec<Located>> 
                 toml_list(text, "offers", get("offers"), &mut errors),
                 toml_list(text, "rules", get("rules"), &mut errors),
                 toml_list(text, "slots", get("slots"), &mut errors),
+                toml_list(text, "consumers", get("consumers"), &mut errors),
             )
         }
         Format::Json => {
@@ -501,6 +507,7 @@ fn deserialize(text: &str, format: Format) -> Result<CatalogFile, Vec<Located>> 
                     offers: None,
                     rules: None,
                     slots: None,
+                    consumers: None,
                 });
             (
                 head,
@@ -508,6 +515,7 @@ fn deserialize(text: &str, format: Format) -> Result<CatalogFile, Vec<Located>> 
                 json_list(text, "offers", lists.offers, &mut errors),
                 json_list(text, "rules", lists.rules, &mut errors),
                 json_list(text, "slots", lists.slots, &mut errors),
+                json_list(text, "consumers", lists.consumers, &mut errors),
             )
         }
     };
@@ -528,6 +536,7 @@ fn deserialize(text: &str, format: Format) -> Result<CatalogFile, Vec<Located>> 
         offers,
         rules,
         slots,
+        consumers,
     })
 }
 
@@ -704,6 +713,7 @@ pub(super) fn compile(text: &str, format: Format, file: &str) -> Result<Catalog,
         pools,
         offers,
         rules: rules.into_iter().map(|(_, r)| r).collect(),
+        consumers: f.consumers,
     };
     for issue in catalog.check() {
         let path = file_path(&catalog, &origins, &rule_origins, &issue.path);

@@ -16,6 +16,6 @@ mod locate;
 mod slots;
 
 pub use crate::model::{
-    Catalog, Issue, Limit, OfferSpec, PoolSpec, RuleKind, RuleSpec, SalesWindow, Slot,
+    Catalog, ConsumerSpec, Issue, Limit, OfferSpec, PoolSpec, RuleKind, RuleSpec, SalesWindow, Slot,
 };
 pub use compile::{CatalogError, Format, Located};

@@ -7,7 +7,8 @@
 
 use super::Ledger;
 use crate::model::{
-    Catalog, Error, Event, EventKind, Limit, OfferId, PoolAmount, PoolAmounts, PoolId, RuleKind,
+    Catalog, Error, Event, EventKind, Interest, Limit, OfferId, PoolAmount, PoolAmounts, PoolId,
+    RuleKind,
 };
 use crate::offer::Offer;
 use crate::pool::Share;
@@ -67,6 +68,18 @@ impl Ledger {
                 max: crate::limits::CHANNELS_MAX,
             });
         }
+        let new_consumers = c
+            .consumers
+            .iter()
+            .filter(|k| !self.consumers.contains_key(k.name.as_str()))
+            .count();
+        if self.consumers.len() + new_consumers > crate::limits::CONSUMERS_MAX {
+            return Err(Error::TooMany {
+                field: "consumers".into(),
+                count: self.consumers.len() + new_consumers,
+                max: crate::limits::CONSUMERS_MAX,
+            });
+        }
         Ok(())
     }
 
@@ -111,6 +124,11 @@ impl Ledger {
             .collect();
         self.allowed_channels = Some(allowed);
         self.set_default_hold(c.default_hold_ms, events);
+        // Declared consumers: new ones start at the first event, known ones keep
+        // their cursors (a consumer the catalog no longer names is kept too).
+        for k in &c.consumers {
+            self.define_consumer(&k.name, Interest::of(&k.events), None);
+        }
         self.adopt_catalog(c);
         // New capacity, a reopened window or a relaxed rule may let waiters in.
         self.serve(at, events);

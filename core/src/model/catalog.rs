@@ -6,6 +6,7 @@
 //! compiler from files (`crate::catalog`) and the checks depend on this room, never
 //! the other way round.
 
+use super::consumer::EventType;
 use super::definition::{Draw, WaitlistPolicy};
 use super::time::Millis;
 use serde::{Deserialize, Serialize};
@@ -34,6 +35,20 @@ pub struct Catalog {
     /// Order-intake rules, checked in this order.
     #[serde(default)]
     pub rules: Vec<RuleSpec>,
+    /// Consumers of the event stream the campaign declares (a mailer given
+    /// `confirmed` and `promoted`): defined on load, their cursors kept on a change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consumers: Vec<ConsumerSpec>,
+}
+
+/// A consumer a catalog declares (`[[consumers]]`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsumerSpec {
+    /// Its name, 1..=64 bytes, unique among the catalog's consumers.
+    pub name: String,
+    /// The event types it is given, 1 or more, each once.
+    pub events: Vec<EventType>,
 }
 
 /// A sales window `[opens_at, closes_at)`; either end may be open.

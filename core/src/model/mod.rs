@@ -20,7 +20,7 @@ pub(crate) mod time;
 pub(crate) mod views;
 
 pub use catalog::{
-    Catalog, Issue, Limit, OfferSpec, PoolSpec, RuleKind, RuleSpec, SalesWindow, Slot,
+    Catalog, ConsumerSpec, Issue, Limit, OfferSpec, PoolSpec, RuleKind, RuleSpec, SalesWindow, Slot,
 };
 pub use command::{Action, Command, LineRequest, Request, DEFAULT_CHANNEL};
 pub use consumer::{ConsumerView, EventType, Gather, Given, Interest, NotificationKey};

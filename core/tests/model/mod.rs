@@ -1649,6 +1649,25 @@ impl Model {
         self.channels = Some(cat.channels.clone());
         self.rules = cat.rules.clone();
         self.catalog_name = Some(cat.name.clone());
+        // CATALOG.md, "Consumers": each declared consumer is defined, a known one
+        // keeps its cursor and takes the catalog's event types.
+        for k in &cat.consumers {
+            let types = k
+                .events
+                .iter()
+                .map(|t| {
+                    serde_json::to_value(t)
+                        .unwrap()
+                        .as_str()
+                        .unwrap()
+                        .to_owned()
+                })
+                .collect();
+            self.consumers
+                .entry(k.name.clone())
+                .or_insert((BTreeSet::new(), 0))
+                .0 = types;
+        }
         self.serve(at);
         Ok(Outcome::Done)
     }

@@ -220,6 +220,7 @@ pub fn catalog(pools: Vec<PoolSpec>, offers: Vec<OfferSpec>, rules: Vec<RuleSpec
         pools,
         offers,
         rules,
+        consumers: Vec::new(),
     }
 }
 

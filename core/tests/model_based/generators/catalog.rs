@@ -2,8 +2,10 @@
 //! invalid, and the edits of a mid-sequence catalog change.
 
 use super::{offer_name, policy, pool_name, BASE};
-use kontingent_core::catalog::{Limit, OfferSpec, PoolSpec, RuleKind, RuleSpec, SalesWindow, Slot};
-use kontingent_core::{Catalog, Draw, WaitlistPolicy};
+use kontingent_core::catalog::{
+    ConsumerSpec, Limit, OfferSpec, PoolSpec, RuleKind, RuleSpec, SalesWindow, Slot,
+};
+use kontingent_core::{Catalog, Draw, EventType, WaitlistPolicy};
 use proptest::prelude::*;
 
 /// A window relative to a base time: `opens` is an offset from the base,
@@ -426,6 +428,15 @@ pub fn build_catalog(g: &GCat) -> (Catalog, Catalog) {
         pools,
         offers,
         rules: Vec::new(),
+        // Half the campaigns declare their mailer (CATALOG.md, "Consumers").
+        consumers: if g.hold % 2 == 0 {
+            vec![ConsumerSpec {
+                name: "mailer".into(),
+                events: vec![EventType::Confirmed, EventType::Promoted],
+            }]
+        } else {
+            Vec::new()
+        },
     };
     cat.rules = build_rules(&g.rules, &cat);
     let mut first = cat.clone();
