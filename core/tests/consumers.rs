@@ -209,7 +209,8 @@ events = ["confirmed", "promoted"]
     let twice = format!("{toml}\n[[consumers]]\nname = \"mailer\"\nevents = [\"held\"]\n");
     let e = kontingent_core::Catalog::from_toml_str(&twice, "c.toml").unwrap_err();
     assert_eq!(e.issues[0].path, "consumers[1].name", "{e}");
-    let json = r#"{"pools": [{"name": "p", "capacity": 1}], "consumers": [{"name": "m", "events": []}]}"#;
+    let json =
+        r#"{"pools": [{"name": "p", "capacity": 1}], "consumers": [{"name": "m", "events": []}]}"#;
     let e = kontingent_core::Catalog::from_json_str(json, "c.json").unwrap_err();
     assert_eq!(e.issues[0].path, "consumers[0].events", "{e}");
 }

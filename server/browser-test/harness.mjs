@@ -15,8 +15,9 @@ export const OPERATOR = "operator-key-0123456789";
 /** 2026-11-29 12:00 in Berlin: the Emstek campaign opens. */
 export const NOON = 1_795_950_000_000;
 
-/** A server with one ledger, `emstek`, on the Emstek catalog, its clock standing at `at`. */
-export async function startServer(at) {
+/** A server with one ledger, `emstek`, on the Emstek catalog, its clock standing
+ * at `at`; `extra` are more flags (a webhook). */
+export async function startServer(at, extra = []) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kontingent-browser-test-"));
   const binary = process.env.KONTINGENT_SERVER ?? path.join(ROOT, "target/debug/kontingent-server");
   const child = spawn(binary, [
@@ -24,6 +25,7 @@ export async function startServer(at) {
     "--catalog", `emstek=${path.join(ROOT, "examples/emstek-vouchers/catalog.toml")}`,
     "--listen", "127.0.0.1:0",
     "--clock", `manual:${at}`,
+    ...extra,
   ], {
     env: { ...process.env, KONTINGENT_CLIENT_KEY: CLIENT, KONTINGENT_OPERATOR_KEY: OPERATOR },
     stdio: ["ignore", "pipe", "inherit"],

@@ -413,6 +413,43 @@ function renderOverview(o) {
     return tr;
   }));
   $("no-waiting").hidden = waiting.length > 0;
+
+  renderConsumers(o.consumers ?? []);
+}
+
+/** Each consumer's cursor and, for those this server delivers, how it stands;
+ * a dead one (it stopped after too many failures, later events wait behind it)
+ * gets a button to retry it. */
+function renderConsumers(consumers) {
+  $("consumers").replaceChildren(...consumers.map((c) => {
+    const d = c.delivery;
+    const st = d?.status;
+    const state = el("td", st ? st.state : "read by the application", st ? `delivery ${st.state}` : "quiet-text");
+    if (st?.state === "dead" || st?.state === "retrying") state.textContent += ` at seq ${st.seq} (${st.failures} failures)`;
+    const action = el("td");
+    if (st?.state === "dead" || st?.state === "retrying") {
+      const b = el("button", "Retry now");
+      b.type = "button";
+      b.dataset.testid = "retry";
+      b.addEventListener("click", () => retryConsumer(c.name, b));
+      action.append(b);
+    }
+    const tr = row([
+      c.name,
+      c.events.join(", "),
+      c.cursor ?? "—",
+      c.behind ?? "—",
+      d ? `${d.kind} → ${d.target}` : "—",
+      state,
+      st ? `${st.delivered} (${st.skipped} skipped)` : "—",
+      st?.last_error ?? "",
+      action,
+    ]);
+    tr.dataset.consumer = c.name;
+    if (st) tr.dataset.state = st.state;
+    return tr;
+  }));
+  $("no-consumers").hidden = consumers.length > 0;
 }
 
 // ------------------------------------------------------------------ verbs
@@ -446,6 +483,18 @@ async function setCapacity(pool, input, button) {
   } catch (e) {
     failed(`Setting the capacity of ${pool}`)(e);
   } finally {
+    button.disabled = false;
+  }
+}
+
+async function retryConsumer(name, button) {
+  button.disabled = true;
+  try {
+    await json("POST", ledgerPath(`consumers/${encodeURIComponent(name)}/retry`), {});
+    say(`${name}: retrying now.`);
+    pollOverview();
+  } catch (e) {
+    failed(`Retrying ${name}`)(e);
     button.disabled = false;
   }
 }

@@ -81,7 +81,7 @@ async fn ledgers(State(app): State<App>, headers: HeaderMap) -> Result<Json<Valu
 }
 
 /// `GET /v1/ledgers/{ledger}/overview[?holds=N]` (operator): what the console
-/// shows beside the snapshot. `now` is the server's clock (never behind the
+/// shows beside the snapshot (and the consumers, as `.../consumers` lists them). `now` is the server's clock (never behind the
 /// ledger), so a page shows "expires in" by the campaign's time, not its own.
 async fn overview(
     State(app): State<App>,
@@ -93,14 +93,20 @@ async fn overview(
     let p = params(raw, &["holds"])?;
     let holds = number(&p, "holds")?.unwrap_or(HOLDS_DEFAULT).min(HOLDS_MAX) as usize;
     let reading = app.clock.now_ms();
-    let (now, expiring, waiting) = blocking(move || {
+    let (now, expiring, waiting, seq, consumers) = blocking(move || {
         l.read(|x| {
             let waiting: Vec<Value> = x
                 .offers()
                 .into_iter()
                 .map(|o| json!({ "offer": o.name, "waiting": o.waiting }))
                 .collect();
-            (x.now().max(reading), x.holds_by_expiry(holds), waiting)
+            (
+                x.now().max(reading),
+                x.holds_by_expiry(holds),
+                waiting,
+                x.seq(),
+                x.consumers(),
+            )
         })
     })
     .await??;
@@ -109,5 +115,6 @@ async fn overview(
         "refusals": app.metrics.refusals.of(&ledger),
         "expiring": expiring,
         "waiting": waiting,
+        "consumers": crate::consumers::described(&app, &ledger, seq, consumers),
     })))
 }

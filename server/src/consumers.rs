@@ -37,6 +37,19 @@ async fn list(
 ) -> Result<Json<Value>, Failure> {
     let l = authorized(&app, &headers, Role::Operator, &ledger)?;
     let (seq, consumers) = blocking(move || l.read(|x| (x.seq(), x.consumers()))).await??;
+    let out = described(&app, &ledger, seq, consumers);
+    Ok(Json(json!({ "seq": seq, "consumers": out })))
+}
+
+/// Each consumer with its cursor, how far behind the ledger's seq it is, and how
+/// this server's delivery of it stands; then the deliverers whose consumer is
+/// not defined yet (they wait for it).
+pub(crate) fn described(
+    app: &App,
+    ledger: &str,
+    seq: u64,
+    consumers: Vec<kontingent::ConsumerView>,
+) -> Vec<Value> {
     let mut out: Vec<Value> = consumers
         .into_iter()
         .map(|c| {
@@ -54,7 +67,6 @@ async fn list(
             })
         })
         .collect();
-    // A deliverer whose consumer is not defined yet is shown too: it is waiting.
     for d in app.deliverers.iter().filter(|d| d.ledger == ledger) {
         if !out.iter().any(|c| c["name"] == d.consumer.as_str()) {
             out.push(json!({
@@ -66,7 +78,7 @@ async fn list(
             }));
         }
     }
-    Ok(Json(json!({ "seq": seq, "consumers": out })))
+    out
 }
 
 /// `POST .../consumers` (operator): define a consumer or change its event types.
