@@ -146,14 +146,14 @@ async fn retry(
         .deliverers
         .iter()
         .find(|d| d.ledger == ledger && d.consumer == consumer)
+        // Not one this server delivers (start it with --webhook or --mailer).
         .ok_or_else(|| {
-            Failure::transport(
-                "not_found",
-                format!(
-                    "this server delivers no consumer {:?} of ledger {ledger} (start it with --webhook or --mailer)",
-                    crate::reply::bounded(&consumer)
-                ),
-            )
+            Failure::from(kontingent::DurableError::Rejected(
+                kontingent::Error::UnknownConsumer {
+                    field: "consumer".into(),
+                    name: consumer.clone(),
+                },
+            ))
         })?;
     let before = d.status().state;
     d.retry();

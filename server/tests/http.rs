@@ -634,7 +634,10 @@ fn the_openapi_document_is_the_server() {
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for (method, op) in ops.as_object().unwrap() {
             listed.push(format!("{} {path}", method.to_uppercase()));
-            let url = path.replace("{ledger}", "emstek").replace("{id}", "1");
+            let url = path
+                .replace("{ledger}", "emstek")
+                .replace("{id}", "1")
+                .replace("{consumer}", "mailer");
             let call = |key: Option<&str>| -> u16 {
                 let code = if method == "get" {
                     if url.ends_with("/events") {

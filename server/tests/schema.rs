@@ -63,11 +63,37 @@ fn the_documents_bounds_are_the_cores_limits() {
             NAME_LEN_MAX as u64,
         ),
         (&s["Clock"]["properties"]["at"]["maximum"], TIMESTAMP_MAX),
+        (
+            &s["ConsumerDefinition"]["properties"]["consumer"]["maxLength"],
+            NAME_LEN_MAX as u64,
+        ),
+        (
+            &s["ConsumerDefinition"]["properties"]["events"]["items"]["enum"]
+                .as_array()
+                .map(|a| Value::from(a.len()))
+                .unwrap_or_default(),
+            kontingent::EventType::ALL.len() as u64,
+        ),
     ];
     for (i, (stated, limit)) in cases.iter().enumerate() {
         assert_eq!(stated.as_u64(), Some(*limit), "bound {i} of the document");
     }
-    for name in ["Reserve", "ReservationRef", "EntryRef", "Capacity", "Clock"] {
+    let types = &s["ConsumerDefinition"]["properties"]["events"]["items"]["enum"];
+    for t in kontingent::EventType::ALL {
+        assert!(
+            types.as_array().unwrap().contains(&Value::from(t.name())),
+            "{t:?} is listed"
+        );
+    }
+    for name in [
+        "Reserve",
+        "ReservationRef",
+        "EntryRef",
+        "Capacity",
+        "Clock",
+        "ConsumerDefinition",
+        "Ack",
+    ] {
         assert_eq!(
             s[name]["additionalProperties"], false,
             "{name} takes no other field"
