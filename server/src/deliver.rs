@@ -26,6 +26,11 @@ const BATCH: usize = 100;
 /// crash repeats few of them (each ack is a journaled command sharing a sync).
 const ACK_EVERY: usize = 20;
 const ACK_AFTER: Duration = Duration::from_millis(100);
+/// The shortest time between two reads of a busy ledger: under a rush each read
+/// then carries many events, and the deliverer takes the ledger's lock (and the
+/// journal's) a few dozen times a second instead of once per commit. It adds at
+/// most this much to the lag; a quiet ledger's next event goes out at once.
+const GATHER: Duration = Duration::from_millis(20);
 /// How long an idle deliverer waits for a commit before it looks anyway (events
 /// another server appended to a PostgreSQL log wake nobody here).
 const IDLE: Duration = Duration::from_millis(250);
@@ -177,9 +182,14 @@ pub(crate) fn start(
             while !stopping.load(Ordering::Relaxed) {
                 let ledger = slot.get();
                 let seen = slot.commits.current();
+                let round = std::time::Instant::now();
                 match run_once(&me, &ledger, &mut effect, retry, &metrics) {
-                    Ok(true) => {}
-                    Ok(false) => {
+                    Ok(Some(full)) => {
+                        if !full {
+                            std::thread::sleep(GATHER.saturating_sub(round.elapsed()));
+                        }
+                    }
+                    Ok(None) => {
                         me.set(|s| s.state = "idle");
                         slot.commits.wait_past(seen, IDLE);
                     }
@@ -203,14 +213,15 @@ enum Stop {
 }
 
 /// One batch: consume, perform each effect (retrying it until it succeeds or the
-/// consumer dies and is retried), ack. True if it delivered or skipped anything.
+/// consumer dies and is retried), ack. `None` if there was nothing to do, else
+/// whether the batch was full (more may be waiting).
 fn run_once(
     d: &Deliverer,
     ledger: &HostLedger,
     effect: &mut impl Effect,
     retry: Retry,
     metrics: &crate::metrics::Metrics,
-) -> Result<bool, Stop> {
+) -> Result<Option<bool>, Stop> {
     let batch = match ledger.consume(&d.consumer, BATCH) {
         Ok(b) => b,
         Err(DurableError::Rejected(Error::UnknownConsumer { .. })) => {
@@ -281,7 +292,8 @@ fn run_once(
         }
     }
     ack(d, ledger, done.max(batch.through), &mut acked);
-    Ok(!batch.notifications.is_empty() || batch.through > batch.cursor)
+    let did = !batch.notifications.is_empty() || batch.through > batch.cursor;
+    Ok(did.then_some(batch.notifications.len() >= BATCH))
 }
 
 /// Ack `done` if it is past what was acked. A failed ack only means the effects

@@ -31,8 +31,15 @@ impl Webhook {
         ledger: &str,
         consumer: &str,
     ) -> Webhook {
+        // A timeout per phase, not one overall: with an overall one ureq resolves
+        // the host on a new thread per request (to time it out), which costs more
+        // than the request itself. The host is an address or a local name.
         let agent = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
+            .timeout_connect(Some(timeout))
+            .timeout_send_request(Some(timeout))
+            .timeout_send_body(Some(timeout))
+            .timeout_recv_response(Some(timeout))
+            .timeout_recv_body(Some(timeout))
             // A 4xx or 5xx is an answer to look at, not a transport error.
             .http_status_as_error(false)
             .user_agent(concat!("kontingent/", env!("CARGO_PKG_VERSION")))
@@ -61,7 +68,7 @@ impl Effect for Webhook {
         .to_string();
         let seconds = self.clock.now_ms() / 1000;
         let signature = crate::signature::sign(&self.secret, seconds, body.as_bytes());
-        let answer = self
+        let mut answer = self
             .agent
             .post(&self.url)
             .header("content-type", "application/json")
@@ -70,6 +77,13 @@ impl Effect for Webhook {
             .send(&body)
             .map_err(|e| e.to_string())?;
         let status = answer.status();
+        // Read the answer to its end (at most 64 KiB): only then does the
+        // connection go back to the pool for the next notification.
+        let _ = answer
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024)
+            .read_to_vec();
         if status.is_success() {
             Ok(Done::Delivered)
         } else {

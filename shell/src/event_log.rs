@@ -79,6 +79,20 @@ impl EventLog {
         self.next = next;
     }
 
+    /// Start keeping events with these, the events just before the next one
+    /// (regenerated at open for consumers that are behind); events that are not
+    /// consecutive up to the next seq are not kept.
+    pub fn seed(&mut self, events: Vec<Event>) {
+        self.active = true;
+        self.kept.clear();
+        let fits = events.last().is_none_or(|e| e.seq + 1 == self.next)
+            && events.windows(2).all(|w| w[1].seq == w[0].seq + 1);
+        if fits {
+            let skip = events.len().saturating_sub(self.cap);
+            self.kept.extend(events.into_iter().skip(skip));
+        }
+    }
+
     /// Up to `limit` events with seq > `after`, if the window reaches back that far.
     pub fn after(&self, after: u64, limit: usize) -> Option<Vec<Event>> {
         if !self.active {
@@ -131,5 +145,13 @@ mod tests {
         d.extend(&[ev(3)]);
         assert_eq!(seqs(d.after(2, 10)), Some(vec![3]));
         assert_eq!(d.after(1, 10), None);
+        // Seeded with the events before the next one, it answers for them.
+        let mut s = EventLog::dormant(6, 3);
+        s.seed((2..=5).map(ev).collect());
+        assert_eq!(seqs(s.after(2, 10)), Some(vec![3, 4, 5]));
+        assert_eq!(s.after(1, 10), None, "beyond the cap");
+        s.seed(vec![ev(2), ev(4)]);
+        assert_eq!(s.after(3, 10), None, "not consecutive: nothing kept");
+        assert_eq!(seqs(s.after(5, 10)), Some(vec![]));
     }
 }

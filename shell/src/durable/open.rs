@@ -2,7 +2,7 @@
 //! fits) or from any storage.
 
 use super::group_commit::{Queue, SyncState};
-use super::replay::apply_entry;
+use super::replay::{self, apply_entry};
 use super::{Durability, DurableLedger, Histogram, State, Stats};
 use crate::checkpoint;
 use crate::clock::SystemClock;
@@ -66,10 +66,15 @@ impl DurableLedger<FileStorage> {
     }
 
     /// A journal file can replay events nobody asked for yet: keep none in memory
-    /// until `events_after` is first called (the hot path then clones no events).
+    /// until `events_after` is first called (the hot path then clones no events) —
+    /// unless a consumer is owed some (see `keep_events_for_consumers`).
     fn keep_events_when_asked(&mut self) {
         let st = self.state.get_mut();
-        st.events = EventLog::dormant(st.ledger.seq() + 1, KEPT_DEFAULT);
+        if st.ledger.consumers().is_empty() {
+            st.events = EventLog::dormant(st.ledger.seq() + 1, KEPT_DEFAULT);
+        } else {
+            self.keep_events_for_consumers();
+        }
     }
 
     fn open_from_checkpoint(
@@ -98,6 +103,32 @@ impl DurableLedger<FileStorage> {
 }
 
 impl<S: Storage> DurableLedger<S> {
+    /// A consumer behind its ledger after a restart (a mailer that was killed) will
+    /// ask for the events after its cursor: regenerate them once now, in one replay,
+    /// instead of once per page it asks for, and keep every later event.
+    fn keep_events_for_consumers(&mut self) {
+        let st = self.state.get_mut();
+        let seq = st.ledger.seq();
+        let Some(oldest) = st.ledger.consumers().iter().map(|c| c.cursor).min() else {
+            return;
+        };
+        let from = oldest.max(seq.saturating_sub(KEPT_DEFAULT as u64));
+        if st.events.after(from, 0).is_some() {
+            return; // already kept (opened through `open_storage`)
+        }
+        let regenerated = match st.journal.storage().reader() {
+            Some(open) if from < seq => open()
+                .ok()
+                .and_then(|r| replay::events_between(r, from, seq, KEPT_DEFAULT).ok()),
+            _ => None,
+        };
+        match regenerated {
+            Some(replay::Regenerated::Events(events)) => st.events.seed(events),
+            // Nothing to regenerate, or it failed: asking will say so again.
+            _ => st.events.activate(seq + 1),
+        }
+    }
+
     /// Open a journal on any storage and replay it; also returns what recovery found.
     pub fn open_storage(
         mut storage: S,
@@ -109,7 +140,8 @@ impl<S: Storage> DurableLedger<S> {
         ledger.reserve_for((storage.len()? / 48).min(1 << 22) as usize);
         let opened = Journal::open(storage, |e| apply_entry(&mut ledger, e));
         let (journal, recovery) = opened?;
-        let me = Self::from_parts(ledger, journal, recovery.clone(), durability)?;
+        let mut me = Self::from_parts(ledger, journal, recovery.clone(), durability)?;
+        me.keep_events_for_consumers();
         Ok((me, recovery))
     }
 

@@ -429,7 +429,7 @@ pub fn build_catalog(g: &GCat) -> (Catalog, Catalog) {
         offers,
         rules: Vec::new(),
         // Half the campaigns declare their mailer (CATALOG.md, "Consumers").
-        consumers: if g.hold % 2 == 0 {
+        consumers: if g.hold.is_multiple_of(2) {
             vec![ConsumerSpec {
                 name: "mailer".into(),
                 events: vec![EventType::Confirmed, EventType::Promoted],
