@@ -123,6 +123,19 @@ async fn ack(
 ) -> Result<Json<Outcome>, Failure> {
     authorized(&app, &headers, Role::Client, &ledger)?;
     let a: AckBody = wire::parse(&body(b)?)?;
+    // Its cursor is this server's: an ack from outside would skip what it has
+    // not delivered yet.
+    if app
+        .deliverers
+        .iter()
+        .any(|d| d.ledger == ledger && d.consumer == consumer)
+    {
+        return Err(kontingent::host::ErrorInfo::invalid_input(
+            "consumer",
+            "this server delivers it (--webhook or --mailer): only its deliverer acks it",
+        )
+        .into());
+    }
     submit(
         &app,
         &ledger,

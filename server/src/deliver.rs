@@ -122,16 +122,17 @@ impl Deliverer {
         f(&mut self.status.lock());
     }
 
-    /// Sleep up to `d`, or until an operator retries (true then).
+    /// Sleep up to `d` (forever: `None`), or until an operator retries (true then).
     fn pause(&self, d: Option<Duration>) -> bool {
         let mut st = self.status.lock();
-        if !self.retry.swap(false, Ordering::SeqCst) {
-            match d {
-                Some(d) => {
-                    self.wake.wait_for(&mut st, d);
-                }
-                None => self.wake.wait(&mut st),
+        if self.retry.swap(false, Ordering::SeqCst) {
+            return true;
+        }
+        match d {
+            Some(d) => {
+                self.wake.wait_for(&mut st, d);
             }
+            None => self.wake.wait(&mut st),
         }
         drop(st);
         self.retry.swap(false, Ordering::SeqCst)
@@ -193,13 +194,14 @@ pub(crate) fn start(
                         me.set(|s| s.state = "idle");
                         slot.commits.wait_past(seen, IDLE);
                     }
+                    Err(Stop::Again) => {}
                     Err(Stop::Waiting(why)) => {
                         me.set(|s| {
                             s.state = "waiting";
                             s.last_error = Some(why);
                         });
-                        // A definition is a commit: it wakes this at once.
-                        slot.commits.wait_past(seen, Duration::from_secs(1));
+                        // Not at the commit rate: a rush would spin this.
+                        me.pause(Some(WAITING));
                     }
                 }
             }
@@ -208,9 +210,16 @@ pub(crate) fn start(
 }
 
 enum Stop {
-    /// Nothing can be delivered now (the consumer is not defined, the ledger is out).
+    /// Nothing can be delivered now (the consumer is not defined, the ledger is
+    /// out, an ack failed).
     Waiting(String),
+    /// Read again at once: the cursor or the event types changed under the batch
+    /// (an operator moved it back or forward), or an operator retried a dead one.
+    Again,
 }
+
+/// How long a deliverer that cannot deliver waits before it looks again.
+const WAITING: Duration = Duration::from_millis(250);
 
 /// One batch: consume, perform each effect (retrying it until it succeeds or the
 /// consumer dies and is retried), ack. `None` if there was nothing to do, else
@@ -222,6 +231,16 @@ fn run_once(
     retry: Retry,
     metrics: &crate::metrics::Metrics,
 ) -> Result<Option<bool>, Stop> {
+    let view = match ledger.consumer(&d.consumer) {
+        Ok(v) => v,
+        Err(DurableError::Rejected(Error::UnknownConsumer { .. })) => {
+            return Err(Stop::Waiting(format!(
+                "no consumer {:?} is defined in ledger {} (define it with POST .../consumers or in the catalog)",
+                d.consumer, d.ledger
+            )))
+        }
+        Err(e) => return Err(Stop::Waiting(e.to_string())),
+    };
     let batch = match ledger.consume(&d.consumer, BATCH) {
         Ok(b) => b,
         Err(DurableError::Rejected(Error::UnknownConsumer { .. })) => {
@@ -232,8 +251,14 @@ fn run_once(
         }
         Err(e) => return Err(Stop::Waiting(e.to_string())),
     };
+    if batch.cursor != view.cursor {
+        return Err(Stop::Again);
+    }
     let mut done = batch.cursor;
-    let mut acked = batch.cursor;
+    let mut acked = Acked {
+        cursor: batch.cursor,
+        events: view.events,
+    };
     let (mut since, mut unacked) = (std::time::Instant::now(), 0);
     for n in &batch.notifications {
         d.set(|s| s.state = "delivering");
@@ -264,7 +289,7 @@ fn run_once(
                     metrics.delivery(&d.ledger, &d.consumer, "failed");
                     tracing::warn!(ledger = %d.ledger, consumer = %d.consumer, seq = n.event.seq, failures, error = %why, "delivery failed");
                     // What is done so far is kept: a restart resumes at this event.
-                    ack(d, ledger, done, &mut acked);
+                    ack(d, ledger, done, &mut acked)?;
                     let dead = failures >= retry.attempts;
                     d.set(|s| {
                         s.failed += 1;
@@ -276,10 +301,11 @@ fn run_once(
                     if dead {
                         tracing::error!(ledger = %d.ledger, consumer = %d.consumer, seq = n.event.seq, "dead: waiting for an operator's retry");
                         d.pause(None);
-                        failures = 0;
                         d.set(|s| s.state = "delivering");
+                        // Read again: the operator may have moved the cursor past it.
+                        return Err(Stop::Again);
                     } else if d.pause(Some(retry.wait(failures))) {
-                        failures = 0;
+                        return Err(Stop::Again);
                     }
                 }
             }
@@ -287,29 +313,47 @@ fn run_once(
         done = n.event.seq;
         unacked += 1;
         if unacked >= ACK_EVERY || since.elapsed() >= ACK_AFTER {
-            ack(d, ledger, done, &mut acked);
+            ack(d, ledger, done, &mut acked)?;
             (since, unacked) = (std::time::Instant::now(), 0);
         }
     }
-    ack(d, ledger, done.max(batch.through), &mut acked);
+    ack(d, ledger, done.max(batch.through), &mut acked)?;
     let did = !batch.notifications.is_empty() || batch.through > batch.cursor;
     Ok(did.then_some(batch.notifications.len() >= BATCH))
 }
 
-/// Ack `done` if it is past what was acked. A failed ack only means the effects
-/// after the cursor are performed again (same keys); the next batch tries again.
-fn ack(d: &Deliverer, ledger: &HostLedger, done: u64, acked: &mut u64) {
-    if done <= *acked {
-        return;
+/// The cursor and event types this deliverer last saw or set.
+struct Acked {
+    cursor: u64,
+    events: Vec<kontingent::EventType>,
+}
+
+/// Ack `done` if it is past what was acked — only while the cursor and types are
+/// still the ones this batch was read under: an operator who moved the cursor
+/// back (to deliver again) or forward (to skip a poison event), or changed the
+/// types, is not overridden; the batch is read again instead. A failed ack only
+/// means the effects after the cursor are performed again (same keys).
+fn ack(d: &Deliverer, ledger: &HostLedger, done: u64, acked: &mut Acked) -> Result<(), Stop> {
+    if done <= acked.cursor {
+        return Ok(());
+    }
+    match ledger.consumer(&d.consumer) {
+        Ok(v) if v.cursor == acked.cursor && v.events == acked.events => {}
+        Ok(_) => return Err(Stop::Again),
+        Err(e) => return Err(Stop::Waiting(e.to_string())),
     }
     let action = Action::Ack {
         consumer: d.consumer.clone(),
         seq: done,
     };
     match ledger.submit(At::Now, action) {
-        Ok(_) => *acked = done,
+        Ok(_) => {
+            acked.cursor = done;
+            Ok(())
+        }
         Err(e) => {
-            tracing::warn!(ledger = %d.ledger, consumer = %d.consumer, seq = done, error = %e, "ack failed; the events after the cursor will be delivered again")
+            tracing::warn!(ledger = %d.ledger, consumer = %d.consumer, seq = done, error = %e, "ack failed; the events after the cursor will be delivered again");
+            Err(Stop::Waiting(format!("ack failed: {e}")))
         }
     }
 }

@@ -9,7 +9,7 @@
 use crate::config::ConfigError;
 use crate::deliver::{Done, Effect};
 use kontingent::host::{HostLedger, Notification};
-use kontingent::{EventKind, ReservationId};
+use kontingent::{EventKind, ReservationId, ReservationState};
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::{Message, SmtpTransport, Transport};
 use std::collections::BTreeMap;
@@ -82,11 +82,29 @@ impl Templates {
     }
 }
 
+/// The template with each `{placeholder}` replaced, in one pass: a value that
+/// itself contains `{seq}` (a customer id, an offer name) stays as it is.
 fn fill(text: &str, values: &BTreeMap<&str, String>) -> String {
-    let mut out = text.to_owned();
-    for (k, v) in values {
-        out = out.replace(&format!("{{{k}}}"), v);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after
+            .find('}')
+            .and_then(|close| Some((values.get(&after[..close])?, close)))
+        {
+            Some((value, close)) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
     }
+    out.push_str(rest);
     out
 }
 
@@ -156,6 +174,16 @@ impl Effect for Mailer {
             .read(|l| l.reservation(ReservationId(reservation.0)))
             .map_err(|e| e.to_string())?
             .ok_or("the reservation is unknown")?;
+        // Read now, not when the batch was: a release since means no e-mail.
+        let stands = match n.event.kind {
+            EventKind::Confirmed { .. } => view.state == ReservationState::Confirmed,
+            _ => view.state == ReservationState::Held,
+        };
+        if !stands {
+            return Ok(Done::Skipped(
+                "no longer stands (released or expired since)",
+            ));
+        }
         let Ok(to) = view.customer.parse::<Mailbox>() else {
             return Ok(Done::Skipped("the customer id is not an e-mail address"));
         };
@@ -199,6 +227,18 @@ fn rfc3339(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_are_filled_once() {
+        let values = BTreeMap::from([
+            ("customer", "{seq}@example.org".to_owned()),
+            ("seq", "7".to_owned()),
+        ]);
+        assert_eq!(
+            fill("to {customer}, #{seq} {unknown}", &values),
+            "to {seq}@example.org, #7 {unknown}"
+        );
+    }
 
     #[test]
     fn times_are_rfc_3339() {

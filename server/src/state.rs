@@ -109,7 +109,7 @@ impl App {
         }
         let stopping: Arc<AtomicBool> = Arc::default();
         let metrics: Arc<crate::metrics::Metrics> = Arc::default();
-        let deliverers = start_deliverers(config, &ledgers, &clock, &stopping, &metrics)?;
+        let deliverers = start_deliverers(config, &ledgers, &stopping, &metrics)?;
         Ok(App {
             deliverers: Arc::new(deliverers),
             feeds: Arc::new(
@@ -155,7 +155,6 @@ impl App {
 fn start_deliverers(
     config: &Config,
     ledgers: &BTreeMap<String, Arc<Slot>>,
-    clock: &Arc<dyn Clock>,
     stopping: &Arc<AtomicBool>,
     metrics: &Arc<crate::metrics::Metrics>,
 ) -> Result<Vec<Arc<crate::deliver::Deliverer>>, ConfigError> {
@@ -173,13 +172,29 @@ fn start_deliverers(
         ));
     }
     let secret = Arc::new(config.webhook_secret.clone().unwrap_or_default());
+    // Two deliverers on one consumer would share one cursor: the faster one's acks
+    // would skip what the slower one has not delivered.
+    let mut pairs = std::collections::BTreeSet::new();
+    for (ledger, consumer) in config
+        .webhooks
+        .iter()
+        .map(|w| (&w.ledger, &w.consumer))
+        .chain(config.mailers.iter().map(|m| (&m.ledger, &m.consumer)))
+    {
+        if !pairs.insert((ledger, consumer)) {
+            return Err(ConfigError::new(
+                format!("{ledger}/{consumer}"),
+                "delivered twice (one cursor cannot serve two deliveries): define one consumer each",
+            ));
+        }
+    }
     for w in &config.webhooks {
         let what = format!("--webhook {}/{}", w.ledger, w.consumer);
         let effect = crate::webhook::Webhook::new(
             &w.url,
             secret.clone(),
             config.delivery_timeout,
-            clock.clone(),
+            Arc::new(kontingent::clock::SystemClock),
             &w.ledger,
             &w.consumer,
         );

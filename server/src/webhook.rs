@@ -40,6 +40,9 @@ impl Webhook {
             .timeout_send_body(Some(timeout))
             .timeout_recv_response(Some(timeout))
             .timeout_recv_body(Some(timeout))
+            // A redirect is a failure to retry: ureq would follow a 302 with a GET
+            // without the body, and its 200 would count as delivered.
+            .max_redirects(0)
             // A 4xx or 5xx is an answer to look at, not a transport error.
             .http_status_as_error(false)
             .user_agent(concat!("kontingent/", env!("CARGO_PKG_VERSION")))
@@ -66,6 +69,8 @@ impl Effect for Webhook {
             "event": n.event,
         })
         .to_string();
+        // The wall clock, not the campaign's (which may be a rehearsal's): a
+        // receiver compares `t` with its own clock to refuse replays.
         let seconds = self.clock.now_ms() / 1000;
         let signature = crate::signature::sign(&self.secret, seconds, body.as_bytes());
         let mut answer = self

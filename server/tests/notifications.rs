@@ -464,6 +464,17 @@ fn a_dead_consumer_waits_for_the_operator() {
             .contains("kontingent_consumer_dead{ledger=\"rush\",consumer=\"webhook:kitchen\"} 1"),
         "{metrics}"
     );
+    // Its cursor is the server's: an ack from outside is refused.
+    let (status, e) = s.post(
+        "/v1/ledgers/rush/consumers/webhook:kitchen/ack",
+        Some(OPERATOR),
+        &json!({ "seq": first }).to_string(),
+    );
+    assert_eq!(
+        (status, e["code"].as_str()),
+        (422, Some("invalid_input")),
+        "{e}"
+    );
     // The receiver is fixed; the operator retries; both events arrive, in order.
     std::fs::write(&mode, "ok").unwrap();
     let (status, body) = s.post(
@@ -745,5 +756,86 @@ fn an_http_consumer_and_the_server_killed_alone_and_together() {
         want.len(),
         got.len(),
         got.len() - seen.len()
+    );
+}
+
+#[test]
+fn an_operator_skips_a_poison_event_by_moving_the_cursor() {
+    let c = Campaign::new();
+    let log = c.path("received.jsonl");
+    let mode = c.path("mode");
+    std::fs::write(&mode, "fail").unwrap();
+    let secret = c.path("secret");
+    let receiver = Helper::start(
+        "webhook_receiver.py",
+        &[
+            secret.to_str().unwrap(),
+            log.to_str().unwrap(),
+            mode.to_str().unwrap(),
+            "2",
+        ],
+    );
+    let flags: Vec<String> = vec![
+        "--webhook".into(),
+        format!(
+            "rush/webhook:kitchen=http://127.0.0.1:{}/hook",
+            receiver.port
+        ),
+        "--webhook-secret-file".into(),
+        secret.display().to_string(),
+        "--retry-base-ms".into(),
+        "5".into(),
+        "--delivery-attempts".into(),
+        "2".into(),
+    ];
+    let s = c.server(&flags);
+    define(&s, "webhook:kitchen", &["confirmed"]);
+    for id in ["p1", "p2"] {
+        s.post(
+            "/v1/ledgers/rush/reserve",
+            Some(CLIENT),
+            &json!({"request_id": id, "customer": "c", "confirm": true,
+                    "lines": [{"offer": "linde-20", "quantity": 1}]})
+            .to_string(),
+        );
+    }
+    let start = Instant::now();
+    let poison = loop {
+        let (_, all) = s.get("/v1/ledgers/rush/consumers", Some(OPERATOR));
+        let st = &all["consumers"][0]["delivery"]["status"];
+        if st["state"] == "dead" {
+            break st["seq"].as_u64().unwrap();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "never dead: {all}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // The operator moves the cursor past the poison event, then retries: the
+    // deliverer does not put its own cursor back, and only the later event goes.
+    let (status, _) = s.post(
+        "/v1/ledgers/rush/consumers",
+        Some(OPERATOR),
+        &json!({"consumer": "webhook:kitchen", "events": ["confirmed"], "after": poison})
+            .to_string(),
+    );
+    assert_eq!(status, 200);
+    std::fs::write(&mode, "ok").unwrap();
+    s.post(
+        "/v1/ledgers/rush/consumers/webhook:kitchen/retry",
+        Some(OPERATOR),
+        "",
+    );
+    drained(&s, "webhook:kitchen", Duration::from_secs(30));
+    let ok: Vec<u64> = lines(&log)
+        .iter()
+        .filter(|t| t["result"] == "ok")
+        .map(|t| t["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ok.len(), 1, "{ok:?}");
+    assert!(
+        ok[0] > poison,
+        "the skipped event was not delivered: {ok:?}"
     );
 }

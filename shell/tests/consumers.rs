@@ -223,3 +223,43 @@ fn compaction_waits_for_consumers() {
     let again = HostLedger::open_file(dir.path().join("j"), Durability::Full).unwrap();
     assert_eq!(again.consumer("mailer").unwrap().cursor, d.through);
 }
+
+#[test]
+fn a_consumer_defined_after_a_compaction_is_given_what_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j");
+    let l = HostLedger::open_file(&path, Durability::Full).unwrap();
+    let capacity = |c: u64| Action::SetCapacity {
+        pool: "p".into(),
+        capacity: c,
+    };
+    l.submit(
+        At::Exact(0),
+        Action::DefinePool {
+            pool: "p".into(),
+            capacity: 1,
+        },
+    )
+    .unwrap();
+    l.submit(At::Exact(0), capacity(2)).unwrap();
+    l.compact().unwrap();
+    let base = l.read(|l| l.seq()).unwrap();
+    l.submit(
+        At::Exact(0),
+        Action::DefineConsumer {
+            consumer: "late".into(),
+            events: vec![EventType::CapacityChanged],
+            after: None,
+        },
+    )
+    .unwrap();
+    l.submit(At::Exact(0), capacity(3)).unwrap();
+    drop(l);
+    // After a restart the retired events cannot be given; the later ones are,
+    // and the consumer is not stuck on an error.
+    let l = HostLedger::open_file(&path, Durability::Full).unwrap();
+    let d = l.consume("late", 10).unwrap();
+    let seqs: Vec<u64> = d.notifications.iter().map(|n| n.event.seq).collect();
+    assert_eq!(seqs, vec![base + 1]);
+    assert_eq!(d.through, base + 1);
+}

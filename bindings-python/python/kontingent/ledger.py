@@ -227,9 +227,11 @@ class Ledger:
         events it names after its cursor, in seq order, each durable, with its
         idempotency key. Changes nothing: :meth:`ack` after acting on them.
 
-        >>> for n in ledger.consume("mailer"):          # doctest: +SKIP
+        >>> d = ledger.consume("mailer")                # doctest: +SKIP
+        >>> for n in d:
         ...     send_mail(n.event, message_id=n.key)
         ...     ledger.ack("mailer", n.seq)
+        >>> ledger.ack("mailer", d.through)  # past the events it does not name, too
         """
         check_int("limit", limit)
         if not isinstance(name, str):

@@ -245,7 +245,7 @@ impl<S: Storage> DurableLedger<S> {
     /// assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![2]);
     /// ```
     pub fn events_after(&self, after: u64, limit: usize) -> Result<Vec<Event>, DurableError> {
-        Ok(self.events_and_end(after, limit)?.0)
+        Ok(self.events_and_end(after, limit, false)?.0)
     }
 
     /// Like [`DurableLedger::events_after`], but returns only once every event it
@@ -258,7 +258,9 @@ impl<S: Storage> DurableLedger<S> {
         after: u64,
         limit: usize,
     ) -> Result<Vec<Event>, DurableError> {
-        let (events, end) = self.events_and_end(after, limit)?;
+        // A consumer whose cursor is before a compaction's base (defined after it,
+        // or moved back past it) is given what exists: the events after the base.
+        let (events, end) = self.events_and_end(after, limit, true)?;
         if self.durability == Durability::Full && !events.is_empty() {
             // Records tailed from another process are written too, by it; syncing
             // this handle's file covers them (and PostgreSQL's are committed).
@@ -268,8 +270,14 @@ impl<S: Storage> DurableLedger<S> {
         Ok(events)
     }
 
-    /// The events after `after`, and the last record the state they came from had.
-    fn events_and_end(&self, after: u64, limit: usize) -> Result<(Vec<Event>, u64), DurableError> {
+    /// The events after `after`, and the last record the state they came from had;
+    /// with `from_base`, events a compaction retired are skipped, not an error.
+    fn events_and_end(
+        &self,
+        after: u64,
+        limit: usize,
+        from_base: bool,
+    ) -> Result<(Vec<Event>, u64), DurableError> {
         self.poisoned()?;
         let mut st = self.lock();
         if self.durability != Durability::None {
@@ -295,7 +303,8 @@ impl<S: Storage> DurableLedger<S> {
         let storage = open_reader().map_err(JournalError::from)?;
         match replay::events_between(storage, after, last, limit)? {
             Regenerated::Events(events) => Ok((events, end)),
-            Regenerated::Retired => Err(DurableError::misuse(
+            Regenerated::Retired { events } if from_base => Ok((events, end)),
+            Regenerated::Retired { .. } => Err(DurableError::misuse(
                 "after",
                 "events before the journal's compaction base were retired",
             )),

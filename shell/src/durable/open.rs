@@ -123,7 +123,9 @@ impl<S: Storage> DurableLedger<S> {
             _ => None,
         };
         match regenerated {
-            Some(replay::Regenerated::Events(events)) => st.events.seed(events),
+            Some(replay::Regenerated::Events(events) | replay::Regenerated::Retired { events }) => {
+                st.events.seed(events)
+            }
             // Nothing to regenerate, or it failed: asking will say so again.
             _ => st.events.activate(seq + 1),
         }

@@ -49,8 +49,12 @@ pub(super) fn apply_logged(
 pub(super) enum Regenerated {
     /// Up to `limit` of them, in order.
     Events(Vec<Event>),
-    /// A compaction retired them: the journal starts with a base state past `after`.
-    Retired,
+    /// A compaction retired some: the journal starts with a base state past
+    /// `after`. `events` are the first of those after the base.
+    Retired {
+        /// Up to `limit` events after the base, in order.
+        events: Vec<Event>,
+    },
 }
 
 /// Replay a journal read-only into a scratch ledger, collecting up to `limit`
@@ -80,7 +84,7 @@ pub(super) fn events_between<S: Storage>(
         })
     })?;
     Ok(if retired {
-        Regenerated::Retired
+        Regenerated::Retired { events: out }
     } else {
         Regenerated::Events(out)
     })
