@@ -152,6 +152,25 @@ fn expected(s: &Server, consumer: &str) -> Vec<Value> {
     d["notifications"].as_array().unwrap().clone()
 }
 
+/// The events of these types the journal holds, read by replaying it apart from
+/// the server (not through the consumer code under test), as `{seq, type}`.
+fn journal_events(journal: &Path, types: &[&str]) -> Vec<(u64, String)> {
+    let l = kontingent::DurableLedger::open(journal, kontingent::Durability::Full).unwrap();
+    let all = l.events_after(0, usize::MAX).unwrap();
+    all.iter()
+        .map(|e| {
+            (
+                e.seq,
+                serde_json::to_value(&e.kind).unwrap()["type"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            )
+        })
+        .filter(|(_, t)| types.contains(&t.as_str()))
+        .collect()
+}
+
 struct Campaign {
     dir: tempfile::TempDir,
     catalog: PathBuf,
@@ -334,6 +353,20 @@ fn webhooks_reach_a_failing_receiver_once_each_through_kills() {
     assert_eq!(kitchen["delivery"]["kind"], "webhook");
     let want = expected(&s, "audit");
     assert!(want.len() > 100, "{} events to deliver", want.len());
+    let from_journal = journal_events(&c.path("rush.journal"), &types);
+    let audited: Vec<(u64, String)> = want
+        .iter()
+        .map(|n| {
+            (
+                n["event"]["seq"].as_u64().unwrap(),
+                n["event"]["kind"]["type"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        audited, from_journal,
+        "the consumer API gives the journal's events"
+    );
     let got = lines(&log);
     assert!(
         got.iter().all(|g| g["result"] != "bad_signature"),
@@ -724,6 +757,10 @@ fn an_http_consumer_and_the_server_killed_alone_and_together() {
     drained(&s, "shop", Duration::from_secs(60));
     kill_consumer(&mut consumer);
     let want = expected(&s, "audit");
+    let from_journal: Vec<u64> = journal_events(&c.path("rush.journal"), &types)
+        .into_iter()
+        .map(|(seq, _)| seq)
+        .collect();
     let got: Vec<(String, u64)> = std::fs::read_to_string(&effects)
         .unwrap()
         .lines()
@@ -747,6 +784,10 @@ fn an_http_consumer_and_the_server_killed_alone_and_together() {
         .map(|n| n["event"]["seq"].as_u64().unwrap())
         .collect();
     assert!(want_seqs.len() > 60, "{} events", want_seqs.len());
+    assert_eq!(
+        want_seqs, from_journal,
+        "the consumer API gives the journal's events"
+    );
     assert_eq!(
         first, want_seqs,
         "every named event, first in seq order, none other"

@@ -263,3 +263,71 @@ fn a_consumer_defined_after_a_compaction_is_given_what_exists() {
     assert_eq!(seqs, vec![base + 1]);
     assert_eq!(d.through, base + 1);
 }
+
+#[test]
+fn a_consumer_far_behind_is_given_every_event_in_pages() {
+    // More events than memory keeps, and a consumer at the start of them after a
+    // restart: every page comes, in order, none missing, across the chunks.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j");
+    let l = HostLedger::open_file(&path, Durability::None).unwrap();
+    drop(l);
+    let l = HostLedger::open_file(&path, Durability::Buffered).unwrap();
+    l.submit(
+        At::Exact(0),
+        Action::DefinePool {
+            pool: "p".into(),
+            capacity: 0,
+        },
+    )
+    .unwrap();
+    l.submit(
+        At::Exact(0),
+        Action::DefineConsumer {
+            consumer: "far".into(),
+            events: vec![EventType::CapacityChanged],
+            after: None,
+        },
+    )
+    .unwrap();
+    let n = kontingent::event_log::KEPT_DEFAULT as u64 + 5_000;
+    let batch: Vec<_> = (1..=n)
+        .map(|c| {
+            (
+                At::Exact(0),
+                Action::SetCapacity {
+                    pool: "p".into(),
+                    capacity: c,
+                },
+            )
+        })
+        .collect();
+    for r in l.submit_batch(batch) {
+        r.unwrap();
+    }
+    drop(l);
+    let l = HostLedger::open_file(&path, Durability::Buffered).unwrap();
+    let mut seen = 0u64;
+    let mut last = 1; // pool_defined is seq 1
+    loop {
+        let d = l.consume("far", 10_000).unwrap();
+        if d.notifications.is_empty() {
+            assert_eq!(d.through, n + 1);
+            break;
+        }
+        for note in &d.notifications {
+            assert_eq!(note.event.seq, last + 1, "in order, none missing");
+            last = note.event.seq;
+            seen += 1;
+        }
+        l.submit(
+            At::Exact(0),
+            Action::Ack {
+                consumer: "far".into(),
+                seq: d.through,
+            },
+        )
+        .unwrap();
+    }
+    assert_eq!(seen, n);
+}

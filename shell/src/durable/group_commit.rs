@@ -265,6 +265,7 @@ impl<S: Storage> DurableLedger<S> {
             scratch,
             stats,
             events,
+            ..
         } = st;
         journal.storage().lock()?;
         let result = (|| -> Result<Vec<Vec<Answer>>, JournalError> {

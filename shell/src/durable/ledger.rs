@@ -7,7 +7,7 @@ use super::replay::{self, apply_logged, Regenerated};
 use super::timing::{Timing, Timings};
 use super::{DurableError, Stats};
 use crate::clock::Clock;
-use crate::event_log::EventLog;
+use crate::event_log::{EventLog, KEPT_DEFAULT};
 use crate::journal::{Journal, JournalError, Recovery};
 use crate::storage::{FileStorage, Storage};
 use crate::{Action, Applied, Command, Event, Ledger, Millis};
@@ -37,6 +37,9 @@ pub(super) struct State<S: Storage> {
     pub stats: Stats,
     /// Recent events, for `events_after`.
     pub events: EventLog,
+    /// Older events regenerated for a consumer that is behind `events`: one replay
+    /// of the journal serves it many pages, instead of one replay per page.
+    pub older: Option<EventLog>,
 }
 
 /// A ledger on a journal, safe to share between threads (and, through the
@@ -270,6 +273,18 @@ impl<S: Storage> DurableLedger<S> {
         Ok(events)
     }
 
+    /// Keep regenerated events for the consumer's next pages; the first `limit`.
+    fn keep_older(&self, events: Vec<Event>, limit: usize) -> Vec<Event> {
+        let first: Vec<Event> = events.iter().take(limit).cloned().collect();
+        if let Some(last) = events.last() {
+            let mut older = EventLog::new(events[0].seq, KEPT_DEFAULT);
+            older.extend(&events);
+            debug_assert_eq!(older.after(last.seq, 1).map(|v| v.len()), Some(0));
+            self.lock().older = Some(older);
+        }
+        first
+    }
+
     /// The events after `after`, and the last record the state they came from had;
     /// with `from_base`, events a compaction retired are skipped, not an error.
     fn events_and_end(
@@ -289,6 +304,12 @@ impl<S: Storage> DurableLedger<S> {
         if let Some(events) = st.events.after(after, limit) {
             return Ok((events, end));
         }
+        if from_base {
+            let kept = st.older.as_ref().and_then(|o| o.after(after, limit));
+            if let Some(events) = kept.filter(|e| !e.is_empty()) {
+                return Ok((events, end));
+            }
+        }
         let last = st.ledger.seq();
         let reader = st.journal.storage().reader();
         drop(st);
@@ -301,9 +322,17 @@ impl<S: Storage> DurableLedger<S> {
         // Regenerate from a second handle on the journal, read-only, up to what this
         // handle has seen (for PostgreSQL, its own connection).
         let storage = open_reader().map_err(JournalError::from)?;
-        match replay::events_between(storage, after, last, limit)? {
+        let many = if from_base {
+            limit.max(KEPT_DEFAULT)
+        } else {
+            limit
+        };
+        match replay::events_between(storage, after, last, many)? {
+            Regenerated::Events(events) if from_base => Ok((self.keep_older(events, limit), end)),
+            Regenerated::Retired { events } if from_base => {
+                Ok((self.keep_older(events, limit), end))
+            }
             Regenerated::Events(events) => Ok((events, end)),
-            Regenerated::Retired { events } if from_base => Ok((events, end)),
             Regenerated::Retired { .. } => Err(DurableError::misuse(
                 "after",
                 "events before the journal's compaction base were retired",

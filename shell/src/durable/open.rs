@@ -161,6 +161,7 @@ impl<S: Storage> DurableLedger<S> {
         let syncer = journal.storage().syncer()?;
         let state = State {
             events: EventLog::new(ledger.seq() + 1, KEPT_DEFAULT),
+            older: None,
             ledger,
             journal,
             scratch: Vec::with_capacity(64 * 1024),
