@@ -23,6 +23,9 @@ const server = http.createServer((req, res) => {
   let body = "";
   req.on("data", (d) => (body += d));
   req.on("end", () => {
+    // The wall clock on purpose: the lag is measured against the event's `at`,
+    // the server's system clock (bench/notify.sh starts it without --clock), on
+    // the same machine. A benchmark of real time; no test runs it.
     const now = Date.now();
     const n = JSON.parse(body);
     lags.push(now - n.event.at);

@@ -171,6 +171,23 @@ fn journal_events(journal: &Path, types: &[&str]) -> Vec<(u64, String)> {
         .collect()
 }
 
+/// Wait until the webhook consumer is dead; its delivery status.
+fn dead(s: &Server) -> Value {
+    let start = Instant::now();
+    loop {
+        let (_, all) = s.get("/v1/ledgers/rush/consumers", Some(OPERATOR));
+        let st = all["consumers"][0]["delivery"]["status"].clone();
+        if st["state"] == "dead" {
+            return st;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "never dead: {all}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 struct Campaign {
     dir: tempfile::TempDir,
     catalog: PathBuf,
@@ -187,6 +204,34 @@ impl Campaign {
 
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
+    }
+
+    /// A webhook receiver in `mode` (`random`, `fail`, `ok`; the mode file may be
+    /// rewritten later), and the server flags that deliver `webhook:kitchen` to it,
+    /// then `extra`.
+    fn webhook(&self, mode: &str, seed: &str, extra: &[&str]) -> (Helper, Vec<String>) {
+        std::fs::write(self.path("mode"), mode).unwrap();
+        let secret = self.path("secret");
+        let receiver = Helper::start(
+            "webhook_receiver.py",
+            &[
+                secret.to_str().unwrap(),
+                self.path("received.jsonl").to_str().unwrap(),
+                self.path("mode").to_str().unwrap(),
+                seed,
+            ],
+        );
+        let mut flags = vec![
+            "--webhook".to_owned(),
+            format!(
+                "rush/webhook:kitchen=http://127.0.0.1:{}/hook",
+                receiver.port
+            ),
+            "--webhook-secret-file".into(),
+            secret.display().to_string(),
+        ];
+        flags.extend(extra.iter().map(|f| f.to_string()));
+        (receiver, flags)
     }
 
     fn server(&self, flags: &[String]) -> Server {
@@ -280,36 +325,20 @@ fn the_consumer_api_over_http() {
 fn webhooks_reach_a_failing_receiver_once_each_through_kills() {
     let c = Campaign::new();
     let log = c.path("received.jsonl");
-    let mode = c.path("mode");
-    std::fs::write(&mode, "random").unwrap();
-    let secret = c.path("secret");
-    let receiver = Helper::start(
-        "webhook_receiver.py",
+    let (_receiver, flags) = c.webhook(
+        "random",
+        "7",
         &[
-            secret.to_str().unwrap(),
-            log.to_str().unwrap(),
-            mode.to_str().unwrap(),
-            "7",
+            "--delivery-timeout-ms",
+            "300",
+            "--retry-base-ms",
+            "10",
+            "--retry-max-ms",
+            "80",
+            "--delivery-attempts",
+            "1000",
         ],
     );
-    let flags: Vec<String> = [
-        "--webhook".to_owned(),
-        format!(
-            "rush/webhook:kitchen=http://127.0.0.1:{}/hook",
-            receiver.port
-        ),
-        "--webhook-secret-file".into(),
-        secret.display().to_string(),
-        "--delivery-timeout-ms".into(),
-        "300".into(),
-        "--retry-base-ms".into(),
-        "10".into(),
-        "--retry-max-ms".into(),
-        "80".into(),
-        "--delivery-attempts".into(),
-        "1000".into(),
-    ]
-    .into();
     let mut s = c.server(&flags);
     let types = ["held", "confirmed", "released", "expired", "promoted"];
     define(&s, "webhook:kitchen", &types);
@@ -426,30 +455,11 @@ fn a_dead_consumer_waits_for_the_operator() {
     let c = Campaign::new();
     let log = c.path("received.jsonl");
     let mode = c.path("mode");
-    std::fs::write(&mode, "fail").unwrap();
-    let secret = c.path("secret");
-    let receiver = Helper::start(
-        "webhook_receiver.py",
-        &[
-            secret.to_str().unwrap(),
-            log.to_str().unwrap(),
-            mode.to_str().unwrap(),
-            "1",
-        ],
+    let (_receiver, flags) = c.webhook(
+        "fail",
+        "1",
+        &["--retry-base-ms", "5", "--delivery-attempts", "4"],
     );
-    let flags: Vec<String> = vec![
-        "--webhook".into(),
-        format!(
-            "rush/webhook:kitchen=http://127.0.0.1:{}/hook",
-            receiver.port
-        ),
-        "--webhook-secret-file".into(),
-        secret.display().to_string(),
-        "--retry-base-ms".into(),
-        "5".into(),
-        "--delivery-attempts".into(),
-        "4".into(),
-    ];
     let s = c.server(&flags);
     define(&s, "webhook:kitchen", &["confirmed"]);
     for id in ["d1", "d2"] {
@@ -461,19 +471,7 @@ fn a_dead_consumer_waits_for_the_operator() {
             .to_string(),
         );
     }
-    let start = Instant::now();
-    let status = loop {
-        let (_, all) = s.get("/v1/ledgers/rush/consumers", Some(OPERATOR));
-        let st = all["consumers"][0]["delivery"]["status"].clone();
-        if st["state"] == "dead" {
-            break st;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "never dead: {all}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = dead(&s);
     assert_eq!(status["failures"], 4);
     assert!(
         status["last_error"].as_str().unwrap().contains("500"),
@@ -805,30 +803,11 @@ fn an_operator_skips_a_poison_event_by_moving_the_cursor() {
     let c = Campaign::new();
     let log = c.path("received.jsonl");
     let mode = c.path("mode");
-    std::fs::write(&mode, "fail").unwrap();
-    let secret = c.path("secret");
-    let receiver = Helper::start(
-        "webhook_receiver.py",
-        &[
-            secret.to_str().unwrap(),
-            log.to_str().unwrap(),
-            mode.to_str().unwrap(),
-            "2",
-        ],
+    let (_receiver, flags) = c.webhook(
+        "fail",
+        "2",
+        &["--retry-base-ms", "5", "--delivery-attempts", "2"],
     );
-    let flags: Vec<String> = vec![
-        "--webhook".into(),
-        format!(
-            "rush/webhook:kitchen=http://127.0.0.1:{}/hook",
-            receiver.port
-        ),
-        "--webhook-secret-file".into(),
-        secret.display().to_string(),
-        "--retry-base-ms".into(),
-        "5".into(),
-        "--delivery-attempts".into(),
-        "2".into(),
-    ];
     let s = c.server(&flags);
     define(&s, "webhook:kitchen", &["confirmed"]);
     for id in ["p1", "p2"] {
@@ -840,19 +819,7 @@ fn an_operator_skips_a_poison_event_by_moving_the_cursor() {
             .to_string(),
         );
     }
-    let start = Instant::now();
-    let poison = loop {
-        let (_, all) = s.get("/v1/ledgers/rush/consumers", Some(OPERATOR));
-        let st = &all["consumers"][0]["delivery"]["status"];
-        if st["state"] == "dead" {
-            break st["seq"].as_u64().unwrap();
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "never dead: {all}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let poison = dead(&s)["seq"].as_u64().unwrap();
     // The operator moves the cursor past the poison event, then retries: the
     // deliverer does not put its own cursor back, and only the later event goes.
     let (status, _) = s.post(

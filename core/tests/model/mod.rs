@@ -292,6 +292,15 @@ impl Default for Model {
     }
 }
 
+/// An event type's name, as SEMANTICS.md lists it (its wire form).
+fn type_name(t: &kontingent_core::EventType) -> String {
+    serde_json::to_value(t)
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 fn name_codes(name: &str, max: usize) -> Codes {
     if name.is_empty() {
         vec!["empty"]
@@ -1138,16 +1147,7 @@ impl Model {
                 if events.is_empty() {
                     codes.push("empty");
                 }
-                let names: Vec<String> = events
-                    .iter()
-                    .map(|t| {
-                        serde_json::to_value(t)
-                            .unwrap()
-                            .as_str()
-                            .unwrap()
-                            .to_owned()
-                    })
-                    .collect();
+                let names: Vec<String> = events.iter().map(type_name).collect();
                 let set: BTreeSet<String> = names.iter().cloned().collect();
                 if set.len() != names.len() {
                     codes.push("duplicate");
@@ -1652,17 +1652,7 @@ impl Model {
         // CATALOG.md, "Consumers": each declared consumer is defined, a known one
         // keeps its cursor and takes the catalog's event types.
         for k in &cat.consumers {
-            let types = k
-                .events
-                .iter()
-                .map(|t| {
-                    serde_json::to_value(t)
-                        .unwrap()
-                        .as_str()
-                        .unwrap()
-                        .to_owned()
-                })
-                .collect();
+            let types = k.events.iter().map(type_name).collect();
             self.consumers
                 .entry(k.name.clone())
                 .or_insert((BTreeSet::new(), 0))

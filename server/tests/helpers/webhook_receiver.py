@@ -2,7 +2,7 @@
 signature with Python's own hmac module (independent of the server's Rust code),
 and, in mode "random", answers 500, takes longer than the server waits, or drops
 the connection at random. Every request is one JSON line in the log, written
-before the answer: {"key", "seq", "type", "result", "received_ms"}.
+before the answer: {"key", "seq", "type", "result", "header_key", "at"}.
 
 usage: webhook_receiver.py SECRET_FILE LOG_FILE MODE_FILE SEED
 MODE_FILE holds "random", "fail" or "ok" and may change while it runs.
@@ -41,13 +41,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        received = int(time.time() * 1000)
         sig = self.headers.get("Kontingent-Signature", "")
         parts = dict(p.split("=", 1) for p in sig.split(",") if "=" in p)
         want = hmac.new(secret, parts.get("t", "").encode() + b"." + body, hashlib.sha256).hexdigest()
         doc = json.loads(body)
         common = {"key": doc["key"], "seq": doc["event"]["seq"], "type": doc["event"]["kind"]["type"],
-                  "header_key": self.headers.get("Kontingent-Key"), "received_ms": received,
+                  "header_key": self.headers.get("Kontingent-Key"),
                   "at": doc["event"]["at"]}
         if not hmac.compare_digest(want, parts.get("v1", "")):
             record(result="bad_signature", **common)
