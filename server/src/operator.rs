@@ -1,5 +1,6 @@
 //! The operator's verbs, each a journaled command like any other: pause, resume,
-//! set a capacity; and, for a rehearsal, moving the server's clock.
+//! set a capacity; and, for a rehearsal, moving the server's clock (whose time any
+//! page may read).
 
 use crate::api::{authorized, body, command, submit};
 use crate::auth::Role;
@@ -11,7 +12,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::post;
+use axum::routing::get;
 use axum::{Json, Router};
 use kontingent::host::ErrorInfo;
 use kontingent::{Action, Catalog};
@@ -39,7 +40,13 @@ pub(crate) fn ledger_routes() -> Router<App> {
 
 /// Routes of the whole server.
 pub(crate) fn server_routes() -> Router<App> {
-    Router::new().route("/v1/clock", post(clock))
+    Router::new().route("/v1/clock", crate::cors::public(get(now)).post(clock))
+}
+
+/// `GET /v1/clock`: the server's "now" (public), so that a page counts down to an
+/// opening by the clock that judges it, a rehearsal's included, not by its own.
+async fn now(State(app): State<App>) -> Json<Value> {
+    Json(json!({ "now": app.clock.now_ms() }))
 }
 
 /// `POST /v1/ledgers/{ledger}/catalog`: load a catalog file's text (TOML, or JSON

@@ -32,7 +32,10 @@ fn outcomes_are_200_and_refusals_are_outcomes() {
         )
     );
 
+    // The clock a page counts down by is the one that judged: public, the rehearsal's.
+    assert_eq!(s.get("/v1/clock", None), (200, json!({"now": NOON - 60_000})));
     s.set_clock(NOON + 46_000);
+    assert_eq!(s.get("/v1/clock", None), (200, json!({"now": NOON + 46_000})));
     let (status, held) = s.reserve("r1", "anna", "zur-post-20");
     assert_eq!(status, 200);
     assert_eq!(held["status"], "held");
