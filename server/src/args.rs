@@ -112,6 +112,11 @@ pub struct ServeArgs {
     /// The longest one delivery may take, in ms.
     #[arg(long, default_value_t = 5_000)]
     pub delivery_timeout_ms: u64,
+    /// An origin (`https://shop.example.org`) whose pages may show the operator
+    /// console in a frame, such as the WordPress plugin's campaign page (repeat
+    /// for several). None by default.
+    #[arg(long = "console-frame-ancestor", value_name = "ORIGIN")]
+    pub console_frame_ancestors: Vec<String>,
 }
 
 /// `LEDGER/CONSUMER`, the ledger being a server name (no `/`).
@@ -253,7 +258,40 @@ impl ServeArgs {
             max: std::time::Duration::from_millis(self.retry_max_ms.max(self.retry_base_ms).max(1)),
         };
         c.delivery_timeout = std::time::Duration::from_millis(self.delivery_timeout_ms.max(1));
+        for origin in &self.console_frame_ancestors {
+            c.console_frame_ancestors.push(origin_of(origin)?);
+        }
         Ok(c)
+    }
+}
+
+/// `scheme://host[:port]` and nothing else: it goes into a header as it is, so a
+/// space, `;` or quote would add a directive of its own.
+fn origin_of(s: &str) -> Result<String, ConfigError> {
+    let bad = || {
+        ConfigError::new(
+            "--console-frame-ancestor",
+            format!("{s:?} is not an origin like https://shop.example.org"),
+        )
+    };
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .ok_or_else(bad)?;
+    let ok = !rest.is_empty()
+        && rest.len() <= 253
+        && rest.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || b == b'.'
+                || b == b'-'
+                || b == b':'
+                || b == b'['
+                || b == b']'
+        });
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(bad())
     }
 }
 

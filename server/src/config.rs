@@ -96,6 +96,9 @@ pub struct Config {
     pub retry: crate::deliver::Retry,
     /// The longest one delivery (a POST, an SMTP session) may take.
     pub delivery_timeout: Duration,
+    /// Origins allowed to show the operator console in a frame (a WordPress admin
+    /// page); none by default, so no other page can frame it.
+    pub console_frame_ancestors: Vec<String>,
 }
 
 /// A consumer whose notifications are POSTed to a URL.
@@ -153,6 +156,7 @@ impl Config {
                 max: Duration::from_secs(60),
             },
             delivery_timeout: Duration::from_secs(5),
+            console_frame_ancestors: Vec::new(),
         }
     }
 }

@@ -30,26 +30,45 @@ const HOLDS_MAX: u64 = 200;
 /// The holds an overview lists unless asked for another number.
 const HOLDS_DEFAULT: u64 = 20;
 
-/// Scripts and styles from this server only; no inline code, no framing, no
-/// forms posted anywhere, calls to this origin only.
-const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
-    connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; \
-    frame-ancestors 'none'";
+/// Scripts and styles from this server only; no inline code, no forms posted
+/// anywhere, calls to this origin only; framed by no page, or only by the
+/// origins `--console-frame-ancestor` names (already checked to be bare origins).
+pub(crate) fn policy(frame_ancestors: &[String]) -> String {
+    let ancestors = if frame_ancestors.is_empty() {
+        "'none'".to_owned()
+    } else {
+        frame_ancestors.join(" ")
+    };
+    format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
+         img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors {ancestors}"
+    )
+}
 
 /// Routes of the whole server: the page, its script and style, the ledgers.
 pub(crate) fn routes() -> Router<App> {
     Router::new()
         .route(
             "/console",
-            get(|| asset(include_str!("../console/index.html"), "text/html")),
+            get(|State(app): State<App>| {
+                asset(app, include_str!("../console/index.html"), "text/html")
+            }),
         )
         .route(
             "/console/console.js",
-            get(|| asset(include_str!("../console/console.js"), "text/javascript")),
+            get(|State(app): State<App>| {
+                asset(
+                    app,
+                    include_str!("../console/console.js"),
+                    "text/javascript",
+                )
+            }),
         )
         .route(
             "/console/console.css",
-            get(|| asset(include_str!("../console/console.css"), "text/css")),
+            get(|State(app): State<App>| {
+                asset(app, include_str!("../console/console.css"), "text/css")
+            }),
         )
         .route("/v1/ledgers", get(ledgers))
 }
@@ -59,11 +78,14 @@ pub(crate) fn ledger_routes() -> Router<App> {
     Router::new().route("/overview", get(overview))
 }
 
-async fn asset(text: &'static str, kind: &'static str) -> impl IntoResponse {
+async fn asset(app: App, text: &'static str, kind: &'static str) -> impl IntoResponse {
     (
         [
             (header::CONTENT_TYPE, format!("{kind}; charset=utf-8")),
-            (header::CONTENT_SECURITY_POLICY, POLICY.to_owned()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                app.console_policy.to_string(),
+            ),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
             (header::REFERRER_POLICY, "no-referrer".to_owned()),
             (header::CACHE_CONTROL, "no-cache".to_owned()),

@@ -33,6 +33,8 @@ pub struct App {
     pub(crate) stopping: Arc<AtomicBool>,
     /// The webhooks and mailers delivering consumers' notifications.
     pub(crate) deliverers: Arc<Vec<Arc<crate::deliver::Deliverer>>>,
+    /// The console's `Content-Security-Policy`, with the origins that may frame it.
+    pub(crate) console_policy: Arc<str>,
 }
 
 impl App {
@@ -111,6 +113,7 @@ impl App {
         let metrics: Arc<crate::metrics::Metrics> = Arc::default();
         let deliverers = start_deliverers(config, &ledgers, &stopping, &metrics)?;
         Ok(App {
+            console_policy: crate::console::policy(&config.console_frame_ancestors).into(),
             deliverers: Arc::new(deliverers),
             feeds: Arc::new(
                 ledgers

@@ -33,9 +33,15 @@ fn outcomes_are_200_and_refusals_are_outcomes() {
     );
 
     // The clock a page counts down by is the one that judged: public, the rehearsal's.
-    assert_eq!(s.get("/v1/clock", None), (200, json!({"now": NOON - 60_000})));
+    assert_eq!(
+        s.get("/v1/clock", None),
+        (200, json!({"now": NOON - 60_000}))
+    );
     s.set_clock(NOON + 46_000);
-    assert_eq!(s.get("/v1/clock", None), (200, json!({"now": NOON + 46_000})));
+    assert_eq!(
+        s.get("/v1/clock", None),
+        (200, json!({"now": NOON + 46_000}))
+    );
     let (status, held) = s.reserve("r1", "anna", "zur-post-20");
     assert_eq!(status, 200);
     assert_eq!(held["status"], "held");
@@ -1182,5 +1188,60 @@ fn fifty_event_streams_cost_the_ledger_one_look_not_fifty() {
             }
         }
         assert_eq!(ids, vec![seq + 1, seq + 2, seq + 3], "stream {n}");
+    }
+}
+
+/// The console is framed by no page, unless the operator names the origins that
+/// may (the WordPress plugin's campaign page); a value that is not a bare origin
+/// would add a directive of its own, so it stops the server at start.
+#[test]
+fn only_the_named_origins_may_frame_the_console() {
+    let policy = |s: &Server| {
+        let resp = s.agent.get(format!("{}/console", s.base)).call().unwrap();
+        resp.headers()
+            .get("content-security-policy")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let s = emstek(dir.path(), "fixed:0");
+    assert!(
+        policy(&s).ends_with("frame-ancestors 'none'"),
+        "{}",
+        policy(&s)
+    );
+    drop(s);
+    let catalog =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/emstek-vouchers/catalog.toml");
+    let s = Server::start_flags(
+        &dir.path().join("emstek.journal"),
+        &catalog,
+        "fixed:0",
+        &[
+            "--console-frame-ancestor",
+            "http://127.0.0.1:8080",
+            "--console-frame-ancestor",
+            "https://shop.example.org",
+        ],
+    );
+    assert!(
+        policy(&s).ends_with("frame-ancestors http://127.0.0.1:8080 https://shop.example.org"),
+        "{}",
+        policy(&s)
+    );
+    for bad in [
+        "shop.example.org",
+        "https://a.org; script-src *",
+        "https://a.org/path",
+        "https://",
+    ] {
+        let (code, stderr) = common::refused_start(&["--no-keys", "--console-frame-ancestor", bad]);
+        assert_eq!(code, Some(2), "{bad}: {stderr}");
+        assert!(
+            stderr.contains("--console-frame-ancestor"),
+            "{bad}: {stderr}"
+        );
     }
 }
