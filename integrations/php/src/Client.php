@@ -88,6 +88,30 @@ final class Client
         return Outcome::fromArray($this->call('POST', 'leave-waitlist', ['entry' => $entry], false));
     }
 
+    /**
+     * Why `$offer` cannot be had now on `$channel` (a refusal: not open yet,
+     * paused, sold out...), or null when it can.
+     */
+    public function whyUnavailable(string $offer, string $channel = 'web'): ?\Kontingent\Refusal\Refusal
+    {
+        $q = http_build_query(['offer' => $offer, 'channel' => $channel]);
+        $a = $this->call('GET', "why-unavailable?{$q}", null, true);
+        return $a === null ? null : \Kontingent\Refusal\Refusal::fromArray(is_array($a) ? $a : []);
+    }
+
+    /** The server's clock now, in ms since 1970 (a rehearsal's clock included): count down by it. */
+    public function now(): int
+    {
+        $a = $this->call('GET', '/v1/clock', null, true);
+        return Outcome::int(is_array($a) ? $a : [], 'now');
+    }
+
+    /** `GET /v1/health`: `['status' => 'ok']`; a server that cannot take commands now throws `UnavailableException`. */
+    public function health(): array
+    {
+        return $this->call('GET', '/v1/health', null, true);
+    }
+
     /** The public availability snapshot (pools and offers with what is left). */
     public function availability(): array
     {
@@ -142,7 +166,9 @@ final class Client
     /** One call, retried when `$retry` and no answer (or a 503) came. */
     private function call(string $method, string $path, ?array $body, bool $retry): mixed
     {
-        $url = rtrim($this->baseUrl, '/') . '/v1/ledgers/' . rawurlencode($this->ledger) . '/' . $path;
+        // A path from the root is the server's; any other is under this ledger.
+        $url = rtrim($this->baseUrl, '/')
+            . (str_starts_with($path, '/') ? $path : '/v1/ledgers/' . rawurlencode($this->ledger) . '/' . $path);
         $json = $body === null ? null : json_encode($body ?: new \stdClass(), JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES);
         $headers = ['Authorization' => "Bearer {$this->key}", 'Accept' => 'application/json'];
         if ($json !== null) {

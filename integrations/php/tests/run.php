@@ -102,6 +102,10 @@ check('before the opening: refused not_open_yet, with the time for a countdown',
     same(O\Refused::class, get_class($o), 'class');
     same(R\NotOpenYet::class, get_class($o->reason), 'reason');
     same($t0 + 3_600_000, $o->reason->opensAt, 'opens at');
+    // What a form shows before it is posted, by the clock that judges.
+    same(R\NotOpenYet::class, get_class($k->whyUnavailable('zur-post-20')), 'why unavailable');
+    same($t0, $k->now(), 'the server clock');
+    same(['status' => 'ok'], $k->health(), 'health');
 });
 $setClock($t0 + 3_600_000 + 1000);
 check('held, then a double submit answers the first outcome', function () use ($k) {
@@ -111,6 +115,7 @@ check('held, then a double submit answers the first outcome', function () use ($
     same(1, $o->units, 'units');
     same($o, $k->reserve($id, 'anna@example.org', [['zur-post-20', 1]]), 'repeat');
     same(O\Confirmed::class, get_class($k->confirm($o->reservation)));
+    same(null, $k->whyUnavailable('zur-post-20'), 'one is left');
 });
 check('the customer limit is a refusal with its numbers', function () use ($k) {
     $o = $k->reserve(Client::newRequestId(), 'anna@example.org', [['zur-post-20', 1]]);
