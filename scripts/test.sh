@@ -15,6 +15,14 @@ if ! command -v curl >/dev/null 2>&1; then
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends curl
 fi
 
+# The PHP client's tests and the WordPress plugin's: Debian's PHP, WordPress and
+# MariaDB (the tests start their own database and site, and stop them).
+if [ ! -f /usr/share/wordpress/wp-settings.php ] || ! command -v mariadbd >/dev/null 2>&1 \
+   || ! php -r 'exit(function_exists("mysqli_connect") ? 0 : 1);' 2>/dev/null; then
+  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    php8.2-cli php8.2-mysql wordpress mariadb-server
+fi
+
 # The notification tests run a real SMTP server (Python's aiosmtpd) and a
 # webhook receiver in Python (its hmac checks the signatures independently).
 python3 -c "import aiosmtpd" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check aiosmtpd
@@ -60,6 +68,14 @@ echo "== kontingent serve in headless Chromium: the operator console, and a brow
 cargo build --locked -q -p kontingent-server
 (cd server/browser-test && { [ -d node_modules/playwright-core ] || npm install --no-audit --no-fund -s; } \
   && node --test test/)
+echo "== PHP client: a plain runner against a real server and a hostile fake one"
+for f in integrations/php/src/*.php integrations/php/src/*/*.php integrations/wordpress/kontingent/*.php integrations/wordpress/kontingent/includes/*.php; do
+  php -l "$f" >/dev/null
+done
+php integrations/php/tests/run.php
+echo "== WordPress plugin on Debian's WordPress and MariaDB: a visitor in headless Chromium, the rush, the e-mails"
+(cd integrations/wordpress/test && { [ -d node_modules/playwright-core ] || npm install --no-audit --no-fund -s; } \
+  && node --test --test-concurrency=1 ./*.test.mjs)
 echo "== any day: the stages that touch time again under faketime (2031, and Berlin's DST change)"
 bash scripts/any-day.sh
 echo "== fuzzing: every corpus and regression input, then a short smoke run per target"

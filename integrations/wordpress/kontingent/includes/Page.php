@@ -1,0 +1,57 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Kontingent\WordPress;
+
+/** The parts of a form's markup both shortcodes share. */
+final class Page
+{
+    public static function enqueue(): void
+    {
+        wp_enqueue_script('kontingent');
+        wp_enqueue_style('kontingent');
+    }
+
+    /**
+     * The form's box: where its script refreshes what is left (this site's REST
+     * route) and, when the server is public, the events it listens to.
+     */
+    public static function open(string $ledger, string $class): string
+    {
+        $public = Settings::get()['public_url'];
+        return sprintf(
+            '<div class="kontingent %1$s" id="kontingent-%2$s" data-ledger="%2$s" data-availability="%3$s" data-events="%4$s">',
+            esc_attr($class),
+            esc_attr($ledger),
+            esc_url(add_query_arg('ledger', $ledger, rest_url('kontingent/v1/availability'))),
+            $public === '' ? '' : esc_url($public . '/v1/ledgers/' . rawurlencode($ledger) . '/events')
+        );
+    }
+
+    /**
+     * One radio choice with what is left of it; none left greys it out.
+     *
+     * @param array{name: string, pool: string, left: int} $o
+     */
+    public static function choice(string $field, array $o, string $ledger, string $label = ''): string
+    {
+        $label = $label !== '' ? $label : Outcomes::label($o['name'], $ledger);
+        return sprintf(
+            '<label class="kontingent-offer%5$s" data-offer="%1$s"><input type="radio" name="%2$s" value="%1$s" required%4$s /> %3$s <span class="kontingent-left-text">(<span class="kontingent-left">%6$d</span> %7$s)</span></label>',
+            esc_attr($o['name']),
+            esc_attr($field),
+            esc_html($label),
+            $o['left'] > 0 ? '' : ' disabled',
+            $o['left'] > 0 ? '' : ' kontingent-full',
+            $o['left'],
+            esc_html__('left', 'kontingent')
+        );
+    }
+
+    public static function emailField(): string
+    {
+        return '<p><label>' . esc_html__('Your e-mail address', 'kontingent')
+            . ' <input type="email" name="email" required autocomplete="email" /></label></p>';
+    }
+}
