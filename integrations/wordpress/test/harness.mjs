@@ -105,21 +105,33 @@ export async function startSmtp() {
   };
 }
 
-/** kontingent-server with the rush campaign (`emstek`) and the Pampanin delivery shop. */
+/**
+ * kontingent-server with the rush campaign (`emstek`) and the Pampanin delivery
+ * shop; `kill()` is a `kill -9`, `restart()` starts it again on the same journals,
+ * port and clock.
+ */
 export async function startKontingent({ at, smtpPort, siteOrigin }) {
   const dir = tempDir("server");
   const binary = process.env.KONTINGENT_SERVER ?? path.join(ROOT, "target/debug/kontingent-server");
-  const child = start(binary, [
-    "--journal", `emstek=${dir}/emstek.journal`, "--catalog", `emstek=${path.join(HERE, "campaign.toml")}`,
-    "--journal", `pampanin=${dir}/pampanin.journal`,
-    "--catalog", `pampanin=${path.join(ROOT, "examples/pampanin-delivery/catalog.toml")}`,
-    "--listen", "127.0.0.1:0", "--clock", `manual:${at}`,
-    "--mailer", "emstek/mailer", "--smtp", `127.0.0.1:${smtpPort}`,
-    "--mail-from", "Emstek vouchers <vouchers@example.org>", "--mail-template", path.join(HERE, "mail.toml"),
-    "--console-frame-ancestor", siteOrigin,
-  ], { env: { ...process.env, KONTINGENT_CLIENT_KEY: CLIENT, KONTINGENT_OPERATOR_KEY: OPERATOR, KONTINGENT_LOG: "warn" } });
-  let base;
-  await until("kontingent-server", () => (base = child.output.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/)?.[1]));
+  let clock = at;
+  let listen = "127.0.0.1:0";
+  let child;
+  const launch = async () => {
+    child = start(binary, [
+      "--journal", `emstek=${dir}/emstek.journal`, "--catalog", `emstek=${path.join(HERE, "campaign.toml")}`,
+      "--journal", `pampanin=${dir}/pampanin.journal`,
+      "--catalog", `pampanin=${path.join(ROOT, "examples/pampanin-delivery/catalog.toml")}`,
+      "--listen", listen, "--clock", `manual:${clock}`,
+      "--mailer", "emstek/mailer", "--smtp", `127.0.0.1:${smtpPort}`,
+      "--mail-from", "Emstek vouchers <vouchers@example.org>", "--mail-template", path.join(HERE, "mail.toml"),
+      "--console-frame-ancestor", siteOrigin,
+    ], { env: { ...process.env, KONTINGENT_CLIENT_KEY: CLIENT, KONTINGENT_OPERATOR_KEY: OPERATOR, KONTINGENT_LOG: "warn" } });
+    let base;
+    await until("kontingent-server", () => (base = child.output.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/)?.[1]));
+    listen = base.slice("http://".length);
+    return base;
+  };
+  const base = await launch();
   const call = async (method, url, key, body) => {
     const headers = key ? { Authorization: `Bearer ${key}` } : {};
     if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -132,8 +144,16 @@ export async function startKontingent({ at, smtpPort, siteOrigin }) {
     base,
     call,
     availability: (ledger = "emstek") => call("GET", `/v1/ledgers/${ledger}/availability`),
-    setClock: (ms) => call("POST", "/v1/clock", OPERATOR, { at: ms }),
+    setClock: async (ms) => {
+      await call("POST", "/v1/clock", OPERATOR, { at: ms });
+      clock = ms;
+    },
     reserve: (ledger, body) => call("POST", `/v1/ledgers/${ledger}/reserve`, CLIENT, body),
+    kill: async () => {
+      process.kill(-child.pid, "SIGKILL");
+      await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.on("exit", r)));
+    },
+    restart: launch,
   };
 }
 

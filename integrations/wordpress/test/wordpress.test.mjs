@@ -262,3 +262,40 @@ test("the delivery-slot picker: free slots, a full one greyed out, the delivery 
   assert.equal(await slot("13:00").locator(".kontingent-left").textContent(), "3");
   await page.close();
 });
+
+test("no answer from the server: the result page sends the same post again, and it reserves once", async () => {
+  const page = await browser.newPage();
+  await page.goto(site.page("delivery"));
+  const before = Number(await page.locator('[data-offer="delivery@2026-10-24T14:00"] .kontingent-left').textContent());
+  await page.fill('input[name="products[chocolate-tub]"]', "3");
+  await page.check('input[name=slot][value="delivery@2026-10-24T14:00"]');
+  await page.fill("input[name=postal_code]", "49661");
+  await page.fill("input[name=email]", "finn@example.org");
+  await k.kill();
+  await Promise.all([page.waitForNavigation(), page.click("form.kontingent-form button[type=submit]")]);
+  let o = outcome(page);
+  assert.equal(await o.getAttribute("data-status"), "error");
+  assert.equal(await o.getAttribute("data-reason"), "transport");
+  // The retry carries the request id the form was rendered with, not a new one.
+  const id = await page.locator("form.kontingent-retry input[name=request_id]").inputValue();
+  assert.match(page.url(), new RegExp(`kontingent=${id}`));
+  await k.restart();
+  await Promise.all([page.waitForNavigation(), page.click("form.kontingent-retry button")]);
+  o = outcome(page);
+  assert.equal(await o.getAttribute("data-status"), "confirmed");
+  // Sent once more (a second click, a reload of the post): the first outcome, no second reservation.
+  const first = await o.getAttribute("data-reservation");
+  const again = await page.evaluate(async ([url, id]) => {
+    const body = new URLSearchParams({ action: "kontingent_slot", kontingent_nonce: document.querySelector("input[name=kontingent_nonce]").value,
+      request_id: id, ledger: "pampanin", return: location.href.split("?")[0] + "?" + new URL(location.href).searchParams.toString().replace(/&?kontingent=[0-9a-f]+/, ""),
+      "products[chocolate-tub]": "3", slot: "delivery@2026-10-24T14:00", postal_code: "49661", email: "finn@example.org" });
+    const r = await fetch(url, { method: "POST", body });
+    return r.url;
+  }, [`${site.url}/wp-admin/admin-post.php`, id]);
+  await page.goto(again);
+  assert.equal(await outcome(page).getAttribute("data-reservation"), first);
+  const a = await k.availability("pampanin");
+  const left = a.pools.find((p) => p.name === "delivery@2026-10-24T14:00");
+  assert.equal(left.capacity - left.held - left.confirmed, before - 1, "one delivery taken, not two");
+  await page.close();
+});

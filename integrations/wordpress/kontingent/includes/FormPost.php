@@ -69,15 +69,15 @@ final class FormPost
                 // it, and the server's mailer writes to it.
                 $outcome = Outcomes::toArray($reserve($client, $requestId, strtolower($email)));
             } catch (KontingentException $e) {
-                // Not kept: sending the form again asks again, with the same id.
-                $outcome = ['status' => 'error', 'code' => $e->errorCode];
+                // The answer is not known (the server may have reserved and the
+                // answer been lost): the result page offers to send the very same
+                // post again, request id included, which answers the first outcome
+                // if there was one. A fresh form would mint a new id and could
+                // reserve twice.
+                $outcome = ['status' => 'error', 'code' => $e->errorCode, 'retry' => ['action' => $action] + self::postedFields()];
             }
         }
-        if ($outcome['status'] !== 'error') {
-            set_transient(Outcomes::key($requestId), $outcome, DAY_IN_SECONDS);
-        } else {
-            set_transient(Outcomes::key($requestId), $outcome, MINUTE_IN_SECONDS);
-        }
+        set_transient(Outcomes::key($requestId), $outcome, $outcome['status'] === 'error' ? HOUR_IN_SECONDS : DAY_IN_SECONDS);
         wp_safe_redirect(add_query_arg('kontingent', $requestId, $return) . '#kontingent-' . $ledger, 303);
         exit;
     }
@@ -91,6 +91,48 @@ final class FormPost
         }
         $o = get_transient(Outcomes::key($id));
         return is_array($o) ? $o : null;
+    }
+
+    /**
+     * The post's own fields (not the nonce), sanitised, for sending it again:
+     * text fields and one level of arrays (`products[vanilla-tub]`), at most 64.
+     *
+     * @return array<string, string>
+     */
+    private static function postedFields(): array
+    {
+        $fields = [];
+        foreach (wp_unslash($_POST) as $name => $value) {
+            $name = sanitize_text_field((string) $name);
+            if (in_array($name, ['action', 'kontingent_nonce', '_wp_http_referer'], true)) {
+                continue;
+            }
+            foreach (is_array($value) ? $value : ['' => $value] as $sub => $v) {
+                if (is_scalar($v) && count($fields) < 64) {
+                    $key = $sub === '' ? $name : $name . '[' . sanitize_text_field((string) $sub) . ']';
+                    $fields[$key] = sanitize_text_field((string) $v);
+                }
+            }
+        }
+        return $fields;
+    }
+
+    /** A form that sends a post again as it was (the same request id), with a fresh nonce. */
+    public static function retryForm(array $retry): string
+    {
+        $action = (string) ($retry['action'] ?? '');
+        if (!in_array($action, [VoucherForm::ACTION, SlotPicker::ACTION], true)) {
+            return '';
+        }
+        $html = '<form method="post" class="kontingent-retry" action="' . esc_url(admin_url('admin-post.php')) . '">';
+        $html .= sprintf('<input type="hidden" name="action" value="%s" />', esc_attr($action));
+        $html .= wp_nonce_field($action, 'kontingent_nonce', false, false);
+        foreach ($retry as $name => $value) {
+            if ($name !== 'action') {
+                $html .= sprintf('<input type="hidden" name="%s" value="%s" />', esc_attr((string) $name), esc_attr((string) $value));
+            }
+        }
+        return $html . '<button type="submit">' . esc_html__('Send again', 'kontingent') . '</button></form>';
     }
 
     /** A posted text field, sanitised; empty when absent. */

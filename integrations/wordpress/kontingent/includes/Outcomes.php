@@ -75,9 +75,10 @@ final class Outcomes
             default:
                 $text = esc_html(sprintf(
                     /* translators: %s: error code */
-                    __('The reservation could not be made just now (%s). Nothing was reserved twice: please send the form again.', 'kontingent'),
+                    __('No answer from the reservation server just now (%s). Send the same form again in a moment: it cannot reserve twice.', 'kontingent'),
                     $reason !== '' ? $reason : 'error'
                 ));
+                $text .= FormPost::retryForm(is_array($o['retry'] ?? null) ? $o['retry'] : []);
         }
         return sprintf(
             '<div class="kontingent-outcome kontingent-%1$s" role="status" data-status="%2$s" data-reason="%3$s" data-reservation="%4$s">%5$s</div>',

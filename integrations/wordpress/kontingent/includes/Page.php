@@ -49,6 +49,26 @@ final class Page
         );
     }
 
+    /**
+     * What a form's place shows while the server does not answer: the outcome of
+     * the post this page view is the result of, if any (its "send again" above
+     * all), and that the form cannot be shown now.
+     */
+    public static function unavailable(string $ledger, \Kontingent\Exception\KontingentException $e, string $message): string
+    {
+        self::enqueue();
+        $result = FormPost::result();
+        $html = sprintf('<div class="kontingent" id="kontingent-%s">', esc_attr($ledger));
+        if ($result !== null) {
+            $html .= Outcomes::render($result, 0, [], $ledger);
+        }
+        return $html . sprintf(
+            '<div class="kontingent-unavailable kontingent-banner" data-reason="%1$s">%2$s</div></div>',
+            esc_attr($e->errorCode),
+            esc_html($message)
+        );
+    }
+
     public static function emailField(): string
     {
         return '<p><label>' . esc_html__('Your e-mail address', 'kontingent')

@@ -34,8 +34,7 @@ final class SlotPicker
             $snapshot = $client->availability();
             $now = $client->now();
         } catch (KontingentException $e) {
-            return '<div class="kontingent-outcome kontingent-error" data-status="error" data-reason="' . esc_attr($e->errorCode) . '">'
-                . esc_html__('Delivery slots cannot be shown right now. Please try again in a moment.', 'kontingent') . '</div>';
+            return Page::unavailable($ledger, $e, __('Delivery slots cannot be shown right now. Please try again in a moment.', 'kontingent'));
         }
         $offers = Availability::offers($snapshot);
         $products = array_filter(array_map('trim', explode(',', $atts['products'])));

@@ -36,8 +36,7 @@ final class VoucherForm
             $offers = self::chosen(Availability::offers($snapshot), $atts['offers']);
             $why = $offers === [] ? null : $client->whyUnavailable($offers[0]['name']);
         } catch (KontingentException $e) {
-            return '<div class="kontingent-outcome kontingent-error" data-status="error" data-reason="' . esc_attr($e->errorCode) . '">'
-                . esc_html__('Reservations cannot be taken right now. Please try again in a moment.', 'kontingent') . '</div>';
+            return Page::unavailable($ledger, $e, __('Reservations cannot be taken right now. Please try again in a moment.', 'kontingent'));
         }
         Page::enqueue();
         $html = Page::open($ledger, 'kontingent-vouchers');
