@@ -18,6 +18,7 @@ before(async () => {
     settings: { server_url: k.base, public_url: k.base, client_key: h.CLIENT, operator_key: h.OPERATOR, ledger: "emstek" },
     pages: {
       vouchers: "[kontingent_vouchers]",
+      block: '<!-- wp:kontingent/vouchers {"offers":"zur-post-20,landhaus-linde-20"} /-->',
       delivery: '[kontingent_slots ledger="pampanin" template="delivery" products="vanilla-tub,chocolate-tub,raspberry-sorbet-tub" count="6"]',
     },
   });
@@ -91,6 +92,12 @@ test("the voucher form: live availability, a countdown before the opening, every
   assert.equal(await outcome(late).textContent(), shown);
   await page.close();
   await late.close();
+});
+
+test("the voucher form as a block: rendered on the server by the same code, with its attributes", async () => {
+  const html = await (await fetch(site.page("block"))).text();
+  assert.deepEqual([...html.matchAll(/name="offer" value="([^"]+)"/g)].map((m) => m[1]), ["zur-post-20", "landhaus-linde-20"]);
+  assert.match(html, /name="request_id" value="[0-9a-f]{32}"/);
 });
 
 /** The form fields of one rendered voucher form. */

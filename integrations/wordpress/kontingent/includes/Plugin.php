@@ -19,6 +19,7 @@ final class Plugin
             add_shortcode('kontingent_slots', [SlotPicker::class, 'shortcode']);
             wp_register_script('kontingent', plugins_url('assets/kontingent.js', KONTINGENT_PLUGIN_FILE), [], KONTINGENT_VERSION, true);
             wp_register_style('kontingent', plugins_url('assets/kontingent.css', KONTINGENT_PLUGIN_FILE), [], KONTINGENT_VERSION);
+            Blocks::register();
         });
         // The forms post to admin-post.php, for visitors and logged-in users alike.
         foreach (['kontingent_voucher' => [VoucherForm::class, 'handle'], 'kontingent_slot' => [SlotPicker::class, 'handle']] as $action => $handler) {
