@@ -46,7 +46,11 @@ async function send(page, offer, email) {
 
 test("the voucher form: live availability, a countdown before the opening, every outcome on the page", async () => {
   const page = await browser.newPage();
-  await page.goto(site.page("vouchers"));
+  const served = await (await page.goto(site.page("vouchers"))).text();
+  // Each page view mints its own request id (a page cache would share the served one).
+  const minted = await page.inputValue("input[name=request_id]");
+  assert.match(minted, /^[0-9a-f]{32}$/);
+  assert.ok(!served.includes(minted), "the page's id is not the served one");
   // Grouped by restaurant (not by the budget every voucher draws from), with what is left.
   assert.deepEqual(await page.locator("fieldset.kontingent-pool legend").allTextContents(), ["zur-post", "eiscafe-venezia", "landhaus-linde"]);
   assert.equal(await left(page, "zur-post-20").textContent(), "20");

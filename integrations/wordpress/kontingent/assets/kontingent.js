@@ -63,6 +63,17 @@
     tick();
   }
 
+  // A page cache would hand every visitor the same request id, and the second
+  // visitor the first one's outcome: each page view mints its own. The id stays
+  // the same for this form's double submits and for a back-and-resend.
+  if (window.crypto && crypto.getRandomValues) {
+    document.querySelectorAll(".kontingent-form input[name=request_id]").forEach(function (input) {
+      var bytes = new Uint8Array(16);
+      crypto.getRandomValues(bytes);
+      input.value = Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+    });
+  }
+
   document.querySelectorAll(".kontingent[data-availability]").forEach(live);
   document.querySelectorAll(".kontingent-countdown").forEach(countdown);
 })();

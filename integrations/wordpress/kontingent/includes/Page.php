@@ -9,6 +9,11 @@ final class Page
 {
     public static function enqueue(): void
     {
+        // A page with a form carries a nonce and a request id: page caches that
+        // honour the convention leave it alone (the script mints a fresh id anyway).
+        if (!defined('DONOTCACHEPAGE')) {
+            define('DONOTCACHEPAGE', true);
+        }
         wp_enqueue_script('kontingent');
         wp_enqueue_style('kontingent');
     }
