@@ -94,7 +94,7 @@ final class Client
      */
     public function whyUnavailable(string $offer, string $channel = 'web'): ?\Kontingent\Refusal\Refusal
     {
-        $q = http_build_query(['offer' => $offer, 'channel' => $channel]);
+        $q = self::query(['offer' => $offer, 'channel' => $channel]);
         $a = $this->call('GET', "why-unavailable?{$q}", null, true);
         return $a === null ? null : \Kontingent\Refusal\Refusal::fromArray(is_array($a) ? $a : []);
     }
@@ -109,26 +109,30 @@ final class Client
     /** `GET /v1/health`: `['status' => 'ok']`; a server that cannot take commands now throws `UnavailableException`. */
     public function health(): array
     {
-        return $this->call('GET', '/v1/health', null, true);
+        return $this->object('GET', '/v1/health');
     }
 
     /** The public availability snapshot (pools and offers with what is left). */
     public function availability(): array
     {
-        return $this->call('GET', 'availability', null, true);
+        return $this->object('GET', 'availability');
     }
 
     /** One reservation as the server knows it, or null. */
     public function reservation(int $id): ?array
     {
-        return $this->call('GET', "reservations/{$id}", null, true);
+        $a = $this->call('GET', "reservations/{$id}", null, true);
+        if ($a !== null && !is_array($a)) {
+            throw KontingentException::badAnswer('a reservation that is not a JSON object');
+        }
+        return $a;
     }
 
     /** The next free slots of a slot template. */
     public function slots(string $template, string $channel = 'web', int $count = 10): array
     {
-        $q = http_build_query(['template' => $template, 'channel' => $channel, 'count' => $count]);
-        return $this->call('GET', "slots?{$q}", null, true);
+        $q = self::query(['template' => $template, 'channel' => $channel, 'count' => $count]);
+        return $this->object('GET', "slots?{$q}");
     }
 
     /** Stop intake (operator key): every later reserve is refused `paused`. */
@@ -149,12 +153,28 @@ final class Client
      */
     public function consume(string $name, int $limit = 100): array
     {
-        return $this->call('GET', 'consumers/' . rawurlencode($name) . "/events?limit={$limit}", null, true);
+        return $this->object('GET', 'consumers/' . rawurlencode($name) . "/events?limit={$limit}");
     }
 
     public function ack(string $name, int $seq): Outcome
     {
         return Outcome::fromArray($this->call('POST', 'consumers/' . rawurlencode($name) . '/ack', ['seq' => $seq], true));
+    }
+
+    /** A query string with `&` whatever `arg_separator.output` says (some hosts set `&amp;`). */
+    private static function query(array $q): string
+    {
+        return http_build_query($q, '', '&', PHP_QUERY_RFC3986);
+    }
+
+    /** An answer that must be a JSON object or list; anything else is `bad_answer`, never a TypeError. */
+    private function object(string $method, string $path): array
+    {
+        $a = $this->call($method, $path, null, true);
+        if (!is_array($a)) {
+            throw KontingentException::badAnswer("{$path}: not a JSON object");
+        }
+        return $a;
     }
 
     /** @param list<array{0: string, 1: int}> $lines */

@@ -45,6 +45,13 @@ switch ($mode) {
     case 'negative':
         echo '{"status":"held","reservation":-1,"expires_at":1,"units":1}';
         break;
+    case 'scalar':
+        echo '42';
+        break;
+    case 'separator':
+        // The query must be split by `&` even where arg_separator.output is `&amp;`.
+        echo json_encode($_GET === ['offer' => 'zur-post-20', 'channel' => 'web'] ? null : ['reason' => 'paused']);
+        break;
     case 'redirect':
         http_response_code(302);
         header('Location: /elsewhere');

@@ -189,6 +189,14 @@ check('hostile answers are bad_answer, never a fatal error', function () use ($c
     throws(E\KontingentException::class, fn () => $c('negative')->reserve('n', 'a', [['o', 1]]), 'bad_answer');
     throws(E\KontingentException::class, fn () => $c('huge', 5.0)->availability(), 'bad_answer');
     throws(E\KontingentException::class, fn () => $c('redirect')->availability(), 'bad_answer');
+    // A 200 whose JSON is not an object where one is due: bad_answer, not a TypeError.
+    foreach (['availability', 'slots'] as $m) {
+        throws(E\KontingentException::class, fn () => $m === 'slots' ? $c('scalar')->slots('d') : $c('scalar')->{$m}(), 'bad_answer');
+    }
+    throws(E\KontingentException::class, fn () => $c('scalar')->reservation(1), 'bad_answer');
+    ini_set('arg_separator.output', '&amp;');
+    same(null, $c('separator')->whyUnavailable('zur-post-20'), 'the query split by &');
+    ini_set('arg_separator.output', '&');
     $e = throws(E\UnavailableException::class, fn () => $c('html500', 0.5, 0)->availability(), 'bad_answer');
     same(500, $e->httpStatus);
 });

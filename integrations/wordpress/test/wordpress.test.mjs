@@ -98,24 +98,64 @@ test("the voucher form: live availability, a countdown before the opening, every
   await late.close();
 });
 
-test("the voucher form as a block: rendered on the server by the same code, with its attributes", async () => {
+test("the voucher form as a block: rendered on the server by the same code, with its attributes; nothing outside them can be posted", async () => {
   const html = await (await fetch(site.page("block"))).text();
   assert.deepEqual([...html.matchAll(/name="offer" value="([^"]+)"/g)].map((m) => m[1]), ["zur-post-20", "landhaus-linde-20"]);
   assert.match(html, /name="request_id" value="[0-9a-f]{32}"/);
+  // The offers and the ledger are signed into the form's nonce.
+  const form = parseForm(html);
+  const hidden = await post(form, "eiscafe-venezia-20", "mallory@example.org");
+  assert.deepEqual([hidden.status, hidden.reservation], ["invalid", ""]);
+  const other = await fetch(`${site.url}/wp-admin/admin-post.php`, { method: "POST", redirect: "manual", body: new URLSearchParams({
+    action: "kontingent_voucher", kontingent_nonce: form.nonce, request_id: "0".repeat(32), ledger: "pampanin", scope: form.scope,
+    return: site.url, offer: "vanilla-tub", quantity: "1", email: "mallory@example.org" }) });
+  assert.equal(other.status, 403);
+  const widened = await fetch(`${site.url}/wp-admin/admin-post.php`, { method: "POST", redirect: "manual", body: new URLSearchParams({
+    action: "kontingent_voucher", kontingent_nonce: form.nonce, request_id: "1".repeat(32), ledger: "emstek", scope: "",
+    return: site.url, offer: "eiscafe-venezia-20", quantity: "1", email: "mallory@example.org" }) });
+  assert.equal(widened.status, 403);
+  // The availability route answers for the ledgers this site's pages show (signed), no other.
+  const signed = html.match(/data-availability="([^"]+)"/)[1].replaceAll("&#038;", "&");
+  assert.equal((await fetch(signed)).status, 200);
+  assert.equal((await fetch(signed.replace("ledger=emstek", "ledger=pampanin"))).status, 404);
+  assert.equal((await fetch(`${site.url}/?rest_route=/kontingent/v1/availability&ledger=emstek`)).status, 404);
+  assert.equal((await k.availability()).pools.find((p) => p.name === "budget").held, 0, "nothing was reserved");
+});
+
+test("a form sent whose answer the tab never saw keeps its request id; a fresh page view mints a new one", async () => {
+  const page = await browser.newPage();
+  await page.goto(site.page("vouchers"));
+  const sent = await page.inputValue("input[name=request_id]");
+  // The post is lost on its way (a proxy's timeout page): the tab never sees a result.
+  await page.route("**/admin-post.php", (r) => r.abort("timedout"));
+  await page.check('input[name=offer][value="zur-post-20"]');
+  await page.fill("input[name=email]", "gina@example.org");
+  await page.click("form.kontingent-form button[type=submit]").catch(() => {});
+  await page.waitForTimeout(500);
+  await page.unroute("**/admin-post.php");
+  await page.goto(site.page("vouchers"));
+  assert.equal(await page.inputValue("input[name=request_id]"), sent, "sent again, the same id");
+  // Once its result page is shown, the next form is a new one.
+  const o = await send(page, "zur-post-20", "gina@example.org");
+  assert.match(page.url(), new RegExp(`kontingent=${sent}`));
+  assert.equal(await o.getAttribute("data-status"), "confirmed");
+  await page.goto(site.page("vouchers"));
+  assert.notEqual(await page.inputValue("input[name=request_id]"), sent);
+  await page.close();
 });
 
 /** The form fields of one rendered voucher form. */
 function parseForm(html) {
   const field = (name) => html.match(new RegExp(`name="${name}" value="([^"]*)"`))?.[1];
-  const form = { nonce: field("kontingent_nonce"), request_id: field("request_id"), return: field("return") };
+  const form = { nonce: field("kontingent_nonce"), request_id: field("request_id"), return: field("return"), scope: field("scope") };
   assert.ok(form.nonce && form.request_id && form.return, "a form with its nonce and request id");
   return form;
 }
 
 /** Post a form as a browser does (POST, 303, GET) and read the outcome it shows. */
-async function post(form, offer, email) {
+async function post(form, offer, email, ledger = "emstek") {
   const body = new URLSearchParams({ action: "kontingent_voucher", kontingent_nonce: form.nonce, request_id: form.request_id,
-    ledger: "emstek", return: form.return.replaceAll("&#038;", "&"), offer, quantity: "1", email });
+    ledger, scope: form.scope, return: form.return.replaceAll("&#038;", "&"), offer, quantity: "1", email });
   const started = Date.now();
   const r = await fetch(`${site.url}/wp-admin/admin-post.php`, { method: "POST", body, redirect: "manual" });
   assert.equal(r.status, 303, await r.text());
@@ -193,9 +233,9 @@ test("the Emstek rush through WordPress: double submits, reloads, a pause presse
   for (const o of late.map((s) => s[0])) assert.equal(o.reason, "paused", "a form sent after the pause");
   for (const o of firsts.filter((o) => o.started > pausedAt)) assert.equal(o.reason, "paused", "a post that started after the pause");
   const confirmed = firsts.filter((o) => o.status === "confirmed");
-  // Anna and Bob hold the two vouchers of the first test: 48 were left.
-  assert.equal(confirmed.length, 48);
-  assert.equal(new Set(confirmed.map((o) => o.reservation)).size, 48);
+  // Anna, Bob and Gina hold three vouchers from the tests before: 47 were left.
+  assert.equal(confirmed.length, 47);
+  assert.equal(new Set(confirmed.map((o) => o.reservation)).size, 47);
   const reasons = new Set(firsts.filter((o) => o.status === "refused").map((o) => o.reason));
   assert.ok(reasons.has("sold_out") && reasons.has("paused") && reasons.has("customer_limit"), [...reasons].join());
   const a = await k.availability();
@@ -203,7 +243,7 @@ test("the Emstek rush through WordPress: double submits, reloads, a pause presse
   assert.deepEqual([budget.confirmed, budget.held, a.paused], [1000, 0, true], "exactly the budget confirmed, nothing held");
 
   // The server's mailer: one message per confirmed voucher, to its customer, none for anything else.
-  const expected = [...confirmed.map((o) => o.email), "anna@example.org", "bob@example.org"].sort();
+  const expected = [...confirmed.map((o) => o.email), "anna@example.org", "bob@example.org", "gina@example.org"].sort();
   const deadline = Date.now() + 60_000;
   while (smtp.messages().length < expected.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   await new Promise((r) => setTimeout(r, 1_500)); // a duplicate would come now
@@ -232,6 +272,11 @@ test("wp-admin: resume on the campaign page, the operator console embedded, the 
   await consoleFrame.locator("[data-testid=pause]").waitFor({ state: "visible", timeout: 10_000 });
 
   await page.goto(`${site.url}/wp-admin/options-general.php?page=kontingent-settings`);
+  assert.equal(await page.inputValue("#kontingent_ledger"), "emstek");
+  // The keys are never written back into the page; saving without them keeps them.
+  assert.equal(await page.inputValue("#kontingent_client_key"), "");
+  assert.ok(!(await page.content()).includes(h.OPERATOR) && !(await page.content()).includes(h.CLIENT), "a key in the page");
+  await Promise.all([page.waitForNavigation(), page.click('form[action="options.php"] #submit')]);
   assert.equal(await page.inputValue("#kontingent_ledger"), "emstek");
   await Promise.all([page.waitForNavigation(), page.click('form[action$="admin-post.php"] input[type=submit]')]);
   assert.match(await page.locator("#kontingent-check").textContent(), /Connected: ledger emstek answers, with 3 offers/);
@@ -298,7 +343,7 @@ test("no answer from the server: the result page sends the same post again, and 
   const first = await o.getAttribute("data-reservation");
   const again = await page.evaluate(async ([url, id]) => {
     const body = new URLSearchParams({ action: "kontingent_slot", kontingent_nonce: document.querySelector("input[name=kontingent_nonce]").value,
-      request_id: id, ledger: "pampanin", return: location.href.split("?")[0] + "?" + new URL(location.href).searchParams.toString().replace(/&?kontingent=[0-9a-f]+/, ""),
+      request_id: id, ledger: "pampanin", scope: document.querySelector("input[name=scope]").value, return: location.href.split("?")[0] + "?" + new URL(location.href).searchParams.toString().replace(/&?kontingent=[0-9a-f]+/, ""),
       "products[chocolate-tub]": "3", slot: "delivery@2026-10-24T14:00", postal_code: "49661", email: "finn@example.org" });
     const r = await fetch(url, { method: "POST", body });
     return r.url;

@@ -50,32 +50,59 @@ final class Availability
         return $offers;
     }
 
-    /** `GET /wp-json/kontingent/v1/availability?ledger=NAME`: what the forms' script refreshes from. */
+    /**
+     * What a page's availability URL carries so that the route answers for the
+     * ledgers this site's pages show, and for no other the server holds.
+     */
+    public static function signature(string $ledger): string
+    {
+        return substr(wp_hash('kontingent-availability|' . $ledger), 0, 20);
+    }
+
+    /**
+     * `GET /wp-json/kontingent/v1/availability?ledger=NAME&sig=…`: what the forms'
+     * script refreshes from. One server read per ledger every 2 s at most, however
+     * many visitors ask (a failure is remembered as long), so a rush of open pages
+     * costs the server and this site's PHP workers little.
+     */
     public static function registerRoute(): void
     {
         register_rest_route('kontingent/v1', '/availability', [
             'methods' => 'GET',
             'permission_callback' => '__return_true',
-            'args' => ['ledger' => [
+            'args' => ['sig' => ['type' => 'string', 'default' => ''], 'ledger' => [
                 'type' => 'string',
                 'default' => '',
                 'validate_callback' => static fn ($v): bool => is_string($v) && ($v === '' || preg_match(Connection::LEDGER_PATTERN, $v) === 1),
             ]],
             'callback' => static function (\WP_REST_Request $request) {
-                $client = Connection::client((string) $request->get_param('ledger'));
-                if ($client === null) {
-                    return new \WP_Error('kontingent_not_configured', __('Kontingent is not configured.', 'kontingent'), ['status' => 503]);
+                $ledger = (string) $request->get_param('ledger');
+                if (!hash_equals(self::signature($ledger), (string) $request->get_param('sig'))) {
+                    return new \WP_Error('kontingent_unknown_ledger', __('No such campaign on this site.', 'kontingent'), ['status' => 404]);
                 }
-                try {
-                    $snapshot = $client->availability();
-                } catch (KontingentException $e) {
-                    return new \WP_Error('kontingent_' . $e->errorCode, __('The reservation server does not answer now.', 'kontingent'), ['status' => 503]);
+                $cache = 'kontingent_snap_' . $ledger;
+                $answer = get_transient($cache);
+                if (!is_array($answer)) {
+                    $client = Connection::client($ledger, reads: true);
+                    try {
+                        if ($client === null) {
+                            throw new KontingentException('not_configured', 'the plugin is not configured');
+                        }
+                        $snapshot = $client->availability();
+                        $left = [];
+                        foreach (self::offers($snapshot) as $o) {
+                            $left[$o['name']] = $o['left'];
+                        }
+                        $answer = ['seq' => (int) ($snapshot['seq'] ?? 0), 'paused' => (bool) ($snapshot['paused'] ?? false), 'left' => $left];
+                    } catch (KontingentException $e) {
+                        $answer = ['error' => $e->errorCode];
+                    }
+                    set_transient($cache, $answer, 2);
                 }
-                $left = [];
-                foreach (self::offers($snapshot) as $o) {
-                    $left[$o['name']] = $o['left'];
+                if (isset($answer['error'])) {
+                    return new \WP_Error('kontingent_' . $answer['error'], __('The reservation server does not answer now.', 'kontingent'), ['status' => 503]);
                 }
-                $response = rest_ensure_response(['seq' => (int) ($snapshot['seq'] ?? 0), 'paused' => (bool) ($snapshot['paused'] ?? false), 'left' => $left]);
+                $response = rest_ensure_response($answer);
                 $response->header('Cache-Control', 'no-store');
                 return $response;
             },

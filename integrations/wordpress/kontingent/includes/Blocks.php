@@ -11,6 +11,24 @@ namespace Kontingent\WordPress;
  */
 final class Blocks
 {
+    /**
+     * The block's own attributes as shortcode attributes (WordPress adds others,
+     * such as `lock`, that are not strings).
+     *
+     * @param list<string> $names
+     * @return array<string, string>
+     */
+    private static function known(array $attributes, array $names): array
+    {
+        $out = [];
+        foreach ($names as $n) {
+            if (isset($attributes[$n]) && is_scalar($attributes[$n])) {
+                $out[$n] = (string) $attributes[$n];
+            }
+        }
+        return $out;
+    }
+
     public static function register(): void
     {
         wp_register_script(
@@ -20,19 +38,19 @@ final class Blocks
             KONTINGENT_VERSION,
             true
         );
-        wp_set_script_translations('kontingent-blocks', 'kontingent');
+        wp_set_script_translations('kontingent-blocks', 'kontingent', plugin_dir_path(KONTINGENT_PLUGIN_FILE) . 'languages');
         $text = ['type' => 'string', 'default' => ''];
         register_block_type('kontingent/vouchers', [
             'api_version' => 2,
             'editor_script' => 'kontingent-blocks',
             'attributes' => ['ledger' => $text, 'offers' => $text],
-            'render_callback' => static fn (array $a): string => VoucherForm::shortcode(array_map('strval', $a)),
+            'render_callback' => static fn (array $a): string => VoucherForm::shortcode(self::known($a, ['ledger', 'offers'])),
         ]);
         register_block_type('kontingent/slots', [
             'api_version' => 2,
             'editor_script' => 'kontingent-blocks',
             'attributes' => ['ledger' => $text, 'template' => ['type' => 'string', 'default' => 'delivery'], 'products' => $text],
-            'render_callback' => static fn (array $a): string => SlotPicker::shortcode(array_map('strval', $a)),
+            'render_callback' => static fn (array $a): string => SlotPicker::shortcode(self::known($a, ['ledger', 'template', 'products'])),
         ]);
     }
 }

@@ -16,15 +16,21 @@ final class Connection
 
     /**
      * A client of `$ledger` (the settings' ledger when empty), with the operator
-     * key when `$operator`; null when the plugin is not configured for it yet.
+     * key when `$operator`, trying once when it only `$reads` for a page; null
+     * when the plugin is not configured for it yet.
      */
-    public static function client(string $ledger = '', bool $operator = false): ?Client
+    public static function client(string $ledger = '', bool $operator = false, bool $reads = false): ?Client
     {
         $s = Settings::get();
         $ledger = $ledger !== '' ? $ledger : $s['ledger'];
         $key = $operator ? $s['operator_key'] : $s['client_key'];
         if ($s['server_url'] === '' || $key === '' || !preg_match(self::LEDGER_PATTERN, $ledger)) {
             return null;
+        }
+        if ($reads) {
+            // Rendering a page: one short try, so that a server that is down holds
+            // no PHP worker for long; the page says it cannot show the form.
+            return new Client($s['server_url'], $key, $ledger, timeout: 2.0, retries: 0, send: [self::class, 'send']);
         }
         // A reserve is retried (with its request id, so never twice) for about 10 s
         // at most; the visitor's browser waits that long, not longer.

@@ -69,6 +69,15 @@ final class Outcomes
             case 'refused':
                 [$kind, $text] = self::refusal($o, $now, $offers, $ledger);
                 break;
+            case 'failed':
+                $text = esc_html($reason === 'request_id_reused'
+                    ? __('This form was sent already, with other choices; its first answer stands. Reload the page for a new form.', 'kontingent')
+                    : sprintf(
+                        /* translators: %s: error code */
+                        __('This cannot be reserved (%s).', 'kontingent'),
+                        $reason
+                    ));
+                break;
             case 'invalid':
                 $text = esc_html((string) ($o['message'] ?? __('Please check the form.', 'kontingent')));
                 break;

@@ -29,7 +29,7 @@ final class Page
             '<div class="kontingent %1$s" id="kontingent-%2$s" data-ledger="%2$s" data-availability="%3$s" data-events="%4$s">',
             esc_attr($class),
             esc_attr($ledger),
-            esc_url(add_query_arg('ledger', $ledger, rest_url('kontingent/v1/availability'))),
+            esc_url(add_query_arg(['ledger' => $ledger, 'sig' => Availability::signature($ledger)], rest_url('kontingent/v1/availability'))),
             $public === '' ? '' : esc_url($public . '/v1/ledgers/' . rawurlencode($ledger) . '/events')
         );
     }
@@ -43,15 +43,25 @@ final class Page
     {
         $label = $label !== '' ? $label : Outcomes::label($o['name'], $ledger);
         return sprintf(
-            '<label class="kontingent-offer%5$s" data-offer="%1$s"><input type="radio" name="%2$s" value="%1$s" required%4$s /> %3$s <span class="kontingent-left-text">(<span class="kontingent-left">%6$d</span> %7$s)</span></label>',
+            '<label class="kontingent-offer%5$s" data-offer="%1$s"%7$s><input type="radio" name="%2$s" value="%1$s" required%4$s /> %3$s %6$s</label>',
             esc_attr($o['name']),
             esc_attr($field),
             esc_html($label),
             $o['left'] > 0 ? '' : ' disabled',
             $o['left'] > 0 ? '' : ' kontingent-full',
-            $o['left'],
-            esc_html__('left', 'kontingent')
+            self::left($o['left']),
+            ($o['bookable'] ?? true) ? '' : ' data-bookable="0"'
         );
+    }
+
+    /** "(N left)", translatable with its plural; the script changes only the number. */
+    public static function left(int $n): string
+    {
+        return '<span class="kontingent-left-text">' . sprintf(
+            /* translators: %s: a number of units */
+            esc_html(_n('(%s left)', '(%s left)', $n, 'kontingent')),
+            '<span class="kontingent-left">' . $n . '</span>'
+        ) . '</span>';
     }
 
     /**
@@ -62,7 +72,7 @@ final class Page
     public static function unavailable(string $ledger, \Kontingent\Exception\KontingentException $e, string $message): string
     {
         self::enqueue();
-        $result = FormPost::result();
+        $result = FormPost::result($ledger);
         $html = sprintf('<div class="kontingent" id="kontingent-%s">', esc_attr($ledger));
         if ($result !== null) {
             $html .= Outcomes::render($result, 0, [], $ledger);

@@ -27,6 +27,15 @@ final class Plugin
             add_action("admin_post_{$action}", $handler);
         }
         add_action('rest_api_init', [Availability::class, 'registerRoute']);
+        // A page with a form carries a nonce and a request id: no cache (a proxy's or
+        // a CDN's) may keep it. Said in the headers, before the page is rendered.
+        add_action('template_redirect', static function (): void {
+            $post = get_queried_object();
+            if ($post instanceof \WP_Post && (has_shortcode($post->post_content, 'kontingent_vouchers') || has_shortcode($post->post_content, 'kontingent_slots')
+                || has_block('kontingent/vouchers', $post) || has_block('kontingent/slots', $post))) {
+                nocache_headers();
+            }
+        });
         if (is_admin()) {
             Settings::boot();
             CampaignPage::boot();

@@ -50,12 +50,15 @@ final class Settings
         foreach ($fields as $key => [$label, $type, $help]) {
             add_settings_field("kontingent_{$key}", $label, static function () use ($key, $type, $help): void {
                 $value = self::get()[$key];
+                // A key is never written back into the page: empty keeps the saved one.
+                $secret = $type === 'password';
                 printf(
-                    '<input type="%1$s" id="kontingent_%2$s" name="%3$s[%2$s]" value="%4$s" class="regular-text" autocomplete="off" />',
+                    '<input type="%1$s" id="kontingent_%2$s" name="%3$s[%2$s]" value="%4$s" placeholder="%5$s" class="regular-text" autocomplete="off" />',
                     esc_attr($type),
                     esc_attr($key),
                     esc_attr(self::OPTION),
-                    esc_attr($value)
+                    $secret ? '' : esc_attr($value),
+                    $secret && $value !== '' ? esc_attr__('saved (leave empty to keep it)', 'kontingent') : ''
                 );
                 if ($help !== '') {
                     echo '<p class="description">' . esc_html($help) . '</p>';
@@ -67,16 +70,28 @@ final class Settings
     /** @param mixed $input */
     public static function sanitize($input): array
     {
-        $in = is_array($input) ? wp_unslash($input) : [];
+        // options.php has unslashed the input already.
+        $in = is_array($input) ? $input : [];
         $out = [
             'server_url' => esc_url_raw(trim((string) ($in['server_url'] ?? '')), ['http', 'https']),
             'public_url' => esc_url_raw(trim((string) ($in['public_url'] ?? '')), ['http', 'https']),
-            'client_key' => sanitize_text_field((string) ($in['client_key'] ?? '')),
-            'operator_key' => sanitize_text_field((string) ($in['operator_key'] ?? '')),
+            'client_key' => trim((string) ($in['client_key'] ?? '')),
+            'operator_key' => trim((string) ($in['operator_key'] ?? '')),
             'ledger' => sanitize_key((string) ($in['ledger'] ?? '')),
         ];
         foreach (['server_url', 'public_url'] as $k) {
             $out[$k] = untrailingslashit($out[$k]);
+        }
+        foreach (['client_key', 'operator_key'] as $k) {
+            // A key is printable ASCII without spaces, as the server takes it
+            // (at least 16 characters); anything else is refused, not mangled.
+            if ($out[$k] !== '' && !preg_match('/^[\x21-\x7e]{16,256}$/', $out[$k])) {
+                add_settings_error(self::OPTION, "kontingent_{$k}", __('A key is 16 to 256 printable characters without spaces; the saved one is kept.', 'kontingent'));
+                $out[$k] = '';
+            }
+            if ($out[$k] === '') {
+                $out[$k] = self::get()[$k];
+            }
         }
         return $out;
     }

@@ -25,9 +25,11 @@ final class SlotPicker
         $atts = shortcode_atts(['ledger' => '', 'template' => 'delivery', 'products' => '', 'count' => '12', 'max' => '8'], is_array($atts) ? $atts : [], 'kontingent_slots');
         $ledger = sanitize_key($atts['ledger']) ?: Settings::get()['ledger'];
         $template = sanitize_text_field($atts['template']);
-        $client = Connection::client($ledger);
+        $client = Connection::client($ledger, reads: true);
         if ($client === null) {
-            return '';
+            return current_user_can('manage_options')
+                ? '<p class="kontingent-outcome">' . esc_html__('Kontingent is not configured yet (Settings → Kontingent).', 'kontingent') . '</p>'
+                : '';
         }
         try {
             $free = $client->slots($template, 'web', max(1, min(100, (int) $atts['count'])));
@@ -40,25 +42,30 @@ final class SlotPicker
         $products = array_filter(array_map('trim', explode(',', $atts['products'])));
         Page::enqueue();
         $html = Page::open($ledger, 'kontingent-slots');
-        $result = FormPost::result();
+        $result = FormPost::result($ledger);
         if ($result !== null) {
             $html .= Outcomes::render($result, $now, [], $ledger);
+            if (($result['status'] ?? '') === 'error') {
+                // Only "send again" (the same request id): a fresh form could reserve twice.
+                return $html . '</div>';
+            }
         }
         $html .= '<form method="post" class="kontingent-form" action="' . esc_url(admin_url('admin-post.php')) . '">';
-        $html .= FormPost::hiddenFields(self::ACTION, $ledger);
+        // The template and the products are signed into the form: nothing else can be posted.
+        $html .= FormPost::hiddenFields(self::ACTION, $ledger, $template . ';' . implode(',', $products));
         $html .= '<fieldset class="kontingent-products"><legend>' . esc_html__('Your order', 'kontingent') . '</legend>';
         foreach ($offers as $o) {
             if (!in_array($o['name'], $products, true)) {
                 continue;
             }
+            // At most `max` of a product per order; what is left is the server's to judge.
             $html .= sprintf(
-                '<p class="kontingent-offer%4$s" data-offer="%1$s"><label>%2$s <input type="number" name="products[%1$s]" min="0" max="%3$d" value="0" /></label> <span class="kontingent-left-text">(<span class="kontingent-left">%5$d</span> %6$s)</span></p>',
+                '<p class="kontingent-offer%4$s" data-offer="%1$s"><label>%2$s <input type="number" name="products[%1$s]" min="0" max="%3$d" value="0" /></label> %5$s</p>',
                 esc_attr($o['name']),
                 esc_html(Outcomes::label($o['name'], $ledger)),
-                max(0, min((int) $atts['max'], $o['left'])),
+                max(1, min(100, (int) $atts['max'])),
                 $o['left'] > 0 ? '' : ' kontingent-full',
-                $o['left'],
-                esc_html__('left', 'kontingent')
+                Page::left($o['left'])
             );
         }
         $html .= '</fieldset><fieldset class="kontingent-slot-list"><legend>' . esc_html__('Delivery slot', 'kontingent') . '</legend>';
@@ -95,7 +102,9 @@ final class SlotPicker
         $html = '';
         foreach ($shown as $name => $o) {
             if (!in_array($name, $freeNames, true)) {
-                $o['left'] = 0; // not bookable now, whatever the pool's counters say
+                // Not bookable now, whatever the pool's counters say (the script leaves it so).
+                $o['left'] = 0;
+                $o['bookable'] = false;
             }
             $when = str_replace('T', ' ', substr($name, strlen($template) + 1));
             $html .= Page::choice('slot', $o, $ledger, $when);
@@ -117,11 +126,14 @@ final class SlotPicker
         }
         FormPost::handle(
             self::ACTION,
-            static function () use ($slot, $postal, $lines): ?string {
-                if ($lines === []) {
+            ['products[]', 'slot', 'postal_code', 'email'],
+            static function (string $scope) use ($slot, $postal, $lines): ?string {
+                [$template, $products] = array_pad(explode(';', $scope, 2), 2, '');
+                $allowed = explode(',', $products);
+                if ($lines === [] || array_diff(array_column($lines, 0), $allowed) !== []) {
                     return __('Please choose what you would like delivered.', 'kontingent');
                 }
-                if ($slot === '') {
+                if ($slot === '' || !str_starts_with($slot, $template . '@')) {
                     return __('Please choose a delivery slot.', 'kontingent');
                 }
                 return $postal === '' ? __('Please give your postal code.', 'kontingent') : null;

@@ -24,7 +24,7 @@ final class VoucherForm
     {
         $atts = shortcode_atts(['ledger' => '', 'offers' => '', 'max' => '5'], is_array($atts) ? $atts : [], 'kontingent_vouchers');
         $ledger = sanitize_key($atts['ledger']) ?: Settings::get()['ledger'];
-        $client = Connection::client($ledger);
+        $client = Connection::client($ledger, reads: true);
         if ($client === null) {
             return current_user_can('manage_options')
                 ? '<p class="kontingent-outcome">' . esc_html__('Kontingent is not configured yet (Settings → Kontingent).', 'kontingent') . '</p>'
@@ -40,13 +40,18 @@ final class VoucherForm
         }
         Page::enqueue();
         $html = Page::open($ledger, 'kontingent-vouchers');
-        $result = FormPost::result();
+        $result = FormPost::result($ledger);
         if ($result !== null) {
             $html .= Outcomes::render($result, $now, $offers, $ledger);
+            if (($result['status'] ?? '') === 'error') {
+                // Only "send again" (the same request id): a fresh form could reserve twice.
+                return $html . '</div>';
+            }
         }
         $html .= self::banner($why, $now);
         $html .= '<form method="post" class="kontingent-form" action="' . esc_url(admin_url('admin-post.php')) . '">';
-        $html .= FormPost::hiddenFields(self::ACTION, $ledger);
+        // The offers the shortcode names are signed into the form: none other can be posted.
+        $html .= FormPost::hiddenFields(self::ACTION, $ledger, trim($atts['offers']) === '' ? '' : implode(',', array_column($offers, 'name')));
         $byPool = [];
         foreach ($offers as $o) {
             $byPool[$o['pool']][] = $o;
@@ -72,8 +77,9 @@ final class VoucherForm
         $quantity = (int) FormPost::posted('quantity');
         FormPost::handle(
             self::ACTION,
-            static function () use ($offer, $quantity): ?string {
-                if ($offer === '') {
+            ['offer', 'quantity', 'email'],
+            static function (string $scope) use ($offer, $quantity): ?string {
+                if ($offer === '' || ($scope !== '' && !in_array($offer, explode(',', $scope), true))) {
                     return __('Please choose a voucher.', 'kontingent');
                 }
                 return $quantity >= 1 && $quantity <= 10 ? null : __('Please choose how many vouchers (1 to 10).', 'kontingent');
