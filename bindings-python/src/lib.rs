@@ -100,7 +100,25 @@ fn py_u64(py: Python<'_>, what: &str, v: &Bound<'_, PyAny>) -> PyResult<u64> {
         ));
     }
     v.extract::<u64>()
-        .map_err(|_| raise(py, ErrorInfo::out_of_range(what, v)))
+        .map_err(|_| raise(py, ErrorInfo::out_of_range(what, int_text(v))))
+}
+
+/// An int as a message may quote it: whole up to 128 bits, else only its size
+/// (Python refuses to print one of over 4,300 digits, and a message never echoes
+/// an unbounded input). The same rule as `errors.int_text`.
+fn int_text(v: &Bound<'_, PyAny>) -> String {
+    let negative = v.lt(0).unwrap_or(false);
+    match v
+        .call_method0("bit_length")
+        .and_then(|b| b.extract::<u64>())
+    {
+        Ok(bits) if bits <= 128 => v.to_string(),
+        Ok(bits) => format!(
+            "a {}{bits}-bit number",
+            if negative { "negative " } else { "" }
+        ),
+        Err(_) => "a number".to_owned(),
+    }
 }
 
 fn opt_u64(py: Python<'_>, what: &str, v: &Bound<'_, PyAny>) -> PyResult<Option<u64>> {

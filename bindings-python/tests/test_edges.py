@@ -52,6 +52,57 @@ def test_hostile_arguments_get_their_code_and_change_nothing(call, code):
     assert (l.digest, l.seq) == before
 
 
+@pytest.mark.parametrize("value", [10**5000, -(10**5000), 2**200], ids=["10^5000", "-10^5000", "2^200"])
+def test_a_huge_int_is_out_of_range_with_a_short_message(value):
+    # Python refuses to print an int of over 4,300 digits: the message gives its size.
+    l = ledger()
+    for call in (lambda: l.confirm(value, at=NOON), lambda: l.reservation(value),
+                 lambda: l.set_capacity("hall", value, at=NOON), lambda: l.slots("seat", count=value)):
+        with pytest.raises(k.KontingentError) as e:
+            call()
+        assert e.value.code == "out_of_range" and len(str(e.value)) < 100, str(e.value)[:200]
+        assert "-bit number" in str(e.value)
+
+
+def test_catalog_files_edges_from_python(tmp_path):
+    """What the core refuses in a catalog file reaches Python whole: a CatalogError
+    with its issues, short messages, nothing loaded."""
+    def issues_of(name, text):
+        path = tmp_path / name
+        path.write_text(text)
+        l = ledger()
+        before = (l.digest, l.seq)
+        with pytest.raises(k.CatalogError) as e:
+            l.load_catalog(path, at=NOON)
+        assert e.value.code == "invalid_catalog" and (l.digest, l.seq) == before
+        assert len(str(e.value)) < 2_000
+        return [(i.path, i.message) for i in e.value.issues]
+
+    # An empty TOML file is refused as an empty JSON one is.
+    empty = "pools: the catalog defines no pool: give at least one in pools (or a slot template in slots)"
+    for name, text in (("empty.toml", ""), ("empty.json", "{}")):
+        assert [f"{p}: {m}" for p, m in issues_of(name, text)] == [empty]
+    # A 5 MB time zone name: a short message naming the field.
+    [(path, msg)] = issues_of("tz.toml", f'time_zone = "{"E" * (5 << 20)}"\n[[pools]]\nname = "p"\ncapacity = 1\n')
+    assert path == "time_zone" and "5242880 bytes is longer than the limit of 64" in msg
+    # A duplicate key names its field.
+    [(path, msg)] = issues_of("dup.toml", '[[pools]]\nname = "p"\ncapacity = 1\ncapacity = 2\n')
+    assert path == "pools[0].capacity", (path, msg)
+    # Two type errors are both reported: one does not hide the other.
+    got = issues_of("types.toml", '[[pools]]\nname = "p"\ncapacity = "many"\n'
+                                  '[[offers]]\nname = 7\ndraws = { p = 1 }\n')
+    assert {p for p, _ in got} >= {"pools[0].capacity", "offers[0].name"}, got
+
+
+def test_a_huge_offer_name_in_a_request_is_too_long():
+    l = ledger()
+    before = (l.digest, l.seq)
+    with pytest.raises(k.KontingentError) as e:
+        l.reserve("r", customer="c", lines={"x" * (1 << 20): 1}, at=NOON)
+    assert e.value.code == "too_long" and len(str(e.value)) < 200, str(e.value)[:300]
+    assert (l.digest, l.seq) == before
+
+
 def test_a_lone_surrogate_is_named_as_such():
     with pytest.raises(k.InvalidRequestError) as e:
         ledger().reserve("\ud800", customer="x", lines={"seat": 1}, at=NOON)

@@ -60,3 +60,31 @@ test("the default clock is the system clock, and a bad clock is refused", async 
   assert.throws(() => new ManualClock(-1), (e) => e.code === "invalid_input");
   assert.throws(() => fixedClock("noon"), (e) => e.code === "invalid_input");
 });
+
+// Issue 15, point 5: times are whole milliseconds end to end, never through a
+// float division; a fraction is refused, a Date keeps its millisecond.
+test("times are whole milliseconds: a fraction is refused, a Date keeps its millisecond, far years too", async () => {
+  for (const bad of [1.5, NOON + 0.25, Number.MAX_SAFE_INTEGER + 2, -1, NaN, "1000"]) {
+    assert.throws(() => new ManualClock(bad), (e) => e.code === "invalid_input", String(bad));
+  }
+  const l = Ledger.inMemory({ clock: fixedClock(0) });
+  await l.loadCatalog(compileCatalog(JSON.stringify({
+    hold: "10m",
+    pools: [{ name: "p", capacity: 5 }],
+    offers: [{ name: "o", draws: { p: 1 } }],
+  }), "json", "t.json"));
+  const before = l.digest;
+  await assert.rejects(l.reserve({ requestId: "f", customer: "c", lines: [{ offer: "o", quantity: 1 }] }, NOON + 0.5),
+    (e) => e.code === "invalid_input" || e.code === "out_of_range");
+  assert.equal(l.digest, before, "a refused time changes nothing");
+  const odd = new Date("1978-08-10T09:08:42.761Z");
+  const held = await l.reserve({ requestId: "a", customer: "c", lines: [{ offer: "o", quantity: 1 }] }, odd);
+  assert.equal(held.expiresAt, odd.getTime() + 600_000);
+  assert.equal(new Date(held.expiresAt).toISOString(), "1978-08-10T09:18:42.761Z");
+  const far = new Date("3999-12-31T23:00:00.001Z");
+  const late = await l.reserve({ requestId: "b", customer: "d", lines: [{ offer: "o", quantity: 1 }] }, far);
+  assert.equal(late.expiresAt, far.getTime() + 600_000);
+  // At its own expiresAt a hold is over: confirming it then is too late.
+  const again = await l.confirm(late.reservation, late.expiresAt);
+  assert.equal(again.reason, "hold_expired", JSON.stringify(again));
+});

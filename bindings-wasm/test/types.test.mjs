@@ -1,5 +1,6 @@
 // index.d.ts is written by hand; this keeps it honest against what the package
-// really exports: every export, every class member and every error code.
+// really exports and gives: every export, every class member, every error code,
+// and the fields and types of every outcome and refusal a real ledger returns.
 import test from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -74,4 +75,71 @@ test("an error raised by the ledger carries a code the type names", async () => 
   await assert.rejects(l.confirm(7), (e) => e.code === "unknown_reservation" && pkg.errorCodes().includes(e.code));
   assert.throws(() => pkg.compileCatalog("pools = 3", "toml", "c.toml"),
     (e) => e.code === "invalid_catalog" && e.file === "c.toml" && Array.isArray(e.issues) && e.issues.length > 0);
+});
+
+/** The variants of `export type Name = | {...} | ...` as {tag value → {field → "number" | "string" | ...}}. */
+function variants(name, tag) {
+  const m = dts.match(new RegExp(`export type ${name} =([\\s\\S]*?);\\n\\n`));
+  assert.ok(m, `index.d.ts declares ${name}`);
+  const out = {};
+  for (const v of m[1].matchAll(/\{([^{}]*)\}/g)) {
+    const fields = {};
+    for (const f of v[1].split(";").map((s) => s.trim()).filter(Boolean)) {
+      const [key, type] = f.split(":").map((s) => s.trim());
+      fields[key] = type === "Millis" ? "number" : type;
+    }
+    if (fields[tag]) out[JSON.parse(fields[tag])] = fields;
+  }
+  return out;
+}
+
+/** A value's shape as the declaration writes it: literal tags quoted, else typeof. */
+function shape(value, tags) {
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, tags.includes(k) ? JSON.stringify(v) : typeof v]));
+}
+
+test("every outcome and refusal the ledger gives has exactly the fields and types index.d.ts declares", async () => {
+  const H = 3_600_000, DAY = Date.UTC(2026, 11, 1);
+  const l = pkg.Ledger.inMemory({ clock: pkg.fixedClock(DAY) });
+  const tour = fs.readFileSync(new URL("../../core/tests/catalogs/tour.toml", import.meta.url), "utf8");
+  await l.loadCatalog(pkg.compileCatalog(tour, "toml", "tour.toml"), DAY);
+  const seat = (id, who, extra = {}) => ({ requestId: id, customer: who, lines: [{ offer: "seat", quantity: 1 }], ...extra });
+  const got = [];
+  const keep = (o) => { got.push(o); return o; };
+  const open = DAY + 11 * H;
+  keep(await l.reserve(seat("r0", "ben"), DAY + 8 * H)); // not_open_yet
+  const held = keep(await l.reserve(seat("r1", "anna"), open));
+  keep(await l.reserve(seat("r2", "anna", { confirm: true }), open));
+  keep(await l.reserve(seat("r3", "anna"), open)); // customer_limit
+  const w1 = keep(await l.reserve(seat("r4", "ben", { waitlist: true }), open));
+  keep(await l.reserve(seat("r5", "cem"), open)); // sold_out
+  const w2 = keep(await l.reserve(seat("r6", "dora", { waitlist: true }), open));
+  keep(await l.leaveWaitlist(w2.entry, open));
+  keep(await l.release(held.reservation, open));
+  const promoted = keep(await l.leaveWaitlist(w1.entry, open));
+  keep(await l.confirm(promoted.reservation, open + 3 * 60_000)); // hold_expired
+  const noon = DAY + 12 * H; // the VIP offer opens, with its attribute rule
+  keep(await l.reserve({ requestId: "v1", customer: "v1", attributes: { city: "berlin" },
+    lines: [{ offer: "vip", quantity: 1 }] }, noon)); // rule
+  await l.pause(noon);
+  keep(await l.reserve(seat("r8", "fritz"), noon)); // paused
+  await l.resume(noon);
+  keep(await l.tick(noon + 60_000)); // done
+  keep(await l.reserve(seat("r9", "gina"), DAY + 18 * H)); // closed
+
+  const outcomes = variants("Outcome", "status");
+  const refusals = variants("Refusal", "reason");
+  const seen = new Set();
+  for (const o of got) {
+    if (o.status === "refused") {
+      const want = { status: '"refused"', ...refusals[o.reason] };
+      assert.deepEqual(shape(o, ["status", "reason"]), want, `refusal ${o.reason}`);
+      seen.add(o.reason);
+    } else {
+      assert.deepEqual(shape(o, ["status"]), outcomes[o.status], `outcome ${o.status}`);
+      seen.add(o.status);
+    }
+  }
+  // Every declared variant was met: the declaration has no case the ledger never gives.
+  assert.deepEqual(sorted(seen), sorted([...Object.keys(outcomes).filter((s) => s !== "refused"), ...Object.keys(refusals)]));
 });

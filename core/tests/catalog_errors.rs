@@ -25,6 +25,20 @@ fn errors(file: &str) -> Vec<String> {
 }
 
 const CORPUS: &[(&str, &[&str])] = &[
+    // A type error does not hide the rest; what follows only from the item that
+    // did not read (the offer drawing from that pool) is not reported.
+    ("type-and-meaning.toml", &[
+        r#"pools[0].capacity: invalid type: string "many", expected u64 (type-and-meaning.toml:6:12)"#,
+        r#"hold: "10 parsecs": unknown unit (use ms, s, m, h or d) (type-and-meaning.toml:2:1)"#,
+        r#"offers[1].opens_at: "yesterday" is not a time like "2026-11-29 12:00" or "2026-11-29T12:00:00+01:00" (type-and-meaning.toml:19:1)"#,
+        r#"offers[1].draws.baar: unknown pool "baar" (type-and-meaning.toml:18:11)"#,
+    ]),
+    ("type-and-meaning.json", &[
+        r#"pools[0].capacity: invalid type: string "many", expected u64 (type-and-meaning.json:5:39)"#,
+        r#"hold: "10 parsecs": unknown unit (use ms, s, m, h or d) (type-and-meaning.json:3:3)"#,
+        r#"offers[1].opens_at: "yesterday" is not a time like "2026-11-29 12:00" or "2026-11-29T12:00:00+01:00" (type-and-meaning.json:10:45)"#,
+        r#"offers[1].draws.baar: unknown pool "baar" (type-and-meaning.json:10:33)"#,
+    ]),
     ("unknown-pool.toml", &[r#"offers[0].draws.budegt: unknown pool "budegt" (unknown-pool.toml:7:11)"#]),
     ("unknown-pool.json", &[r#"offers[0].draws.budegt: unknown pool "budegt" (unknown-pool.json:6:38)"#]),
     ("duplicate-pool.toml", &[r#"pools[1].name: duplicate pool "zur-post" (duplicate-pool.toml:6:1)"#]),

@@ -249,8 +249,10 @@ fn real_snapshot() -> Snapshot {
 /// Recovery on journals with holes (issue 15): a version-3 journal of a fixed
 /// command sequence, written in group commits whose sizes the input chooses, then
 /// damaged as the input says (regions zeroed or filled with other bytes of the file,
-/// at any offset, across page boundaries or not). Opening never panics, and if it
-/// opens, the state is that of a prefix of the command sequence.
+/// at any offset, across page boundaries or not). Opening never panics; if it
+/// opens, the state is that of a prefix of the command sequence; damage confined
+/// to the last group commit is cut (it opens, keeping every earlier group commit);
+/// damage before an intact later group commit is refused.
 pub fn journal_holes(data: &[u8]) {
     let mut input = data.iter().copied();
     let mut next = move || input.next().unwrap_or(0);
@@ -268,12 +270,16 @@ pub fn journal_holes(data: &[u8]) {
     let Ok((l, _)) = DurableLedger::open_storage(mem.clone(), Durability::Full) else {
         return;
     };
+    let header = mem.bytes().len();
+    // Where each group commit starts in the file, and the commands before it.
+    let mut batches: Vec<(usize, usize)> = Vec::new();
     let mut prefixes = vec![Ledger::new().digest()];
     let mut reference = Ledger::new();
     let mut rest = cmds.as_slice();
     while !rest.is_empty() {
         let n = (1 + usize::from(next() % 32)).min(rest.len());
         let (batch, after) = rest.split_at(n);
+        batches.push((mem.bytes().len(), prefixes.len() - 1));
         for r in l.submit_batch(batch.to_vec()) {
             assert!(r.is_ok(), "the fixed history is valid");
         }
@@ -284,7 +290,8 @@ pub fn journal_holes(data: &[u8]) {
         rest = after;
     }
     drop(l);
-    let mut bytes = mem.bytes();
+    let original = mem.bytes();
+    let mut bytes = original.clone();
     let holes = next() % 4;
     for _ in 0..=holes {
         let len = bytes.len();
@@ -300,13 +307,32 @@ pub fn journal_holes(data: &[u8]) {
             _ => bytes.truncate(at.max(1)),
         }
     }
+    // The first byte that differs (a cut counts from where it cut).
+    let truncated = bytes.len() < original.len();
+    let first = original
+        .iter()
+        .zip(&bytes)
+        .position(|(a, b)| a != b)
+        .or(truncated.then_some(bytes.len()));
+    let (last_start, before_last) = *batches.last().expect("at least one group commit");
+    let later_intact = !truncated && bytes[last_start..] == original[last_start..];
     let mem = MemoryStorage::new();
     mem.set_bytes(bytes);
-    if let Ok((l, _)) = DurableLedger::open_storage(mem, Durability::Full) {
-        let digest = l.read(|l| l.digest()).expect("readable");
-        assert!(
-            prefixes.contains(&digest),
-            "opened to a state that is no prefix of the history"
-        );
+    match DurableLedger::open_storage(mem, Durability::Full) {
+        Ok((l, _)) => {
+            let digest = l.read(|l| l.digest()).expect("readable");
+            let kept = prefixes.iter().position(|d| *d == digest);
+            let kept = kept.expect("opened to a state that is no prefix of the history");
+            if first.is_none_or(|f| f >= last_start) {
+                assert!(kept >= before_last, "damage in the last group commit cut an earlier one");
+            }
+            if let Some(f) = first.filter(|&f| f >= header && f < last_start) {
+                assert!(!later_intact, "damage at {f} before an intact later group commit was not refused");
+            }
+        }
+        Err(_) => assert!(
+            first.is_some_and(|f| f < last_start),
+            "damage confined to the last group commit was refused (first change at {first:?}, it starts at {last_start})"
+        ),
     }
 }

@@ -7,48 +7,9 @@ mod common;
 use common::{Server, CLIENT, OPERATOR};
 use serde_json::{json, Value};
 
-const CATALOG: &str = r#"
-name = "tour"
-time_zone = "UTC"
-hold = "1m"
-channels = ["web", "phone"]
-opens_at = "2026-12-01T10:00:00Z"
-closes_at = "2026-12-01T18:00:00Z"
-
-[[pools]]
-name = "hall"
-capacity = 2
-
-[[offers]]
-name = "seat"
-price = 1000
-draws = { hall = 1 }
-
-[[offers]]
-name = "vip"
-draws = { hall = 1 }
-opens_at = "2026-12-01T12:00:00Z"
-
-[[rules]]
-name = "two-per-customer"
-kind = "customer_limit"
-units = 2
-
-[[rules]]
-name = "city"
-kind = "allowed_values"
-attribute = "city"
-values = ["emstek"]
-offers = ["vip"]
-
-[[slots]]
-name = "delivery"
-every = "1h"
-from = "12:00"
-until = "14:00"
-capacity = 1
-dates = { from = "2026-12-01", until = "2026-12-01" }
-"#;
+/// A small campaign made to reach every outcome and refusal (shared with the
+/// Python and JS tests that hold their outcomes to this server's JSON).
+const CATALOG: &str = include_str!("../../core/tests/catalogs/tour.toml");
 
 const H: u64 = 3_600_000;
 /// 2026-12-01 00:00 UTC.

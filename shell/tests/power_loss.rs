@@ -247,3 +247,35 @@ fn the_same_hole_before_a_later_group_commit_is_corruption() {
         assert_eq!(std::fs::read(&c.path).unwrap(), d, "{what}: nothing is cut");
     }
 }
+
+/// Issue 15, point 8, pinned as documented (docs/FORMAT.md, "The limit this
+/// leaves"): one bit flipped in a synced journal. Before a later group commit it
+/// is refused at the damaged record; inside the last group commit it cannot be
+/// told from that group commit torn by a power loss (its pages may persist in
+/// any order, so no trailer or second header could tell them apart either), and
+/// it is cut like one — reported as a torn group commit, the earlier group
+/// commits kept whole.
+#[test]
+fn a_bit_flip_is_refused_before_a_later_group_commit_and_cut_in_the_last() {
+    let c = case(vec![reserves("a", 1_000, 40), reserves("last", 10_000, 60)]);
+    let last = *c.starts.last().unwrap();
+    // In a record of the earlier group commit (its payload), with the last after it.
+    let mut d = c.bytes.clone();
+    let earlier = c.starts[0] + (last - c.starts[0]) / 2;
+    d[earlier] ^= 0x10;
+    let o = first_damaged(&c.bytes, &d);
+    std::fs::write(&c.path, &d).unwrap();
+    match kontingent::open(&c.path, Durability::Full) {
+        Err(JournalError::Corrupt { offset, .. }) => assert_eq!(offset as usize, o),
+        Err(e) => panic!("a flip before a later group commit: {e}"),
+        Ok(l) => panic!(
+            "a flip before a later group commit opened: {:?}",
+            l.recovery()
+        ),
+    }
+    assert_eq!(std::fs::read(&c.path).unwrap(), d, "nothing is cut");
+    // In the middle of the last group commit: cut there, as a torn group commit.
+    let mut d = c.bytes.clone();
+    d[last + (c.bytes.len() - last) / 2] ^= 0x01;
+    torn_last_batch_opens(&c, d, "a bit flip in the last group commit");
+}

@@ -591,25 +591,49 @@ fn seeded_simulation_with_storage_faults() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(2_000);
     let started = std::time::Instant::now();
-    let (mut acked, mut recoveries, mut flips, mut compactions) = (0, 0, 0, 0);
-    let (mut given, mut again, mut consumer_crashes) = (0, 0, 0);
-    for seed in 0..seeds {
-        let w = run(seed, 200);
-        acked += w.acked;
-        recoveries += w.recoveries;
-        flips += w.flips;
-        compactions += w.compactions;
-        let distinct: std::collections::BTreeSet<u64> = w.received.iter().map(|e| e.seq).collect();
-        given += distinct.len();
-        again += w.received.len() - distinct.len();
-        consumer_crashes += w.consumer_crashes;
-    }
+    // Seeds are independent: one thread per core takes every n-th seed, and the
+    // totals are summed (a failing seed still panics with its number).
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    let totals: Vec<[u64; 7]> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|first| {
+                scope.spawn(move || {
+                    let mut t = [0u64; 7];
+                    for seed in (first..seeds).step_by(threads as usize) {
+                        let w = run(seed, 200);
+                        let distinct: std::collections::BTreeSet<u64> =
+                            w.received.iter().map(|e| e.seq).collect();
+                        let counts = [
+                            w.acked,
+                            w.recoveries,
+                            w.flips,
+                            w.compactions,
+                            distinct.len() as u64,
+                            (w.received.len() - distinct.len()) as u64,
+                            w.consumer_crashes,
+                        ];
+                        for (sum, c) in t.iter_mut().zip(counts) {
+                            *sum += c;
+                        }
+                    }
+                    t
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    let sum = |i: usize| totals.iter().map(|t| t[i]).sum::<u64>();
+    let (acked, recoveries, flips, compactions) = (sum(0), sum(1), sum(2), sum(3));
+    let (given, again, consumer_crashes) = (sum(4), sum(5), sum(6));
     eprintln!(
         "{seeds} seeds in {:.1} s: {acked} acknowledged commands, {recoveries} power losses and recoveries, {flips} bit flips detected, {compactions} compactions; {given} events given to the consumer, {again} again after {consumer_crashes} consumer crashes and the power losses",
         started.elapsed().as_secs_f64()
     );
     assert!(recoveries > seeds && flips > 0 && compactions > 0);
-    assert!(given > seeds as usize && again > 0 && consumer_crashes > seeds);
+    assert!(given > seeds && again > 0 && consumer_crashes > seeds);
 }
 
 #[test]

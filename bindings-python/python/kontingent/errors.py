@@ -138,5 +138,13 @@ def check_int(name: str, value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise error("invalid_input", f"{name}: expected a whole number, got {type(value).__name__}")
     if value < 0 or value > U64_MAX:
-        raise error("out_of_range", f"{name}: {value} is out of range")
+        raise error("out_of_range", f"{name}: {int_text(value)} is out of range")
     return value
+
+
+def int_text(value: int) -> str:
+    """An int as a message may quote it: whole up to 128 bits, else only its size
+    (Python refuses to print one of over 4,300 digits, and a message never echoes
+    an unbounded input)."""
+    bits = value.bit_length()
+    return str(value) if bits <= 128 else f"a {'negative ' if value < 0 else ''}{bits}-bit number"

@@ -2,14 +2,15 @@
 //!
 //! Compilation reports every problem it can find at once. A syntax error stops
 //! there (it is one error; a TOML duplicate key or too deep a value names its
-//! field). Type errors are collected: the file is parsed into a generic value
-//! first, then the top level and each item of `pools`, `offers`, `rules`,
-//! `slots` and `consumers` are deserialized on their own, each error with its path and line.
-//! Everything after that is collected too: bad times and durations, slot
-//! templates, then the compiled catalog's own checks, mapped back to paths.
+//! field). Type errors are collected item by item (`super::read`). Everything
+//! after that is collected too, over the items that read: bad times and
+//! durations, slot templates, then the compiled catalog's own checks, mapped back
+//! to paths in the file — leaving out what only follows from an item that did not
+//! read (an unknown pool that is the pool with the wrong type).
 
 use super::compile::{CatalogError, Format, Located};
 use super::locate;
+use super::read::{self, Read};
 use super::slots::{self, SlotTemplate};
 use crate::limits::{HOLD_MS_DEFAULT, TIME_ZONE_LEN_MAX};
 use crate::model::quote::{bound, bound_path, quote};
@@ -20,70 +21,67 @@ use crate::model::{
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
-use serde::de::IgnoredAny;
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use std::collections::BTreeMap;
-use toml::de::{DeTable, DeValue};
 
 /// The file as read: its top level (`Head`) and each list, item by item.
-struct CatalogFile {
-    name: String,
-    time_zone: Option<String>,
-    hold: Option<String>,
-    channels: Option<Vec<String>>,
-    opens_at: Option<String>,
-    closes_at: Option<String>,
-    pools: Vec<PoolFile>,
-    offers: Vec<OfferFile>,
-    rules: Vec<RuleFile>,
-    slots: Vec<SlotTemplate>,
-    consumers: Vec<ConsumerSpec>,
+pub(super) struct CatalogFile {
+    pub name: String,
+    pub time_zone: Option<String>,
+    pub hold: Option<String>,
+    pub channels: Option<Vec<String>>,
+    pub opens_at: Option<String>,
+    pub closes_at: Option<String>,
+    pub pools: Vec<PoolFile>,
+    pub offers: Vec<OfferFile>,
+    pub rules: Vec<RuleFile>,
+    pub slots: Vec<SlotTemplate>,
+    pub consumers: Vec<ConsumerSpec>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PoolFile {
-    name: String,
-    capacity: u64,
+pub(super) struct PoolFile {
+    pub name: String,
+    pub capacity: u64,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct OfferFile {
-    name: String,
+pub(super) struct OfferFile {
+    pub name: String,
     #[serde(default)]
-    price: u64,
-    draws: BTreeMap<String, u64>,
+    pub price: u64,
+    pub draws: BTreeMap<String, u64>,
     #[serde(default)]
-    waitlist: WaitlistPolicy,
+    pub waitlist: WaitlistPolicy,
     #[serde(default)]
-    opens_at: Option<String>,
+    pub opens_at: Option<String>,
     #[serde(default)]
-    closes_at: Option<String>,
+    pub closes_at: Option<String>,
 }
 
 /// One flat shape for every rule kind, so a misplaced field gets a clear message
 /// naming the kind instead of a generic "unknown variant".
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RuleFile {
-    name: String,
-    kind: String,
+pub(super) struct RuleFile {
+    pub name: String,
+    pub kind: String,
     #[serde(default)]
-    offers: Vec<String>,
-    units: Option<u64>,
-    value: Option<u64>,
-    pool: Option<String>,
-    amount: Option<u64>,
+    pub offers: Vec<String>,
+    pub units: Option<u64>,
+    pub value: Option<u64>,
+    pub pool: Option<String>,
+    pub amount: Option<u64>,
     #[serde(default)]
-    per_offer: bool,
-    min_units: Option<u64>,
-    max_units: Option<u64>,
-    attribute: Option<String>,
-    values: Option<Vec<String>>,
-    channel: Option<String>,
-    keep: Option<u64>,
+    pub per_offer: bool,
+    pub min_units: Option<u64>,
+    pub max_units: Option<u64>,
+    pub attribute: Option<String>,
+    pub values: Option<Vec<String>>,
+    pub channel: Option<String>,
+    pub keep: Option<u64>,
 }
 
 /// Issues found while compiling, with paths into the file.
@@ -284,324 +282,38 @@ struct Origins {
 const NO_POOL: &str =
     "the catalog defines no pool: give at least one in pools (or a slot template in slots)";
 
-/// The file's top level, its lists skipped: they are read item by item.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename = "catalog")]
-struct Head {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    time_zone: Option<String>,
-    #[serde(default)]
-    hold: Option<String>,
-    #[serde(default)]
-    channels: Option<Vec<String>>,
-    #[serde(default)]
-    opens_at: Option<String>,
-    #[serde(default)]
-    closes_at: Option<String>,
-    #[serde(default, rename = "pools")]
-    _pools: Option<IgnoredAny>,
-    #[serde(default, rename = "offers")]
-    _offers: Option<IgnoredAny>,
-    #[serde(default, rename = "rules")]
-    _rules: Option<IgnoredAny>,
-    #[serde(default, rename = "slots")]
-    _slots: Option<IgnoredAny>,
-    #[serde(default, rename = "consumers")]
-    _consumers: Option<IgnoredAny>,
-}
-
-/// The lists of a JSON file, each as its raw text (the rest is read by `Head`).
-/// A `null` list is kept as its text, so it is a type error as before, not absent.
-#[derive(Deserialize)]
-struct JsonLists<'a> {
-    #[serde(borrow, default, deserialize_with = "present")]
-    pools: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    offers: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    rules: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    slots: Option<&'a RawValue>,
-    #[serde(borrow, default, deserialize_with = "present")]
-    consumers: Option<&'a RawValue>,
-}
-
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
-    <&RawValue>::deserialize(d).map(Some)
-}
-
-/// `prefix` and a path inside it: `pools[3]` + `capacity` → `pools[3].capacity`.
-fn join(prefix: &str, inner: &str) -> String {
-    match (prefix.is_empty(), inner.is_empty()) {
-        (_, true) => prefix.to_owned(),
-        (true, false) => inner.to_owned(),
-        (false, false) if inner.starts_with('[') => format!("{prefix}{inner}"),
-        (false, false) => format!("{prefix}.{inner}"),
-    }
-}
-
-/// A serde error from a TOML value (its span is into the whole file).
-fn toml_item_error(
-    text: &str,
-    prefix: &str,
-    e: serde_path_to_error::Error<toml::de::Error>,
-) -> Located {
-    let path = join(prefix, &path_string(e.path()));
-    toml_error(text, &path, e.inner())
-}
-
-/// Each item of a TOML list deserialized on its own, so every bad item is
-/// reported; a value that is not a list is one error.
-fn toml_list<T: serde::de::DeserializeOwned>(
-    text: &str,
-    key: &str,
-    value: Option<&toml::Spanned<DeValue<'_>>>,
-    errors: &mut Vec<Located>,
-) -> Vec<T> {
-    let Some(value) = value else {
-        return Vec::new();
-    };
-    let DeValue::Array(items) = value.get_ref() else {
-        let de = toml::de::ValueDeserializer::from(value.clone());
-        if let Err(e) = serde_path_to_error::deserialize::<_, Vec<T>>(de) {
-            errors.push(toml_item_error(text, key, e));
-        }
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let de = toml::de::ValueDeserializer::from(item.clone());
-        match serde_path_to_error::deserialize::<_, T>(de) {
-            Ok(t) => out.push(t),
-            Err(e) => errors.push(toml_item_error(text, &format!("{key}[{i}]"), e)),
-        }
-    }
-    out
-}
-
-/// A serde_json error in the piece of `text` starting at byte `base`, placed in the file.
-fn json_error(text: &str, base: usize, prefix: &str, path: &str, e: &serde_json::Error) -> Located {
-    let message = strip_position(&e.to_string());
-    // A duplicate field is named in the message only: name it in the path too.
-    let duplicate = message
-        .strip_prefix("duplicate field `")
-        .and_then(|m| m.strip_suffix('`'))
-        .unwrap_or_default();
-    let path = join(&join(prefix, path), duplicate);
-    // serde_json points at the end of an unknown key; point at its start.
-    let found = match message.starts_with("unknown field") {
-        true => locate::find(text, Format::Json, &path),
-        false => None,
-    };
-    let (line, column) = found.unwrap_or_else(|| {
-        let (l0, c0) = locate::line_col(text, base);
-        match e.line() {
-            0 | 1 => (l0, (c0 + e.column()).saturating_sub(1).max(1)),
-            l => (l0 + l - 1, e.column()),
-        }
-    });
-    Located {
-        path,
-        message,
-        line: Some(line),
-        column: Some(column),
-    }
-}
-
-/// Each item of a JSON list deserialized on its own (see `toml_list`).
-fn json_list<T: serde::de::DeserializeOwned>(
-    text: &str,
-    key: &str,
-    raw: Option<&RawValue>,
-    errors: &mut Vec<Located>,
-) -> Vec<T> {
-    let Some(raw) = raw else {
-        return Vec::new();
-    };
-    let base = |r: &RawValue| (r.get().as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
-    let items: Vec<&RawValue> = match serde_json::from_str(raw.get()) {
-        Ok(items) => items,
-        Err(e) => {
-            errors.push(json_error(text, base(raw), key, "", &e));
-            return Vec::new();
-        }
-    };
-    let mut out = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let mut de = serde_json::Deserializer::from_str(item.get());
-        match serde_path_to_error::deserialize::<_, T>(&mut de) {
-            Ok(t) => out.push(t),
-            Err(e) => {
-                let path = path_string(e.path());
-                errors.push(json_error(
-                    text,
-                    base(item),
-                    &format!("{key}[{i}]"),
-                    &path,
-                    e.inner(),
-                ));
-            }
-        }
-    }
-    out
-}
-
-/// The file, or every error of its syntax (one: parsing stops there) or of its
-/// types (each item of each list on its own, so all are found).
-fn deserialize(text: &str, format: Format) -> Result<CatalogFile, Vec<Located>> {
-    // An empty file is an empty catalog in both formats (TOML reads it as one).
-    let text = match format {
-        Format::Json if text.trim().is_empty() => "{}",
-        _ => text,
-    };
-    let mut errors = Vec::new();
-    let (head, pools, offers, rules, slots, consumers) = match format {
-        Format::Toml => {
-            let doc = DeTable::parse(text).map_err(|e| vec![toml_syntax_error(text, &e)])?;
-            let head = serde_path_to_error::deserialize::<_, Head>(toml::de::Deserializer::from(
-                doc.clone(),
-            ))
-            .map_err(|e| errors.push(toml_item_error(text, "", e)))
-            .ok();
-            let get = |key: &str| {
-                doc.get_ref()
-                    .iter()
-                    .find(|(k, _)| k.get_ref() == key)
-                    .map(|(_, v)| v)
-            };
-            (
-                head,
-                toml_list(text, "pools", get("pools"), &mut errors),
-                toml_list(text, "offers", get("offers"), &mut errors),
-                toml_list(text, "rules", get("rules"), &mut errors),
-                toml_list(text, "slots", get("slots"), &mut errors),
-                toml_list(text, "consumers", get("consumers"), &mut errors),
-            )
-        }
-        Format::Json => {
-            // Syntax first, of the whole text: one error, and nothing else is read.
-            let mut de = serde_json::Deserializer::from_str(text);
-            IgnoredAny::deserialize(&mut de)
-                .and_then(|_| de.end())
-                .map_err(|e| vec![json_error(text, 0, "", "", &e)])?;
-            let mut de = serde_json::Deserializer::from_str(text);
-            let head = serde_path_to_error::deserialize::<_, Head>(&mut de)
-                .map_err(|e| {
-                    let path = path_string(e.path());
-                    errors.push(json_error(text, 0, "", &path, e.inner()))
-                })
-                .ok();
-            // Not an object at all: `Head` said so, once.
-            let object = text.trim_start().starts_with('{');
-            let lists = object
-                .then(|| {
-                    serde_json::from_str::<JsonLists<'_>>(text)
-                        .map_err(|e| errors.push(json_error(text, 0, "", "", &e)))
-                        .ok()
-                })
-                .flatten()
-                .unwrap_or(JsonLists {
-                    pools: None,
-                    offers: None,
-                    rules: None,
-                    slots: None,
-                    consumers: None,
-                });
-            (
-                head,
-                json_list(text, "pools", lists.pools, &mut errors),
-                json_list(text, "offers", lists.offers, &mut errors),
-                json_list(text, "rules", lists.rules, &mut errors),
-                json_list(text, "slots", lists.slots, &mut errors),
-                json_list(text, "consumers", lists.consumers, &mut errors),
-            )
-        }
-    };
-    let Some(head) = head.filter(|_| errors.is_empty()) else {
-        // In the file's order, each once (the top level is read twice in JSON).
-        errors.sort_by_key(|e| (e.line.is_none(), e.line, e.column));
-        errors.dedup();
-        return Err(errors);
-    };
-    Ok(CatalogFile {
-        name: head.name,
-        time_zone: head.time_zone,
-        hold: head.hold,
-        channels: head.channels,
-        opens_at: head.opens_at,
-        closes_at: head.closes_at,
-        pools,
-        offers,
-        rules,
-        slots,
-        consumers,
-    })
-}
-
-/// A TOML syntax error, with the field it is in where the parser says where
-/// (a duplicate key, a value nested too deep).
-fn toml_syntax_error(text: &str, e: &toml::de::Error) -> Located {
-    let path = e
-        .span()
-        .and_then(|span| locate::toml_path_at(text, span))
-        .unwrap_or_default();
-    toml_error(text, &path, e)
-}
-
-fn path_string(p: &serde_path_to_error::Path) -> String {
-    let s = p.to_string();
-    if s == "." {
-        String::new()
-    } else {
-        s
-    }
-}
-
-fn toml_error(text: &str, path: &str, e: &toml::de::Error) -> Located {
-    let (line, column) = match e.span() {
-        Some(span) => {
-            let (l, c) = locate::line_col(text, span.start);
-            (Some(l), Some(c))
-        }
-        None => (None, None),
-    };
-    Located {
-        path: path.to_owned(),
-        message: e.message().trim().to_owned(),
-        line,
-        column,
-    }
-}
-
-/// serde_json appends " at line L column C"; we report positions separately.
-fn strip_position(msg: &str) -> String {
-    match msg.rfind(" at line ") {
-        Some(i) => msg[..i].to_owned(),
-        None => msg.to_owned(),
-    }
-}
-
 pub(super) fn compile(text: &str, format: Format, file: &str) -> Result<Catalog, CatalogError> {
     let fail = |issues: Vec<Located>| CatalogError {
         file: file.to_owned(),
         issues,
     };
-    let f = deserialize(text, format).map_err(|errors| {
-        fail(
-            errors
-                .into_iter()
-                .map(|mut e| {
-                    e.path = bound_path(&e.path);
-                    e.message = bound(&e.message);
-                    e
-                })
-                .collect(),
-        )
-    })?;
+    let bounded = |errors: Vec<Located>| -> Vec<Located> {
+        errors
+            .into_iter()
+            .map(|mut e| {
+                e.path = bound_path(&e.path);
+                e.message = bound(&e.message);
+                e
+            })
+            .collect()
+    };
+    let Read {
+        file: f,
+        kept,
+        errors: type_errors,
+        head,
+        unread,
+    } = read::deserialize(text, format).map_err(|e| fail(bounded(e)))?;
+    if !head {
+        // Without the top level (time zone, channels) the rest cannot be judged.
+        return Err(fail(bounded(type_errors)));
+    }
     let mut p = Problems(Vec::new());
-    if f.pools.is_empty() && f.slots.is_empty() {
+    if f.pools.is_empty()
+        && f.slots.is_empty()
+        && !unread.lists.contains("pools")
+        && !unread.lists.contains("slots")
+    {
         // The same for an empty TOML file, `{}` and an empty JSON file.
         p.add("pools", NO_POOL);
     }
@@ -644,7 +356,7 @@ pub(super) fn compile(text: &str, format: Format, file: &str) -> Result<Catalog,
         offers: Vec::new(),
     };
     let mut pools = Vec::new();
-    for (i, pool) in f.pools.iter().enumerate() {
+    for (&i, pool) in kept.pools.iter().zip(&f.pools) {
         pools.push(PoolSpec {
             name: pool.name.clone(),
             capacity: pool.capacity,
@@ -652,7 +364,7 @@ pub(super) fn compile(text: &str, format: Format, file: &str) -> Result<Catalog,
         origins.pools.push(format!("pools[{i}]"));
     }
     let mut offers = Vec::new();
-    for (i, o) in f.offers.iter().enumerate() {
+    for (&i, o) in kept.offers.iter().zip(&f.offers) {
         let path = format!("offers[{i}]");
         offers.push(OfferSpec {
             name: o.name.clone(),
@@ -681,7 +393,7 @@ pub(super) fn compile(text: &str, format: Format, file: &str) -> Result<Catalog,
         });
         origins.offers.push(path);
     }
-    for (i, template) in f.slots.iter().enumerate() {
+    for (&i, template) in kept.slots.iter().zip(&f.slots) {
         let path = format!("slots[{i}]");
         for (pool, offer) in slots::expand(&mut p, &path, template, tz.as_ref()) {
             pools.push(pool);
@@ -691,7 +403,7 @@ pub(super) fn compile(text: &str, format: Format, file: &str) -> Result<Catalog,
         }
     }
     let mut rules = Vec::new();
-    for (i, r) in f.rules.iter().enumerate() {
+    for (&i, r) in kept.rules.iter().zip(&f.rules) {
         if let Some(kind) = rule_kind(&mut p, &format!("rules[{i}]"), r) {
             rules.push((
                 i,
@@ -716,16 +428,23 @@ pub(super) fn compile(text: &str, format: Format, file: &str) -> Result<Catalog,
         consumers: f.consumers,
     };
     for issue in catalog.check() {
-        let path = file_path(&catalog, &origins, &rule_origins, &issue.path);
+        let path = file_path(
+            &catalog,
+            &origins,
+            &rule_origins,
+            &kept.consumers,
+            &issue.path,
+        );
         p.add(path, issue.message);
     }
-    if p.0.is_empty() {
+    if p.0.is_empty() && type_errors.is_empty() {
         return Ok(catalog);
     }
     // One report per path and message: a slot template's problem repeats for each slot.
     let mut seen = std::collections::BTreeSet::new();
     let issues =
         p.0.into_iter()
+            .filter(|i| !only_unread(&unread, &i.message))
             .filter(|i| seen.insert((i.path.clone(), i.message.clone())))
             .map(|i| {
                 let (line, column) = match locate::find(text, format, &i.path) {
@@ -739,12 +458,48 @@ pub(super) fn compile(text: &str, format: Format, file: &str) -> Result<Catalog,
                     column,
                 }
             })
-            .collect();
-    Err(fail(issues))
+            .collect::<Vec<_>>();
+    // The type errors first (in the file's order), then the rest.
+    let mut all = bounded(type_errors);
+    all.extend(issues);
+    Err(fail(all))
+}
+
+/// An issue that follows only from an item that did not read (and was reported
+/// as a type error): a name unknown because its item is the one that did not
+/// read (a slot template's offers too), and no pools when a pool did not read.
+fn only_unread(unread: &read::Unread, message: &str) -> bool {
+    if unread.lists.is_empty() {
+        return false;
+    }
+    if message == NO_POOL {
+        return unread.lists.contains("pools") || unread.lists.contains("slots");
+    }
+    let Some(name) = ["unknown pool ", "unknown offer "]
+        .iter()
+        .find_map(|p| message.strip_prefix(p))
+    else {
+        return false;
+    };
+    let name = name.trim_matches('"');
+    // A nameless item could be any of them; a slot template's offers are `name@start`.
+    unread.nameless
+        || unread.names.iter().any(|n| {
+            name == n
+                || name
+                    .strip_prefix(n.as_str())
+                    .is_some_and(|r| r.starts_with('@'))
+        })
 }
 
 /// Maps a path in the compiled catalog back to where the file says it.
-fn file_path(c: &Catalog, origins: &Origins, rule_origins: &[usize], path: &str) -> String {
+fn file_path(
+    c: &Catalog,
+    origins: &Origins,
+    rule_origins: &[usize],
+    consumer_origins: &[usize],
+    path: &str,
+) -> String {
     let (head, rest) = match path.find('.') {
         Some(i) => (&path[..i], &path[i..]),
         None => (path, ""),
@@ -781,6 +536,10 @@ fn file_path(c: &Catalog, origins: &Origins, rule_origins: &[usize], path: &str)
         let origin = rule_origins.get(i).copied().unwrap_or(i);
         let rest = if rest == ".limit" { "" } else { rest };
         return format!("rules[{origin}]{rest}");
+    }
+    if let Some(i) = index("consumers") {
+        let origin = consumer_origins.get(i).copied().unwrap_or(i);
+        return format!("consumers[{origin}]{rest}");
     }
     match path {
         "default_hold_ms" => "hold".to_owned(),

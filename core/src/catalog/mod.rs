@@ -13,6 +13,7 @@ mod check;
 mod compile;
 mod file;
 mod locate;
+mod read;
 mod slots;
 
 pub use crate::model::{

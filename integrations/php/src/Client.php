@@ -239,7 +239,8 @@ final class Client
             'follow_location' => 0,
             'protocol_version' => 1.1,
         ]]);
-        $deadline = microtime(true) + $timeout;
+        // A monotonic deadline: a wall clock set back mid-answer must not stretch it.
+        $deadline = hrtime(true) + (int) ($timeout * 1e9);
         $stream = @fopen($url, 'r', false, $ctx);
         if ($stream === false) {
             $err = error_get_last()['message'] ?? 'no connection';
@@ -254,7 +255,7 @@ final class Client
         }
         $text = '';
         while (!feof($stream)) {
-            if (microtime(true) > $deadline) {
+            if (hrtime(true) > $deadline) {
                 fclose($stream);
                 throw new TransportException('transport', "the answer from {$url} took longer than {$timeout} s");
             }

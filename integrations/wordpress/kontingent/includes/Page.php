@@ -18,6 +18,35 @@ final class Page
         wp_enqueue_style('kontingent');
     }
 
+    /** What a shortcode shows on a site with no server set: a hint for an admin, nothing for a visitor. */
+    public static function notConfigured(): string
+    {
+        return current_user_can('manage_options')
+            ? '<p class="kontingent-outcome">' . esc_html__('Kontingent is not configured yet (Settings → Kontingent).', 'kontingent') . '</p>'
+            : '';
+    }
+
+    /**
+     * The form's box opened, with the outcome of the post this page view is the
+     * result of. `$final` is set when that post got no answer: the box then shows
+     * only its "send again" (the same request id), since a fresh form beside it
+     * could reserve twice; the caller closes the box and adds nothing.
+     *
+     * @param list<array{name: string, pool: string, left: int}> $offers what is still available, for a refusal's message
+     */
+    public static function head(string $ledger, string $class, int $now, array $offers, ?bool &$final): string
+    {
+        self::enqueue();
+        $html = self::open($ledger, $class);
+        $result = FormPost::result($ledger);
+        $final = false;
+        if ($result !== null) {
+            $html .= Outcomes::render($result, $now, $offers, $ledger);
+            $final = ($result['status'] ?? '') === 'error';
+        }
+        return $html;
+    }
+
     /**
      * The form's box: where its script refreshes what is left (this site's REST
      * route) and, when the server is public, the events it listens to.

@@ -27,9 +27,7 @@ final class SlotPicker
         $template = sanitize_text_field($atts['template']);
         $client = Connection::client($ledger, reads: true);
         if ($client === null) {
-            return current_user_can('manage_options')
-                ? '<p class="kontingent-outcome">' . esc_html__('Kontingent is not configured yet (Settings → Kontingent).', 'kontingent') . '</p>'
-                : '';
+            return Page::notConfigured();
         }
         try {
             $free = $client->slots($template, 'web', max(1, min(100, (int) $atts['count'])));
@@ -40,15 +38,9 @@ final class SlotPicker
         }
         $offers = Availability::offers($snapshot);
         $products = array_filter(array_map('trim', explode(',', $atts['products'])));
-        Page::enqueue();
-        $html = Page::open($ledger, 'kontingent-slots');
-        $result = FormPost::result($ledger);
-        if ($result !== null) {
-            $html .= Outcomes::render($result, $now, [], $ledger);
-            if (($result['status'] ?? '') === 'error') {
-                // Only "send again" (the same request id): a fresh form could reserve twice.
-                return $html . '</div>';
-            }
+        $html = Page::head($ledger, 'kontingent-slots', $now, [], $final);
+        if ($final) {
+            return $html . '</div>';
         }
         $html .= '<form method="post" class="kontingent-form" action="' . esc_url(admin_url('admin-post.php')) . '">';
         // The template and the products are signed into the form: nothing else can be posted.

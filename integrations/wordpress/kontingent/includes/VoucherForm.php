@@ -26,9 +26,7 @@ final class VoucherForm
         $ledger = sanitize_key($atts['ledger']) ?: Settings::get()['ledger'];
         $client = Connection::client($ledger, reads: true);
         if ($client === null) {
-            return current_user_can('manage_options')
-                ? '<p class="kontingent-outcome">' . esc_html__('Kontingent is not configured yet (Settings → Kontingent).', 'kontingent') . '</p>'
-                : '';
+            return Page::notConfigured();
         }
         try {
             $snapshot = $client->availability();
@@ -38,15 +36,9 @@ final class VoucherForm
         } catch (KontingentException $e) {
             return Page::unavailable($ledger, $e, __('Reservations cannot be taken right now. Please try again in a moment.', 'kontingent'));
         }
-        Page::enqueue();
-        $html = Page::open($ledger, 'kontingent-vouchers');
-        $result = FormPost::result($ledger);
-        if ($result !== null) {
-            $html .= Outcomes::render($result, $now, $offers, $ledger);
-            if (($result['status'] ?? '') === 'error') {
-                // Only "send again" (the same request id): a fresh form could reserve twice.
-                return $html . '</div>';
-            }
+        $html = Page::head($ledger, 'kontingent-vouchers', $now, $offers, $final);
+        if ($final) {
+            return $html . '</div>';
         }
         $html .= self::banner($why, $now);
         $html .= '<form method="post" class="kontingent-form" action="' . esc_url(admin_url('admin-post.php')) . '">';
