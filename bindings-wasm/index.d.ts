@@ -211,7 +211,8 @@ export class Ledger {
   readonly seq: number;
   /** The ledger's time: that of the last command applied (not the clock's). */
   readonly now: Millis;
-  readonly recovery: { records: number; tornBytes: number; tornRecords: number; base: number | null };
+  /** What opening found; `tornBatch`: the cut was a torn group commit (a hole, then a later part of it: docs/FORMAT.md). */
+  readonly recovery: { records: number; tornBytes: number; tornRecords: number; tornBatch: boolean; base: number | null };
   readonly poisoned: boolean;
   compact(): number;
   close(): void;

@@ -497,10 +497,19 @@ impl NativeLedger {
             .map_err(|e| error(py, &e))
     }
 
-    /// What recovery found on open: `(records, torn_bytes, torn_records, from_checkpoint)`.
-    fn recovery(&self) -> (u64, u64, u64, Option<u64>) {
+    /// What recovery found on open: `(records, torn_bytes, torn_records, torn_batch,
+    /// from_checkpoint, base)`.
+    #[allow(clippy::type_complexity)]
+    fn recovery(&self) -> (u64, u64, u64, bool, Option<u64>, Option<u64>) {
         let r = self.inner.recovery();
-        (r.records, r.torn_bytes, r.torn_records, r.from_checkpoint)
+        (
+            r.records,
+            r.torn_bytes,
+            r.torn_records,
+            r.torn_batch,
+            r.from_checkpoint,
+            r.base,
+        )
     }
 
     fn is_poisoned(&self) -> bool {

@@ -4,11 +4,15 @@ restarts with an unchanged catalog behave as a careful user expects."""
 
 import json
 import os
+import subprocess
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 import kontingent as k
+
+ROOT = Path(__file__).resolve().parents[2]
 
 NOON = datetime(2026, 11, 29, 11, 0, tzinfo=timezone.utc)
 CLOCK = k.FixedClock(NOON - timedelta(hours=1))
@@ -200,3 +204,34 @@ def test_a_handle_inherited_through_fork_says_so(tmp_path):
     # The parent's handle is untouched.
     assert l.reserve("parent", customer="p", lines={"seat": 1}).status == "held"
     l.close()
+
+
+def test_recovery_says_a_torn_group_commit_was_cut(tmp_path):
+    """A hole in the last group commit (a page that never reached the disk, a later
+    one that did) is cut on open, and `recovery` says so; `kontingent verify` names it."""
+    path = tmp_path / "j.journal"
+    catalog = {"pools": [{"name": "hall", "capacity": 10_000}],
+               "offers": [{"name": "seat", "draws": {"hall": 1}}]}
+    l = k.Ledger.open(path, catalog=catalog, clock=CLOCK)
+    l.reserve("first", customer="anna", lines={"seat": 1}, at=NOON)
+    start = path.stat().st_size
+    batch = [k.Reserve(f"r{i}", customer=f"c{i}", lines={"seat": 1}) for i in range(300)]
+    assert all(isinstance(o, k.Held) for o in l.reserve_many(batch, at=NOON))
+    seq = l.seq
+    l.close()
+    data = bytearray(path.read_bytes())
+    page = (start // 4096 + 1) * 4096
+    assert page + 4096 < len(data), "the group commit spans pages"
+    data[page:page + 4096] = bytes(4096)
+    path.write_bytes(bytes(data))
+    cli = ROOT / "target" / "debug" / "kontingent"
+    if not cli.exists():
+        subprocess.run(["cargo", "build", "-q", "--locked", "-p", "kontingent-cli"], cwd=ROOT, check=True)
+    out = subprocess.run([str(cli), "verify", str(path)], capture_output=True, text=True)
+    assert out.returncode == 1 and "torn group commit" in out.stdout, out.stdout
+    again = k.Ledger.open(path, clock=CLOCK)
+    r = again.recovery
+    assert r.torn_batch and r.torn_records > 0 and r.torn_bytes == len(data) - path.stat().st_size, r
+    assert again.pool("hall").held >= 1 and again.seq < seq
+    assert k.Ledger.in_memory(clock=CLOCK).recovery.torn_batch is False
+    again.close()

@@ -526,13 +526,14 @@ mod node {
                 .map_err(|e| shell_error(&e))
         }
 
-        /// What opening found: `{records, tornBytes, tornRecords, base}`.
+        /// What opening found: `{records, tornBytes, tornRecords, tornBatch, base}`.
         pub fn recovery(&self) -> Result<JsValue, JsValue> {
             let r = self.inner.recovery();
             let o = js_sys::Object::new();
             js_sys::Reflect::set(&o, &"records".into(), &(r.records as f64).into())?;
             js_sys::Reflect::set(&o, &"tornBytes".into(), &(r.torn_bytes as f64).into())?;
             js_sys::Reflect::set(&o, &"tornRecords".into(), &(r.torn_records as f64).into())?;
+            js_sys::Reflect::set(&o, &"tornBatch".into(), &r.torn_batch.into())?;
             js_sys::Reflect::set(
                 &o,
                 &"base".into(),

@@ -44,6 +44,7 @@ test("requests of one tick share one fdatasync; a restart replays them", async (
   const torn = Ledger.open(file);
   assert.equal(torn.digest, digest);
   assert.equal(torn.recovery.tornBytes, 6);
+  assert.equal(torn.recovery.tornBatch, false, "a torn tail, not a torn group commit");
   torn.close();
   // A flipped bit in the middle is corruption, named by its offset.
   const bytes = fs.readFileSync(file);

@@ -266,7 +266,12 @@ fn inspect(path: PathBuf, records: Option<u64>, commands: bool, events: bool) ->
         "{}: {} records{}; at record {n}: time {} ms, seq {}, digest {}",
         path.display(),
         recovery.records,
-        if recovery.torn_bytes > 0 {
+        if recovery.torn_batch {
+            format!(
+                ", then a torn group commit of {} bytes ({} records; a later part of it had reached the disk, none of it was acknowledged)",
+                recovery.torn_bytes, recovery.torn_records
+            )
+        } else if recovery.torn_bytes > 0 {
             format!(", then a torn tail of {} bytes", recovery.torn_bytes)
         } else {
             String::new()
@@ -372,8 +377,13 @@ fn verify(path: PathBuf) -> ExitCode {
     match scanned {
         Ok((r, end)) if r.torn_bytes > 0 => {
             println!(
-                "{}: torn tail — {} records ok, then {} bytes ({} partial records) after offset {end}; opening the journal will cut them",
+                "{}: {} — {} records ok, then {} bytes ({} partial records) after offset {end}; opening the journal will cut them",
                 path.display(),
+                if r.torn_batch {
+                    "torn group commit (a hole, then a later part of the same group commit, which was never acknowledged)"
+                } else {
+                    "torn tail"
+                },
                 r.records,
                 r.torn_bytes,
                 r.torn_records

@@ -21,13 +21,13 @@ from .errors import (CatalogError, CatalogIssue, InvalidRequestError, JournalCor
                      UnknownNameError, _error_class)
 from .ledger import Ledger, Reserve
 from .outcomes import (Closed, Confirmed, Consumer, CustomerLimit, Delivery, Done, Event, Held, HoldExpired, Left, NotOpenYet,
-                       Notification, Outcome, Paused, Pool, Promoted, Refusal, Refused, Released, Rule, Slot, SoldOut,
+                       Notification, Outcome, Paused, Pool, Promoted, Recovery, Refusal, Refused, Released, Rule, Slot, SoldOut,
                        Waiting)
 
 __all__ = [
     "Ledger", "Outcome", "Held", "Confirmed", "Released", "Waiting", "Left", "Promoted",
     "Refused", "Done", "Refusal", "SoldOut", "CustomerLimit", "NotOpenYet", "Closed",
-    "Paused", "Rule", "HoldExpired", "Pool", "Slot", "KontingentError", "CatalogError",
+    "Paused", "Rule", "HoldExpired", "Pool", "Recovery", "Slot", "KontingentError", "CatalogError",
     "CatalogIssue", "InvalidRequestError", "UnknownNameError", "RequestIdReusedError",
     "TimeWentBackwardsError", "JournalError", "JournalCorruptedError", "PoisonedError", "Event", "Reserve",
     "Clock", "SystemClock", "FixedClock", "ManualClock", "Consumer", "Delivery", "Notification",

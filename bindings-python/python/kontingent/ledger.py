@@ -14,7 +14,7 @@ from . import _kontingent as _native
 from ._time import _dt, _duration_ms, _ms
 from .clock import Clock, SystemClock
 from .errors import KontingentError, check_int, error
-from .outcomes import (Consumer, Delivery, Event, Outcome, Pool, Refusal, Slot, _consumer, _delivery, _event,
+from .outcomes import (Consumer, Delivery, Event, Outcome, Pool, Recovery, Refusal, Slot, _consumer, _delivery, _event,
                        _from_tuple, _refusal)
 
 __all__ = ["Ledger", "Reserve", "CatalogSource"]
@@ -337,6 +337,12 @@ class Ledger:
             return self._n.events_after(after, limit, deltas)
         except (OverflowError, TypeError) as e:
             raise error("invalid_input", str(e)) from None
+
+    @property
+    def recovery(self) -> Recovery:
+        """What opening found: records replayed, and what was cut (nothing for a
+        ledger in memory)."""
+        return Recovery(*self._n.recovery())
 
     @property
     def digest(self) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, ClassVar, Iterator, Mapping
+from typing import Any, ClassVar, Iterator, Mapping, Optional
 
 from ._time import _dt, _ms
 from .errors import error
@@ -283,6 +283,20 @@ class Pool:
     held: int
     confirmed: int
     available: int
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What opening a journal found (``Ledger.recovery``): the records replayed, and
+    what was cut — a torn tail, or a torn group commit (``torn_batch``: a hole, then
+    a later part of the same never-acknowledged group commit; docs/FORMAT.md)."""
+
+    records: int
+    torn_bytes: int
+    torn_records: int
+    torn_batch: bool
+    from_checkpoint: Optional[int]
+    base: Optional[int]
 
 
 @dataclass(frozen=True)
