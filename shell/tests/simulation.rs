@@ -1,8 +1,10 @@
 //! Deterministic simulation (VOPR-style): one seed drives the clients' commands,
 //! a simulated clock, and a disk that fails (`kontingent::faulty`): write and
 //! fsync errors, power loss at random points with torn writes or with the unsynced
-//! pages persisted in any order (a refusal to reopen then is a failure), bit flips
-//! in durable bytes, and compactions. After every step:
+//! pages persisted in any order (a refusal to reopen then is a failure) — also
+//! during group commits of several pages whose sync never returned, so holes with
+//! later pages on disk happen (counted as torn group commits cut) — bit flips in
+//! durable bytes, and compactions. After every step:
 //!
 //! - **never oversold**: each promise leaves its pools within capacity;
 //! - **nothing acknowledged lost**: after every recovery, the ledger equals a
@@ -82,6 +84,8 @@ struct World {
     /// What the consumer's receiver was given, in order (it survives every crash).
     received: Vec<Event>,
     consumer_crashes: u64,
+    /// Recoveries that cut a torn group commit (a hole, then a later page of it).
+    torn_batches: u64,
 }
 
 fn fail(seed: u64, disk: &FaultyStorage, what: String) -> ! {
@@ -114,6 +118,7 @@ impl World {
             history: Vec::new(),
             received: Vec::new(),
             consumer_crashes: 0,
+            torn_batches: 0,
         };
         let mut setup: Vec<Command> = POOLS
             .iter()
@@ -313,6 +318,7 @@ impl World {
             Ok((l, _)) => l,
             Err(e) => self.fail(format!("recovery after a power loss failed: {e}")),
         };
+        self.torn_batches += u64::from(ledger.recovery().torn_batch);
         let digest = ledger
             .read(|l| l.digest())
             .unwrap_or_else(|e| self.fail(format!("read after recovery: {e}")));
@@ -496,12 +502,28 @@ impl World {
         }
     }
 
+    /// A group commit of several pages whose fdatasync never returns (the power
+    /// goes first): its pages reach the disk in any order, or a torn prefix does.
+    /// Nothing of it was acknowledged; recovery must open by itself.
+    fn big_batch_lost(&mut self) {
+        let n = 40 + self.rand(80);
+        let cmds = (0..n).map(|_| self.random_command()).collect();
+        self.disk.set_faults(Faults {
+            write_error_ppm: 0,
+            sync_error_ppm: 1_000_000,
+        });
+        // The failed sync poisons the ledger: `submit` then loses power and recovers
+        // (which puts the usual faults back).
+        self.submit(cmds);
+    }
+
     fn step(&mut self) {
         match self.rand(100) {
             0..=1 => self.crash_and_recover(),
             2 => self.flip_and_check(),
             3 => self.compact(),
             14..=21 => self.consume(),
+            22 => self.big_batch_lost(),
             4..=13 => {
                 let n = 2 + self.rand(6);
                 let cmds = (0..n).map(|_| self.random_command()).collect();
@@ -594,11 +616,11 @@ fn seeded_simulation_with_storage_faults() {
     // Seeds are independent: one thread per core takes every n-th seed, and the
     // totals are summed (a failing seed still panics with its number).
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
-    let totals: Vec<[u64; 7]> = std::thread::scope(|scope| {
+    let totals: Vec<[u64; 8]> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads)
             .map(|first| {
                 scope.spawn(move || {
-                    let mut t = [0u64; 7];
+                    let mut t = [0u64; 8];
                     for seed in (first..seeds).step_by(threads as usize) {
                         let w = run(seed, 200);
                         let distinct: std::collections::BTreeSet<u64> =
@@ -611,6 +633,7 @@ fn seeded_simulation_with_storage_faults() {
                             distinct.len() as u64,
                             (w.received.len() - distinct.len()) as u64,
                             w.consumer_crashes,
+                            w.torn_batches,
                         ];
                         for (sum, c) in t.iter_mut().zip(counts) {
                             *sum += c;
@@ -627,9 +650,9 @@ fn seeded_simulation_with_storage_faults() {
     });
     let sum = |i: usize| totals.iter().map(|t| t[i]).sum::<u64>();
     let (acked, recoveries, flips, compactions) = (sum(0), sum(1), sum(2), sum(3));
-    let (given, again, consumer_crashes) = (sum(4), sum(5), sum(6));
+    let (given, again, consumer_crashes, torn) = (sum(4), sum(5), sum(6), sum(7));
     eprintln!(
-        "{seeds} seeds in {:.1} s: {acked} acknowledged commands, {recoveries} power losses and recoveries, {flips} bit flips detected, {compactions} compactions; {given} events given to the consumer, {again} again after {consumer_crashes} consumer crashes and the power losses",
+        "{seeds} seeds in {:.1} s: {acked} acknowledged commands, {recoveries} power losses and recoveries ({torn} of them cutting a torn group commit), {flips} bit flips detected, {compactions} compactions; {given} events given to the consumer, {again} again after {consumer_crashes} consumer crashes and the power losses",
         started.elapsed().as_secs_f64()
     );
     assert!(recoveries > seeds && flips > 0 && compactions > 0);
