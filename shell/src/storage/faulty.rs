@@ -136,7 +136,8 @@ impl FaultyStorage {
 
     /// A power loss that persists the unsynced part page by page, in any order:
     /// every unsynced 4 KiB page of the file is either fully persisted or not at
-    /// all (it keeps its synced prefix; the rest reads as zeros), and the file ends
+    /// all (it keeps its synced prefix; the rest reads as zeros — the old contents
+    /// beyond the old end — or, one time in four, garbage), and the file ends
     /// at a random point of its last persisted page. Returns the bytes lost.
     pub fn crash_pages(&self) -> usize {
         const PAGE: usize = 4096;
@@ -151,7 +152,14 @@ impl FaultyStorage {
             let to = (page + PAGE).min(len);
             if d.below(2) == 0 {
                 end = to;
+            } else if d.below(4) == 0 {
+                // Garbage: what the disk held there, or a write gone wrong.
+                for i in from..to {
+                    d.bytes[i] = d.next() as u8;
+                }
+                lost.push(page / PAGE);
             } else {
+                // Its old contents: zeros beyond the file's old end.
                 d.bytes[from..to].fill(0);
                 lost.push(page / PAGE);
             }
