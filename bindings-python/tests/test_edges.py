@@ -95,7 +95,7 @@ def test_catalog_files_edges_from_python(tmp_path):
     # Two type errors are both reported: one does not hide the other.
     got = issues_of("types.toml", '[[pools]]\nname = "p"\ncapacity = "many"\n'
                                   '[[offers]]\nname = 7\ndraws = { p = 1 }\n')
-    assert {p for p, _ in got} >= {"pools[0].capacity", "offers[0].name"}, got
+    assert {p for p, _ in got} == {"pools[0].capacity", "offers[0].name"}, got
 
 
 def test_a_huge_offer_name_in_a_request_is_too_long():
@@ -224,9 +224,9 @@ def test_recovery_says_a_torn_group_commit_was_cut(tmp_path):
     assert page + 4096 < len(data), "the group commit spans pages"
     data[page:page + 4096] = bytes(4096)
     path.write_bytes(bytes(data))
+    # Built here (a no-op when it is fresh), so a stale binary is never what is tested.
+    subprocess.run(["cargo", "build", "-q", "--locked", "-p", "kontingent-cli"], cwd=ROOT, check=True)
     cli = ROOT / "target" / "debug" / "kontingent"
-    if not cli.exists():
-        subprocess.run(["cargo", "build", "-q", "--locked", "-p", "kontingent-cli"], cwd=ROOT, check=True)
     out = subprocess.run([str(cli), "verify", str(path)], capture_output=True, text=True)
     assert out.returncode == 1 and "torn group commit" in out.stdout, out.stdout
     again = k.Ledger.open(path, clock=CLOCK)

@@ -5,6 +5,7 @@ is compared whole."""
 
 import json
 import os
+import select
 import subprocess
 import urllib.request
 from datetime import datetime, timedelta, timezone
@@ -23,10 +24,9 @@ def ms(t):
 
 
 def server_binary():
-    exe = ROOT / "target" / "debug" / "kontingent-server"
-    if not exe.exists():
-        subprocess.run(["cargo", "build", "-q", "--locked", "-p", "kontingent-server"], cwd=ROOT, check=True)
-    return exe
+    # Built here (a no-op when it is fresh), so a stale binary is never what is tested.
+    subprocess.run(["cargo", "build", "-q", "--locked", "-p", "kontingent-server"], cwd=ROOT, check=True)
+    return ROOT / "target" / "debug" / "kontingent-server"
 
 
 class Server:
@@ -39,6 +39,8 @@ class Server:
             [str(server_binary()), "--listen", "127.0.0.1:0", "--clock", f"manual:{ms(at)}",
              "--journal", f"tour={tmp / 't.journal'}", "--catalog", f"tour={cat}"],
             env=env, stdout=subprocess.PIPE, text=True)
+        ready, _, _ = select.select([self.proc.stdout], [], [], 60)
+        assert ready, "the server said nothing in 60 s"
         line = self.proc.stdout.readline().strip()
         assert line.startswith("listening on "), line
         self.base = line.removeprefix("listening on ")

@@ -376,18 +376,23 @@ fn verify(path: PathBuf) -> ExitCode {
     bar.finish_and_clear();
     match scanned {
         Ok((r, end)) if r.torn_bytes > 0 => {
-            println!(
-                "{}: {} — {} records ok, then {} bytes ({} partial records) after offset {end}; opening the journal will cut them",
-                path.display(),
-                if r.torn_batch {
-                    "torn group commit (a hole, then a later part of the same group commit, which was never acknowledged)"
-                } else {
-                    "torn tail"
-                },
-                r.records,
-                r.torn_bytes,
-                r.torn_records
-            );
+            if r.torn_batch {
+                println!(
+                    "{}: torn group commit — {} records ok, then {} bytes after offset {end}: a hole, then {} records of the same group commit (never acknowledged, since no later one follows); opening the journal will cut them",
+                    path.display(),
+                    r.records,
+                    r.torn_bytes,
+                    r.torn_records
+                );
+            } else {
+                println!(
+                    "{}: torn tail — {} records ok, then {} bytes ({} partial records) after offset {end}; opening the journal will cut them",
+                    path.display(),
+                    r.records,
+                    r.torn_bytes,
+                    r.torn_records
+                );
+            }
             ExitCode::from(1)
         }
         Ok((r, _)) => {

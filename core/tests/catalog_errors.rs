@@ -33,6 +33,16 @@ const CORPUS: &[(&str, &[&str])] = &[
         r#"offers[1].opens_at: "yesterday" is not a time like "2026-11-29 12:00" or "2026-11-29T12:00:00+01:00" (type-and-meaning.toml:19:1)"#,
         r#"offers[1].draws.baar: unknown pool "baar" (type-and-meaning.toml:18:11)"#,
     ]),
+    ("type-shifts.toml", &[
+        r#"pools[0].capacity: invalid type: string "many", expected u64 (type-shifts.toml:6:12)"#,
+        r#"offers[0].draws.bar: invalid type: string "one", expected u64 (type-shifts.toml:18:17)"#,
+        r#"rules[0].units: invalid type: string "two", expected u64 (type-shifts.toml:27:9)"#,
+        "consumers[0].events: invalid type: integer `5`, expected a sequence (type-shifts.toml:36:10)",
+        r#"pools[2].name: duplicate pool "bar" (type-shifts.toml:13:1)"#,
+        r#"offers[1].draws.budegt: unknown pool "budegt" (type-shifts.toml:22:21)"#,
+        r#"rules[1].offers[1]: unknown offer "nope" (type-shifts.toml:33:18)"#,
+        "consumers[1].events: must name at least one event type (type-shifts.toml:40:1)",
+    ]),
     ("type-and-meaning.json", &[
         r#"pools[0].capacity: invalid type: string "many", expected u64 (type-and-meaning.json:5:39)"#,
         r#"hold: "10 parsecs": unknown unit (use ms, s, m, h or d) (type-and-meaning.json:3:3)"#,

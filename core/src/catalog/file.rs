@@ -309,11 +309,7 @@ pub(super) fn compile(text: &str, format: Format, file: &str) -> Result<Catalog,
         return Err(fail(bounded(type_errors)));
     }
     let mut p = Problems(Vec::new());
-    if f.pools.is_empty()
-        && f.slots.is_empty()
-        && !unread.lists.contains("pools")
-        && !unread.lists.contains("slots")
-    {
+    if f.pools.is_empty() && f.slots.is_empty() && !unread.any("pools") && !unread.any("slots") {
         // The same for an empty TOML file, `{}` and an empty JSON file.
         p.add("pools", NO_POOL);
     }
@@ -466,30 +462,21 @@ pub(super) fn compile(text: &str, format: Format, file: &str) -> Result<Catalog,
 }
 
 /// An issue that follows only from an item that did not read (and was reported
-/// as a type error): a name unknown because its item is the one that did not
-/// read (a slot template's offers too), and no pools when a pool did not read.
+/// as a type error): a pool or offer unknown because its item — or the slot
+/// template that makes it — is the one that did not read.
 fn only_unread(unread: &read::Unread, message: &str) -> bool {
-    if unread.lists.is_empty() {
-        return false;
-    }
-    if message == NO_POOL {
-        return unread.lists.contains("pools") || unread.lists.contains("slots");
-    }
-    let Some(name) = ["unknown pool ", "unknown offer "]
-        .iter()
-        .find_map(|p| message.strip_prefix(p))
-    else {
-        return false;
+    let (list, quoted) = match (
+        message.strip_prefix("unknown pool "),
+        message.strip_prefix("unknown offer "),
+    ) {
+        (Some(q), _) => ("pools", q),
+        (_, Some(q)) => ("offers", q),
+        _ => return false,
     };
-    let name = name.trim_matches('"');
-    // A nameless item could be any of them; a slot template's offers are `name@start`.
-    unread.nameless
-        || unread.names.iter().any(|n| {
-            name == n
-                || name
-                    .strip_prefix(n.as_str())
-                    .is_some_and(|r| r.starts_with('@'))
-        })
+    // The message quotes the name; compare quoted forms (a long or escaped name too).
+    let named = |n: &str| quote(n).to_string() == quoted;
+    let unquoted = quoted.strip_prefix('"').and_then(|q| q.strip_suffix('"'));
+    unread.lists_may_name(list, named) || unquoted.is_some_and(|n| unread.may_be_slot(n))
 }
 
 /// Maps a path in the compiled catalog back to where the file says it.

@@ -11,7 +11,7 @@ use crate::model::ConsumerSpec;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use toml::de::{DeTable, DeValue};
 
 /// The file's top level, its lists skipped: they are read item by item.
@@ -203,27 +203,56 @@ struct NameOnly {
     name: Option<String>,
 }
 
-/// What did not read: the lists with an item that did not, and those items' names.
+/// What did not read, list by list: which lists have an item that did not, and
+/// those items' names.
 #[derive(Default)]
 pub(super) struct Unread {
-    /// The lists (`pools`, `offers`, ...) with an item that did not read.
-    pub lists: BTreeSet<String>,
-    /// The names of the items that did not read.
-    pub names: BTreeSet<String>,
-    /// An item that did not read has no name that reads (or a whole list did not).
-    pub nameless: bool,
+    lists: BTreeMap<String, UnreadItems>,
+}
+
+/// The items of one list that did not read.
+#[derive(Default)]
+struct UnreadItems {
+    names: BTreeSet<String>,
+    /// One of them has no name that reads (or the whole list did not read).
+    nameless: bool,
 }
 
 impl Unread {
     /// An item of `key` did not read: `Some(its name)`, or `None` for the whole list.
     fn list(&mut self, key: &str, item: Option<Option<String>>) {
-        self.lists.insert(key.to_owned());
+        let items = self.lists.entry(key.to_owned()).or_default();
         match item.flatten() {
             Some(name) => {
-                self.names.insert(name);
+                items.names.insert(name);
             }
-            None => self.nameless = true,
+            None => items.nameless = true,
         }
+    }
+
+    /// Whether an item of `key` did not read.
+    pub fn any(&self, key: &str) -> bool {
+        self.lists.contains_key(key)
+    }
+
+    /// Whether an item of `key` that did not read may have a name `is` accepts (a
+    /// nameless one could have any).
+    pub fn lists_may_name(&self, key: &str, is: impl Fn(&str) -> bool) -> bool {
+        self.lists
+            .get(key)
+            .is_some_and(|u| u.nameless || u.names.iter().any(|n| is(n)))
+    }
+
+    /// Whether `name` may come from a slot template that did not read (its pools
+    /// and offers are named `template@start`).
+    pub fn may_be_slot(&self, name: &str) -> bool {
+        self.lists.get("slots").is_some_and(|u| {
+            u.nameless
+                || u.names.iter().any(|t| {
+                    name.strip_prefix(t.as_str())
+                        .is_some_and(|rest| rest.starts_with('@'))
+                })
+        })
     }
 }
 

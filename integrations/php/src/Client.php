@@ -240,7 +240,7 @@ final class Client
             'protocol_version' => 1.1,
         ]]);
         // A monotonic deadline: a wall clock set back mid-answer must not stretch it.
-        $deadline = hrtime(true) + (int) ($timeout * 1e9);
+        $deadline = hrtime(true) + (int) (min(max($timeout, 0.0), 3600.0) * 1e9);
         $stream = @fopen($url, 'r', false, $ctx);
         if ($stream === false) {
             $err = error_get_last()['message'] ?? 'no connection';

@@ -8,8 +8,8 @@
 //!   cut to a random prefix whose last part may be zeros or garbage (a torn write);
 //! - power loss with the unsynced pages persisted in any order
 //!   ([`FaultyStorage::crash_pages`]): each unsynced 4 KiB page of the file is
-//!   independently on disk whole, or not at all (its synced prefix, then zeros),
-//!   and the last one possibly in part;
+//!   independently on disk whole, or not at all (its synced prefix, then zeros —
+//!   or garbage, one time in four), and the last one possibly in part;
 //! - bit flips in the durable part ([`FaultyStorage::flip_bit`]).
 //!
 //! Clones share one disk, as processes share one file. Built with the `testing`
