@@ -10,15 +10,17 @@ if ! command -v faketime >/dev/null 2>&1; then
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends faketime
 fi
 cargo build --locked -q -p kontingent-cli  # the Node tests verify journals with it
-cargo build --release --locked -q -p kontingent-examples --bins
-cargo build --release --locked -q -p kontingent-core --example quickstart
+# Debug builds: the stories take a second or two that way, and the test run has
+# compiled most of them already (a release build cost CI about 2.5 minutes).
+cargo build --locked -q -p kontingent-examples --bins
+cargo build --locked -q -p kontingent-core --example quickstart
 
 # The story reports, without the one line that says how long the run took.
 reports() { # out-dir, then the command prefix (empty for today)
   local out=$1; shift
-  "$@" ./target/release/emstek-vouchers | grep -v '^(simulated in' >"$out/emstek.txt"
-  "$@" ./target/release/pampanin-delivery | grep -v '^(simulated in' >"$out/pampanin.txt"
-  "$@" ./target/release/examples/quickstart >"$out/quickstart.txt"
+  "$@" ./target/debug/emstek-vouchers | grep -v '^(simulated in' >"$out/emstek.txt"
+  "$@" ./target/debug/pampanin-delivery | grep -v '^(simulated in' >"$out/pampanin.txt"
+  "$@" ./target/debug/examples/quickstart >"$out/quickstart.txt"
   "$@" python3 examples/python/campaign.py --journal "$out/campaign.journal" \
     | sed 's/; journal .*//' >"$out/campaign.txt"
 }

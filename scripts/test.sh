@@ -47,9 +47,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --workspace -q
 stage "tests"
 cargo test --workspace --locked
 stage "examples (each asserts its own report and exits non-zero on a violation)"
-cargo run --release --locked -p kontingent-core --example quickstart >/dev/null
-cargo run --release --locked -p kontingent-examples --bin emstek-vouchers >/dev/null
-cargo run --release --locked -p kontingent-examples --bin pampanin-delivery >/dev/null
+cargo run --locked -p kontingent-core --example quickstart >/dev/null
+cargo run --locked -p kontingent-examples --bin emstek-vouchers >/dev/null
+cargo run --locked -p kontingent-examples --bin pampanin-delivery >/dev/null
 stage "python binding (built with maturin through pip; tests with pytest)"
 python3 -m pip install -q --disable-pip-version-check ./bindings-python pytest mypy flask gunicorn
 (cd bindings-python && python3 -m pytest -q tests)
