@@ -266,13 +266,8 @@ fn inspect(path: PathBuf, records: Option<u64>, commands: bool, events: bool) ->
         "{}: {} records{}; at record {n}: time {} ms, seq {}, digest {}",
         path.display(),
         recovery.records,
-        if recovery.torn_batch {
-            format!(
-                ", then a torn group commit of {} bytes ({} records; a later part of it had reached the disk, none of it was acknowledged)",
-                recovery.torn_bytes, recovery.torn_records
-            )
-        } else if recovery.torn_bytes > 0 {
-            format!(", then a torn tail of {} bytes", recovery.torn_bytes)
+        if recovery.torn_bytes > 0 {
+            format!(", then {} bytes: {}", recovery.torn_bytes, cut(&recovery))
         } else {
             String::new()
         },
@@ -353,6 +348,18 @@ fn compact(path: PathBuf) -> ExitCode {
     }
 }
 
+/// What opening cuts after the last good record (`docs/FORMAT.md`, decision table).
+fn cut(r: &kontingent::journal::Recovery) -> String {
+    if r.torn_batch {
+        format!(
+            "torn group commit (a hole, then {} records of the same group commit, never acknowledged: no later one follows)",
+            r.torn_records
+        )
+    } else {
+        format!("torn tail ({} partial records)", r.torn_records)
+    }
+}
+
 fn verify(path: PathBuf) -> ExitCode {
     let storage = match open(&path) {
         Ok(s) => s,
@@ -376,23 +383,13 @@ fn verify(path: PathBuf) -> ExitCode {
     bar.finish_and_clear();
     match scanned {
         Ok((r, end)) if r.torn_bytes > 0 => {
-            if r.torn_batch {
-                println!(
-                    "{}: torn group commit — {} records ok, then {} bytes after offset {end}: a hole, then {} records of the same group commit (never acknowledged, since no later one follows); opening the journal will cut them",
-                    path.display(),
-                    r.records,
-                    r.torn_bytes,
-                    r.torn_records
-                );
-            } else {
-                println!(
-                    "{}: torn tail — {} records ok, then {} bytes ({} partial records) after offset {end}; opening the journal will cut them",
-                    path.display(),
-                    r.records,
-                    r.torn_bytes,
-                    r.torn_records
-                );
-            }
+            println!(
+                "{}: {} — {} records ok, then {} bytes after offset {end}; opening the journal will cut them",
+                path.display(),
+                cut(&r),
+                r.records,
+                r.torn_bytes,
+            );
             ExitCode::from(1)
         }
         Ok((r, _)) => {

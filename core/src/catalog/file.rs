@@ -476,7 +476,7 @@ fn only_unread(unread: &read::Unread, message: &str) -> bool {
     // The message quotes the name; compare quoted forms (a long or escaped name too).
     let named = |n: &str| quote(n).to_string() == quoted;
     let unquoted = quoted.strip_prefix('"').and_then(|q| q.strip_suffix('"'));
-    unread.lists_may_name(list, named) || unquoted.is_some_and(|n| unread.may_be_slot(n))
+    unread.may_name(list, named) || unquoted.is_some_and(|n| unread.may_be_slot(n))
 }
 
 /// Maps a path in the compiled catalog back to where the file says it.

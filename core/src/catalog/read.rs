@@ -99,7 +99,7 @@ fn toml_list<T: serde::de::DeserializeOwned>(
         let de = toml::de::ValueDeserializer::from(value.clone());
         if let Err(e) = serde_path_to_error::deserialize::<_, Vec<T>>(de) {
             errors.push(toml_item_error(text, key, e));
-            unread.list(key, None);
+            unread.whole(key);
         }
         return Vec::new();
     };
@@ -117,7 +117,7 @@ fn toml_list<T: serde::de::DeserializeOwned>(
                     }),
                     _ => None,
                 };
-                unread.list(key, Some(name));
+                unread.item(key, name);
             }
         }
     }
@@ -169,7 +169,7 @@ fn json_list<T: serde::de::DeserializeOwned>(
         Ok(items) => items,
         Err(e) => {
             errors.push(json_error(text, base(raw), key, "", &e));
-            unread.list(key, None);
+            unread.whole(key);
             return Vec::new();
         }
     };
@@ -190,7 +190,7 @@ fn json_list<T: serde::de::DeserializeOwned>(
                 let name = serde_json::from_str::<NameOnly>(item.get())
                     .ok()
                     .and_then(|n| n.name);
-                unread.list(key, Some(name));
+                unread.item(key, name);
             }
         }
     }
@@ -219,15 +219,20 @@ struct UnreadItems {
 }
 
 impl Unread {
-    /// An item of `key` did not read: `Some(its name)`, or `None` for the whole list.
-    fn list(&mut self, key: &str, item: Option<Option<String>>) {
+    /// An item of `key` did not read; `name`, if its name reads.
+    fn item(&mut self, key: &str, name: Option<String>) {
         let items = self.lists.entry(key.to_owned()).or_default();
-        match item.flatten() {
+        match name {
             Some(name) => {
                 items.names.insert(name);
             }
             None => items.nameless = true,
         }
+    }
+
+    /// The whole list `key` did not read (it is not a list).
+    fn whole(&mut self, key: &str) {
+        self.item(key, None);
     }
 
     /// Whether an item of `key` did not read.
@@ -237,7 +242,7 @@ impl Unread {
 
     /// Whether an item of `key` that did not read may have a name `is` accepts (a
     /// nameless one could have any).
-    pub fn lists_may_name(&self, key: &str, is: impl Fn(&str) -> bool) -> bool {
+    pub fn may_name(&self, key: &str, is: impl Fn(&str) -> bool) -> bool {
         self.lists
             .get(key)
             .is_some_and(|u| u.nameless || u.names.iter().any(|n| is(n)))
@@ -291,9 +296,8 @@ fn split<T>(items: Vec<(usize, T)>) -> (Vec<usize>, Vec<T>) {
 pub(super) fn deserialize(text: &str, format: Format) -> Result<Read, Vec<Located>> {
     // An empty file is an empty catalog in both formats (TOML reads it as one).
     let text = match format {
-        Format::Toml => text,
         Format::Json if text.trim().is_empty() => "{}",
-        Format::Json => text,
+        _ => text,
     };
     let mut errors = Vec::new();
     let mut unread = Unread::default();

@@ -152,16 +152,17 @@ impl FaultyStorage {
             let to = (page + PAGE).min(len);
             if d.below(2) == 0 {
                 end = to;
-            } else if d.below(4) == 0 {
-                // Garbage: what the disk held there, or a write gone wrong.
-                for i in from..to {
-                    d.bytes[i] = d.next() as u8;
-                }
-                lost.push(page / PAGE);
             } else {
-                // Its old contents: zeros beyond the file's old end.
-                d.bytes[from..to].fill(0);
                 lost.push(page / PAGE);
+                if d.below(4) == 0 {
+                    // Garbage: what the disk held there, or a write gone wrong.
+                    for i in from..to {
+                        d.bytes[i] = d.next() as u8;
+                    }
+                } else {
+                    // Its old contents: zeros beyond the file's old end.
+                    d.bytes[from..to].fill(0);
+                }
             }
             page += PAGE;
         }
